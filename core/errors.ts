@@ -1,0 +1,81 @@
+/**
+ * Expected failures carry a stable code (tests assert the code, not the prose),
+ * a hint that says what to change, and the exit code the CLI maps them to.
+ * Anything that is not a BenchError is a bug and is shown with its stack.
+ */
+
+/** Process exit codes; distinct so that CI can tell bad input from a failed run or a regression. */
+export const ExitCode = {
+  ok: 0,
+  /** Bad flags, scenario or result files: the user must change the input. */
+  badInput: 2,
+  /** A run failed (a server never got ready, crashed, or a cell errored). */
+  runFailed: 3,
+  /** `compare --fail-on-regression` found a regression. */
+  regression: 10,
+  /** Interrupted by SIGINT/SIGTERM; partial results were written. */
+  interrupted: 130,
+} as const;
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+export type ErrorCode =
+  | 'E_USAGE'
+  | 'E_UNKNOWN_RUNTIME'
+  | 'E_RUNTIME_UNAVAILABLE'
+  | 'E_PORT_IN_USE'
+  | 'E_SERVER_NOT_READY'
+  | 'E_SERVER_EXITED'
+  | 'E_SERVER_BAD_READY_LINE'
+  | 'E_RUNTIME_MISMATCH'
+  | 'E_PARITY_MISMATCH'
+  | 'E_INVALID_SCENARIO'
+  | 'E_INVALID_RESULT'
+  | 'E_LOADGEN_FAILED'
+  | 'E_INTERRUPTED';
+
+const exitCodeOf: Record<ErrorCode, ExitCodeValue> = {
+  E_USAGE: ExitCode.badInput,
+  E_UNKNOWN_RUNTIME: ExitCode.badInput,
+  E_RUNTIME_UNAVAILABLE: ExitCode.runFailed,
+  E_PORT_IN_USE: ExitCode.badInput,
+  E_SERVER_NOT_READY: ExitCode.runFailed,
+  E_SERVER_EXITED: ExitCode.runFailed,
+  E_SERVER_BAD_READY_LINE: ExitCode.runFailed,
+  E_RUNTIME_MISMATCH: ExitCode.runFailed,
+  E_PARITY_MISMATCH: ExitCode.runFailed,
+  E_INVALID_SCENARIO: ExitCode.badInput,
+  E_INVALID_RESULT: ExitCode.badInput,
+  E_LOADGEN_FAILED: ExitCode.runFailed,
+  E_INTERRUPTED: ExitCode.interrupted,
+};
+
+export class BenchError extends Error {
+  readonly code: ErrorCode;
+  readonly hint: string | undefined;
+  /** Extra lines shown under the message (for example a server's last stderr lines). */
+  readonly details: string[];
+
+  constructor(code: ErrorCode, message: string, options: { hint?: string; details?: string[]; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'BenchError';
+    this.code = code;
+    this.hint = options.hint;
+    this.details = options.details ?? [];
+  }
+
+  get exitCode(): ExitCodeValue {
+    return exitCodeOf[this.code];
+  }
+}
+
+export function isBenchError(e: unknown): e is BenchError {
+  return e instanceof BenchError;
+}
+
+/** One human-readable block: `error[E_CODE]: message`, details, and `hint: ...`. */
+export function formatError(e: BenchError): string {
+  const lines = [`error[${e.code}]: ${e.message}`];
+  for (const d of e.details) lines.push(`  ${d}`);
+  if (e.hint) lines.push(`hint: ${e.hint}`);
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,243 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import type { ReadyLine } from '../servers/settings.js';
+import { SHUTDOWN_GRACE_MS } from '../servers/settings.js';
+import { BenchError } from './errors.js';
+import { currentHost } from './host.js';
+import { isAlive } from './procfs.js';
+import { RUNTIMES, type HostInfo, type RuntimeId } from './runtimes.js';
+
+/**
+ * One of the two places that spawn processes (the other launches load-generator
+ * workers). Every server started here is tracked until it has exited, so that
+ * `stopAllServers()` can leave nothing behind when bench is interrupted.
+ */
+
+export interface StartServerOptions {
+  runtime: RuntimeId;
+  /** 0 (default) = an ephemeral port, read back from the ready line. */
+  port?: number;
+  host?: string;
+  /** CPU list for taskset, e.g. "0" or "0-1"; affinity is inherited by every thread the runtime starts. */
+  cpus?: string;
+  /** How long to wait for the ready line (default 15 s: Deno compiles on an empty cache). */
+  readyTimeoutMs?: number;
+  hostInfo?: HostInfo;
+  /** Extra environment for the server. */
+  env?: Record<string, string>;
+}
+
+export interface StopResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** True when the server ignored SIGTERM for the grace period and was killed. */
+  forced: boolean;
+  durationMs: number;
+}
+
+export interface ServerHandle {
+  runtimeId: RuntimeId;
+  pid: number;
+  host: string;
+  port: number;
+  ready: ReadyLine;
+  process: ChildProcess;
+  /** The last lines the server wrote to stderr (for error reports). */
+  stderrTail(): string;
+  /** Resolves when the process has exited, however that happened. */
+  exited: Promise<StopResult>;
+  /** SIGTERM, then SIGKILL after `graceMs` (default: the contract's 2 s). */
+  stop(graceMs?: number): Promise<StopResult>;
+}
+
+const live = new Set<ServerHandle>();
+const STDERR_TAIL_BYTES = 8 * 1024;
+
+/** Handles of servers that have not exited yet. */
+export function liveServers(): ServerHandle[] {
+  return [...live];
+}
+
+/** Stop every server this process started; used on SIGINT/SIGTERM and at exit. */
+export async function stopAllServers(graceMs = SHUTDOWN_GRACE_MS): Promise<void> {
+  await Promise.all([...live].map((h) => h.stop(graceMs)));
+}
+
+/** Fails with E_PORT_IN_USE when a fixed port is taken, before a server gets a confusing error. */
+export async function assertPortFree(host: string, port: number): Promise<void> {
+  if (port === 0) return;
+  await new Promise<void>((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EADDRINUSE') {
+        reject(
+          new BenchError('E_PORT_IN_USE', `port ${port} on ${host} is in use`, {
+            hint: `stop what listens there (\`ss -ltnp 'sport = :${port}'\`), choose another --port, or use --port 0 for an ephemeral one`,
+          }),
+        );
+      } else reject(e);
+    });
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()));
+  });
+}
+
+function parseReadyLine(line: string): ReadyLine | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (typeof v !== 'object' || v === null || (v as { event?: unknown }).event !== 'ready') return undefined;
+  const r = v as Partial<ReadyLine>;
+  if (typeof r.port !== 'number' || typeof r.pid !== 'number' || typeof r.settings !== 'object') {
+    throw new BenchError('E_SERVER_BAD_READY_LINE', `the server's ready line lacks port, pid or settings: ${line}`);
+  }
+  return r as ReadyLine;
+}
+
+export async function startServer(opts: StartServerOptions): Promise<ServerHandle> {
+  const spec = RUNTIMES[opts.runtime];
+  const host = opts.host ?? '127.0.0.1';
+  const port = opts.port ?? 0;
+  const hostInfo = opts.hostInfo ?? currentHost();
+  await assertPortFree(host, port);
+
+  const { command, args } = spec.command(hostInfo.nodePath);
+  // taskset execs the runtime, so the child pid stays the runtime's own.
+  const [cmd, argv] = opts.cpus ? ['taskset', ['-c', opts.cpus, command, ...args]] : [command, args];
+  const child = spawn(cmd, argv, {
+    env: { ...process.env, ...opts.env, PORT: String(port), HOST: host },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+
+  let stderr = '';
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (s: string) => {
+    stderr = (stderr + s).slice(-STDERR_TAIL_BYTES);
+  });
+  const stderrTail = () => stderr.trimEnd();
+
+  const spawnedAtMs = Date.now();
+  let stopStartedMs = 0;
+  let forced = false;
+  const exited = new Promise<StopResult>((resolve) => {
+    child.once('exit', (code, signal) =>
+      resolve({ code, signal, forced, durationMs: stopStartedMs ? Date.now() - stopStartedMs : Date.now() - spawnedAtMs }),
+    );
+  });
+
+  const ready = await new Promise<ReadyLine>((resolve, reject) => {
+    const timeoutMs = opts.readyTimeoutMs ?? 15_000;
+    let buf = '';
+    const fail = (e: BenchError) => {
+      cleanup();
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      reject(e);
+    };
+    const timer = setTimeout(
+      () =>
+        fail(
+          new BenchError('E_SERVER_NOT_READY', `${spec.id} server printed no ready line within ${timeoutMs} ms`, {
+            details: tailLines(stderrTail()),
+            hint: 'run `bench serve --runtime ' + spec.id + '` to see it start, or `bench doctor`',
+          }),
+        ),
+      timeoutMs,
+    );
+    const onData = (chunk: Buffer) => {
+      buf += chunk.toString('utf8');
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl).trim();
+        buf = buf.slice(nl + 1);
+        try {
+          const r = line ? parseReadyLine(line) : undefined;
+          if (r) {
+            cleanup();
+            resolve(r);
+            return;
+          }
+        } catch (e) {
+          fail(e as BenchError);
+          return;
+        }
+      }
+    };
+    const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
+      // Let the last stderr bytes arrive before reporting them.
+      setImmediate(() => {
+        const tail = stderrTail();
+        const inUse = /EADDRINUSE|address already in use|AddrInUse|os error 98/i.test(tail);
+        fail(
+          inUse
+            ? new BenchError('E_PORT_IN_USE', `port ${port} on ${host} is in use (${spec.id} server could not listen)`, {
+                details: tailLines(tail),
+                hint: 'choose another --port, or use --port 0 for an ephemeral one',
+              })
+            : new BenchError(
+                'E_SERVER_EXITED',
+                `${spec.id} server exited before it was ready (${signal ? `signal ${signal}` : `code ${code}`})`,
+                { details: tailLines(tail), hint: 'run `bench doctor` to check this runtime' },
+              ),
+        );
+      });
+    };
+    const onError = (e: Error) =>
+      fail(new BenchError('E_SERVER_EXITED', `could not start ${spec.id} server: ${e.message}`, { hint: 'run `bench doctor`' }));
+    const cleanup = () => {
+      clearTimeout(timer);
+      child.stdout!.off('data', onData);
+      child.off('exit', onExit);
+      child.off('error', onError);
+    };
+    child.stdout!.on('data', onData);
+    child.once('exit', onExit);
+    child.once('error', onError);
+  });
+
+  // Past the ready line stdout is not ours to read; keep draining it so the server never blocks on a full pipe.
+  child.stdout!.resume();
+
+  let stopping: Promise<StopResult> | undefined;
+  const handle: ServerHandle = {
+    runtimeId: spec.id,
+    pid: child.pid!,
+    host,
+    port: ready.port,
+    ready,
+    process: child,
+    stderrTail,
+    exited,
+    stop(graceMs = SHUTDOWN_GRACE_MS) {
+      stopping ??= (async () => {
+        if (child.exitCode === null && child.signalCode === null) {
+          stopStartedMs = Date.now();
+          child.kill('SIGTERM');
+          const timer = setTimeout(() => {
+            forced = true;
+            child.kill('SIGKILL');
+          }, graceMs);
+          const r = await exited;
+          clearTimeout(timer);
+          return r;
+        }
+        return exited;
+      })();
+      return stopping;
+    },
+  };
+  live.add(handle);
+  void exited.then(() => live.delete(handle));
+  return handle;
+}
+
+/** Checks that nothing of a stopped server is left (its pid is gone). */
+export function serverIsGone(handle: ServerHandle): boolean {
+  return !isAlive(handle.pid);
+}
+
+function tailLines(s: string, n = 12): string[] {
+  if (!s) return ['(the server wrote nothing to stderr)'];
+  return s.split('\n').slice(-n).map((l) => `stderr: ${l}`);
+}

@@ -1,0 +1,80 @@
+import { readFileSync, readlinkSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+
+/**
+ * Reads a process from the outside through /proc, so that what is measured or
+ * checked does not depend on what the process says about itself.
+ */
+
+/** Whether a pid exists (and is not a zombie we already reaped). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  // A zombie still answers kill(0); it has no live process behind it.
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** The resolved path of the process's executable, e.g. /usr/bin/node. */
+export function exePath(pid: number): string | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/exe`);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Paths of shared objects mapped into the process (for example a native addon). */
+export function mappedFiles(pid: number): string[] {
+  try {
+    const out = new Set<string>();
+    for (const line of readFileSync(`/proc/${pid}/maps`, 'utf8').split('\n')) {
+      const i = line.indexOf('/');
+      if (i >= 0) out.add(line.slice(i));
+    }
+    return [...out];
+  } catch {
+    return [];
+  }
+}
+
+/** The runtime an executable is, judged by its file name (bun ships as bun.exe in the npm package). */
+export function runtimeOfExe(exe: string): 'node' | 'bun' | 'deno' | undefined {
+  const base = path.basename(exe).replace(/\.exe$/, '');
+  if (base === 'node' || base.startsWith('node')) return 'node';
+  if (base === 'bun') return 'bun';
+  if (base === 'deno') return 'deno';
+  return undefined;
+}
+
+/** Whether the process has uWebSockets.js's native addon loaded. */
+export function hasUwsLoaded(pid: number): boolean {
+  return mappedFiles(pid).some((f) => /uws_[a-z0-9]+_[a-z0-9]+_\d+\.node$/.test(f));
+}
+
+/** CPU affinity list of every thread (Cpus_allowed_list), keyed by thread id. */
+export function threadAffinities(pid: number): Map<number, string> {
+  const out = new Map<number, string>();
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const m = /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8'));
+      if (m?.[1]) out.set(Number(tid), m[1]);
+    } catch {
+      // the thread ended between readdir and read
+    }
+  }
+  return out;
+}
