@@ -1,0 +1,28 @@
+import { startServer } from '../../core/launcher.js';
+import { ExitCode } from '../../core/errors.js';
+import { parseRuntimeId } from '../../core/runtimes.js';
+import type { Io } from '../io.js';
+
+const SIGNAL_NUMBERS: Record<string, number> = { SIGINT: 2, SIGTERM: 15, SIGKILL: 9 };
+
+/** One server in the foreground: ready line on stdout, its stderr on ours, signals forwarded, its exit code ours. */
+export async function serveCommand(opts: Record<string, unknown>, _args: string[], io: Io): Promise<number> {
+  const runtime = parseRuntimeId(String(opts['runtime']));
+  const server = await startServer({
+    runtime,
+    port: opts['port'] as number,
+    host: String(opts['host']),
+    ...(opts['cpus'] ? { cpus: String(opts['cpus']) } : {}),
+    hostInfo: io.host,
+  });
+  io.stdout.write(JSON.stringify(server.ready) + '\n');
+  server.process.stderr?.on('data', (b: Buffer) => io.stderr.write(b.toString('utf8')));
+  const unsubscribe = io.onSignal(() => void server.stop());
+  try {
+    const r = await server.exited;
+    if (r.signal) return 128 + (SIGNAL_NUMBERS[r.signal] ?? 0);
+    return r.code ?? ExitCode.runFailed;
+  } finally {
+    unsubscribe();
+  }
+}

@@ -1,0 +1,42 @@
+import type { HostInfo } from '../core/runtimes.js';
+
+/** A writable text stream as the CLI sees it; tests pass string buffers. */
+export interface TextOut {
+  write(s: string): void;
+  /** True when a person is watching (progress lines and colour only then). */
+  isTTY?: boolean;
+}
+
+/**
+ * Everything the CLI takes from the outside world. Only `cli/main.ts` builds one
+ * from `process`; tests build their own, so commands run in-process with buffers.
+ */
+export interface Io {
+  argv: string[];
+  env: Record<string, string | undefined>;
+  stdout: TextOut;
+  stderr: TextOut;
+  cwd: string;
+  host: HostInfo;
+  /** Subscribe to SIGINT/SIGTERM; returns an unsubscribe function. */
+  onSignal(handler: (signal: 'SIGINT' | 'SIGTERM') => void): () => void;
+}
+
+/** An Io whose output is collected in strings, for tests. */
+export function bufferIo(argv: string[], host: HostInfo, env: Record<string, string | undefined> = {}) {
+  const out = { stdout: '', stderr: '' };
+  const handlers = new Set<(s: 'SIGINT' | 'SIGTERM') => void>();
+  const io: Io = {
+    argv,
+    env,
+    cwd: process.cwd(),
+    host,
+    stdout: { write: (s) => void (out.stdout += s) },
+    stderr: { write: (s) => void (out.stderr += s) },
+    onSignal(h) {
+      handlers.add(h);
+      return () => handlers.delete(h);
+    },
+  };
+  return { io, out, signal: (s: 'SIGINT' | 'SIGTERM') => handlers.forEach((h) => h(s)) };
+}

@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { describe, test } from 'node:test';
+import { runCli } from '../../cli/index.js';
+import { bufferIo } from '../../cli/io.js';
+import { COMMANDS } from '../../cli/options.js';
+import { currentHost } from '../../core/host.js';
+import { RUNTIME_IDS } from '../../core/runtimes.js';
+
+const host = currentHost();
+
+async function cli(argv: string[]) {
+  const b = bufferIo(argv, host);
+  const code = await runCli(b.io);
+  return { code, ...b.out };
+}
+
+describe('bench list runtimes', () => {
+  test('lists every runtime id with whether it is usable', async () => {
+    const r = await cli(['list', 'runtimes']);
+    assert.equal(r.code, 0);
+    for (const id of RUNTIME_IDS) assert.match(r.stdout, new RegExp(`\\b${id}\\b`));
+  });
+
+  test('--json prints one entry per runtime with usable and versions', async () => {
+    const r = await cli(['list', 'runtimes', '--json']);
+    assert.equal(r.code, 0);
+    const rows = JSON.parse(r.stdout) as { id: string; usable: boolean; runtimeVersion?: string }[];
+    assert.deepEqual(rows.map((x) => x.id), [...RUNTIME_IDS]);
+    for (const row of rows) {
+      assert.equal(typeof row.usable, 'boolean');
+      if (row.usable) assert.match(row.runtimeVersion ?? '', /^\d+\.\d+\.\d+/);
+    }
+  });
+
+  test('an unknown thing to list is bad input (exit 2)', async () => {
+    const r = await cli(['list', 'planets']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /E_USAGE/);
+  });
+});
+
+describe('flags and help come from one table', () => {
+  for (const def of COMMANDS) {
+    test(`${def.name} --help shows every option with its default and the examples`, async () => {
+      const r = await cli([def.name, '--help']);
+      assert.equal(r.code, 0);
+      for (const o of def.options) {
+        const long = /--[\w-]+/.exec(o.flags)?.[0];
+        assert.ok(long && r.stdout.includes(long), `${def.name} --help lacks ${o.flags}`);
+        assert.ok(r.stdout.includes(o.description), `${def.name} --help lacks the text of ${o.flags}`);
+        if (o.defaultValue !== undefined && o.defaultValue !== false) {
+          assert.ok(r.stdout.includes(`default: ${JSON.stringify(o.defaultValue)}`), `${def.name} --help lacks the default of ${o.flags}`);
+        }
+      }
+      for (const ex of def.examples) assert.ok(r.stdout.includes(ex), `${def.name} --help lacks example ${ex}`);
+    });
+  }
+
+  test('no arguments prints the help and exits 2', async () => {
+    const r = await cli([]);
+    assert.equal(r.code, 2);
+    assert.match(r.stdout, /Usage: bench/);
+  });
+});
+
+describe('bench serve: bad input', () => {
+  test('an unknown runtime exits 2 with E_UNKNOWN_RUNTIME and lists the valid ids', async () => {
+    const r = await cli(['serve', '--runtime', 'nodejs']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /error\[E_UNKNOWN_RUNTIME\]/);
+    for (const id of RUNTIME_IDS) assert.ok(r.stderr.includes(id));
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace for an expected error');
+  });
+
+  test('a port out of range names the flag and exits 2', async () => {
+    const r = await cli(['serve', '--runtime', 'bun', '--port', '70000']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--port: must be an integer from 0 to 65535/);
+  });
+
+  test('a port in use exits 2 with E_PORT_IN_USE naming the port, without starting a server', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((res) => blocker.listen(0, '127.0.0.1', res));
+    const port = (blocker.address() as net.AddressInfo).port;
+    try {
+      const r = await cli(['serve', '--runtime', 'node-ws', '--port', String(port)]);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, new RegExp(`error\\[E_PORT_IN_USE\\]: port ${port} on 127.0.0.1 is in use`));
+    } finally {
+      blocker.close();
+    }
+  });
+
+  test('a missing --runtime is a usage error (exit 2)', async () => {
+    const r = await cli(['serve']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--runtime/);
+  });
+});
