@@ -1,0 +1,175 @@
+/**
+ * The contract server on Node with uWebSockets.js (packaged as uws-pack):
+ * `App().ws(...)` with topics and `app.publish`. See servers/CONTRACT.md.
+ *
+ * uWebSockets.js applies every contract setting natively; the backpressure
+ * rule is its own `maxBackpressure` check with `closeOnBackpressureLimit: false`.
+ */
+import { readFileSync } from 'node:fs';
+import type * as UWS from 'uWebSockets.js';
+import {
+  BACKPRESSURE_LIMIT_BYTES,
+  BACKPRESSURE_POLICY,
+  IDLE_TIMEOUT_SEC,
+  MAX_PAYLOAD_BYTES,
+  type ParityManifest,
+} from './settings.js';
+import {
+  BROADCAST_PATH,
+  CLOSE_GOING_AWAY,
+  ECHO_PATH,
+  HEALTH_BODY,
+  HEALTH_PATH,
+  NOT_FOUND_BODY,
+  SHUTDOWN_FALLBACK_MS,
+  UPGRADE_REQUIRED_BODY,
+  describeError,
+  formatReadyLine,
+  listenAddressFromEnv,
+  roomFromQuery,
+  type ListenAddress,
+} from './common.js';
+
+/** The Node versions uws-pack 20.0.8 ships binaries for (ABIs 108, 115, 120, 127). */
+const SUPPORTED_NODE = 'Node 18-22 (ABIs 108, 115, 120, 127)';
+
+let uws: typeof UWS;
+try {
+  uws = await import('uWebSockets.js');
+} catch (error) {
+  // The loader's own message spans lines and embeds a dlopen stack; one line is what an operator needs.
+  const reason = describeError(error).split('\n').filter((line) => line.trim() !== '').pop() ?? 'unknown error';
+  process.stderr.write(
+    `node-uws: cannot load uWebSockets.js on Node ${process.version} (ABI ${process.versions.modules}, ${process.platform}-${process.arch}); ` +
+      `it supports ${SUPPORTED_NODE}: ${reason}\n`,
+  );
+  process.exit(1);
+}
+
+/** uws-pack does not export its package.json, so find it next to the resolved entry point. */
+function libraryVersion(): string {
+  const entryUrl = import.meta.resolve('uWebSockets.js');
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', entryUrl), 'utf8')) as { name: string; version: string };
+  return pkg.name === 'uWebSockets.js' ? pkg.version : `${pkg.version} (${pkg.name})`;
+}
+
+let address: ListenAddress;
+try {
+  address = listenAddressFromEnv(process.env['PORT'], process.env['HOST']);
+} catch (error) {
+  process.stderr.write(`node-uws: ${describeError(error)}\n`);
+  process.exit(1);
+}
+
+interface SocketData {
+  room: string;
+}
+
+/** uWS.DISABLED exists at runtime, but uws-pack's typings declare it only as a type. */
+const COMPRESSION_DISABLED = (uws as unknown as { DISABLED: UWS.CompressOptions }).DISABLED;
+
+/** Settings shared by both WebSocket routes; the ready line is built from this same object. */
+const behavior = {
+  maxPayloadLength: MAX_PAYLOAD_BYTES,
+  maxBackpressure: BACKPRESSURE_LIMIT_BYTES,
+  closeOnBackpressureLimit: false,
+  idleTimeout: IDLE_TIMEOUT_SEC,
+  compression: COMPRESSION_DISABLED,
+  sendPingsAutomatically: false,
+} satisfies UWS.WebSocketBehavior<SocketData>;
+
+const sockets = new Set<UWS.WebSocket<SocketData>>();
+let listenSocket: UWS.us_listen_socket | undefined;
+let shuttingDown = false;
+
+const app = uws.App();
+
+app.ws<SocketData>(ECHO_PATH, {
+  ...behavior,
+  open: (ws) => void sockets.add(ws),
+  // send() applies maxBackpressure itself: over the limit it drops and returns 2.
+  message: (ws, message, isBinary) => void ws.send(message, isBinary),
+  close: (ws) => onClose(ws),
+});
+
+app.ws<SocketData>(BROADCAST_PATH, {
+  ...behavior,
+  upgrade: (res, req, context) => {
+    res.upgrade<SocketData>(
+      { room: roomFromQuery(req.getQuery() ?? '') },
+      req.getHeader('sec-websocket-key'),
+      req.getHeader('sec-websocket-protocol'),
+      req.getHeader('sec-websocket-extensions'),
+      context,
+    );
+  },
+  open: (ws) => {
+    sockets.add(ws);
+    ws.subscribe(ws.getUserData().room);
+  },
+  // app.publish includes the sender; ws.publish would exclude it.
+  message: (ws, message, isBinary) => void app.publish(ws.getUserData().room, message, isBinary),
+  close: (ws) => onClose(ws),
+});
+
+app.any(HEALTH_PATH, (res) => void res.end(HEALTH_BODY));
+// ws() routes only take upgrade requests; a plain request to the same path falls through to these.
+app.any(ECHO_PATH, (res) => void res.writeStatus('426 Upgrade Required').writeHeader('upgrade', 'websocket').end(UPGRADE_REQUIRED_BODY));
+app.any(BROADCAST_PATH, (res) => void res.writeStatus('426 Upgrade Required').writeHeader('upgrade', 'websocket').end(UPGRADE_REQUIRED_BODY));
+app.any('/*', (res) => void res.writeStatus('404 Not Found').end(NOT_FOUND_BODY));
+
+app.listen(address.host, address.port, (socket) => {
+  if (socket === false) {
+    process.stderr.write(`node-uws: cannot listen on ${address.host}:${address.port}\n`);
+    process.exit(1);
+  }
+  listenSocket = socket;
+  // uWebSockets.js has no getter for a route's settings: report what was passed to app.ws().
+  const settings: ParityManifest = {
+    maxPayloadBytes: behavior.maxPayloadLength,
+    perMessageDeflate: behavior.compression !== COMPRESSION_DISABLED,
+    idleTimeoutSec: behavior.idleTimeout,
+    backpressureLimitBytes: behavior.maxBackpressure,
+    backpressurePolicy: BACKPRESSURE_POLICY,
+    publishToSelf: true, // app.publish, not ws.publish
+    autoPing: behavior.sendPingsAutomatically,
+  };
+  process.stdout.write(
+    formatReadyLine({
+      runtime: 'node',
+      runtimeVersion: process.versions.node,
+      library: 'uWebSockets.js',
+      libraryVersion: libraryVersion(),
+      pid: process.pid,
+      host: address.host,
+      port: uws.us_socket_local_port(socket as unknown as UWS.us_socket),
+      settings,
+    }) + '\n',
+  );
+});
+
+function onClose(ws: UWS.WebSocket<SocketData>): void {
+  sockets.delete(ws);
+  if (shuttingDown && sockets.size === 0) finish();
+}
+
+function finish(): void {
+  // Leave the event loop one turn to flush the close frames just written.
+  setImmediate(() => process.exit(0));
+}
+
+function shutdown(): void {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  setTimeout(() => {
+    process.stderr.write(`node-uws: ${sockets.size} connection(s) still open after ${SHUTDOWN_FALLBACK_MS} ms; exiting\n`);
+    process.exit(0);
+  }, SHUTDOWN_FALLBACK_MS).unref();
+  if (listenSocket !== undefined) uws.us_listen_socket_close(listenSocket);
+  // end() calls the close handler synchronously, so copy the set first.
+  for (const ws of [...sockets]) ws.end(CLOSE_GOING_AWAY);
+  if (sockets.size === 0) finish();
+}
+
+process.on('SIGTERM', shutdown);
+process.on('SIGINT', shutdown);
