@@ -78,3 +78,67 @@ export function threadAffinities(pid: number): Map<number, string> {
   }
   return out;
 }
+
+/** Clock ticks per second for /proc/<pid>/stat times; USER_HZ is 100 on every Linux architecture we run on. */
+export const USER_HZ = 100;
+
+/** One reading of a process from /proc. Times are cumulative since the process started. */
+export interface ProcReading {
+  cpuUserUs: number;
+  cpuSystemUs: number;
+  rssBytes: number;
+  /** VmHWM: the highest RSS the kernel has seen for this process. */
+  peakRssBytes: number;
+  threads: number;
+  fds: number;
+}
+
+/** Reads CPU time (all threads, including exited ones), RSS, peak RSS, threads and open fds; undefined once the process is gone. */
+export function readProc(pid: number): ProcReading | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may contain spaces) start at state = field 3.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const utime = Number(fields[11]);
+    const stime = Number(fields[12]);
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
+    const threads = Number(/^Threads:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+    let fds = 0;
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`).length;
+    } catch {
+      fds = -1;
+    }
+    return {
+      cpuUserUs: (utime * 1e6) / USER_HZ,
+      cpuSystemUs: (stime * 1e6) / USER_HZ,
+      rssBytes: kb('VmRSS'),
+      peakRssBytes: kb('VmHWM'),
+      threads,
+      fds,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Kernel TCP socket figures for the whole machine, from /proc/net/sockstat (RSS does not include socket buffers). */
+export interface SockStat {
+  tcpInUse: number;
+  tcpTimeWait: number;
+  tcpAlloc: number;
+  /** Pages of kernel memory used by TCP sockets, in bytes. */
+  tcpMemBytes: number;
+}
+
+export function readSockStat(pageBytes = 4096): SockStat | undefined {
+  try {
+    const text = readFileSync('/proc/net/sockstat', 'utf8');
+    const line = /^TCP: (.*)$/m.exec(text)?.[1] ?? '';
+    const get = (k: string) => Number(new RegExp(`\\b${k} (\\d+)`).exec(line)?.[1] ?? 0);
+    return { tcpInUse: get('inuse'), tcpTimeWait: get('tw'), tcpAlloc: get('alloc'), tcpMemBytes: get('mem') * pageBytes };
+  } catch {
+    return undefined;
+  }
+}

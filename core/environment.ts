@@ -1,0 +1,90 @@
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import { promisify } from 'node:util';
+import { projectRoot } from './paths.js';
+import { probeRuntimes, type HostInfo, type RuntimeStatus } from './runtimes.js';
+
+const execFileP = promisify(execFile);
+
+/** Everything a result needs to be read later or compared fairly: the machine, its limits, and the runtimes. */
+export interface Environment {
+  hostname: string;
+  cpuModel: string;
+  logicalCpus: number;
+  /** CPUs this process may run on (affinity), which pinning plans must respect. */
+  allowedCpus: string;
+  kernel: string;
+  platform: string;
+  arch: string;
+  memoryBytes: number;
+  /** Soft limit on open files per process (RLIMIT_NOFILE): the ceiling on sockets per process. */
+  openFileLimit: number | null;
+  ephemeralPortRange: [number, number] | null;
+  cpuGovernor: string | null;
+  nodeVersion: string;
+  runtimes: RuntimeStatus[];
+  toolVersion: string;
+  gitRevision: string | null;
+  gitDirty: boolean | null;
+}
+
+function readOr<T>(file: string, parse: (s: string) => T, fallback: T): T {
+  try {
+    return parse(readFileSync(file, 'utf8'));
+  } catch {
+    return fallback;
+  }
+}
+
+export function openFileLimit(): number | null {
+  return readOr('/proc/self/limits', (s) => {
+    const m = /^Max open files\s+(\d+|unlimited)/m.exec(s);
+    return m?.[1] && m[1] !== 'unlimited' ? Number(m[1]) : null;
+  }, null);
+}
+
+export function ephemeralPortRange(): [number, number] | null {
+  return readOr('/proc/sys/net/ipv4/ip_local_port_range', (s) => {
+    const [a, b] = s.trim().split(/\s+/).map(Number);
+    return a && b ? ([a, b] as [number, number]) : null;
+  }, null);
+}
+
+export function allowedCpus(): string {
+  return readOr('/proc/self/status', (s) => /Cpus_allowed_list:\s*(\S+)/.exec(s)?.[1] ?? '', '');
+}
+
+async function git(args: string[]): Promise<string | null> {
+  try {
+    return (await execFileP('git', args, { cwd: projectRoot, timeout: 5000 })).stdout.trim();
+  } catch {
+    return null;
+  }
+}
+
+export async function captureEnvironment(host: HostInfo, toolVersion: string): Promise<Environment> {
+  const [runtimes, rev, status] = await Promise.all([
+    probeRuntimes(host),
+    git(['rev-parse', 'HEAD']),
+    git(['status', '--porcelain', '--untracked-files=no']),
+  ]);
+  return {
+    hostname: os.hostname(),
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    logicalCpus: os.cpus().length,
+    allowedCpus: allowedCpus(),
+    kernel: `${os.type()} ${os.release()}`,
+    platform: host.platform,
+    arch: host.arch,
+    memoryBytes: os.totalmem(),
+    openFileLimit: openFileLimit(),
+    ephemeralPortRange: ephemeralPortRange(),
+    cpuGovernor: readOr('/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor', (s) => s.trim(), null),
+    nodeVersion: runtimes.find((r) => r.id === 'node-ws')?.runtimeVersion ?? 'unknown',
+    runtimes,
+    toolVersion,
+    gitRevision: rev,
+    gitDirty: status === null ? null : status.length > 0,
+  };
+}
