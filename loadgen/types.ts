@@ -1,0 +1,159 @@
+import type { HistogramSummary } from './histogram.js';
+
+/**
+ * The load generator's library API types: what the orchestrator asks for (a
+ * LoadPlan) and what comes back (a LoadResult). Plans are plain data so they
+ * can be sent to worker processes over IPC.
+ */
+
+export type MessageKind = 'binary' | 'text';
+
+export type SizeSpec =
+  | { type: 'fixed'; bytes: number }
+  | { type: 'uniform'; minBytes: number; maxBytes: number }
+  | { type: 'lognormal'; medianBytes: number; sigma: number; minBytes?: number; maxBytes?: number }
+  | { type: 'weighted'; choices: { bytes: number; weight: number }[] };
+
+export interface MessageShape {
+  kind: MessageKind;
+  size: SizeSpec;
+}
+
+/** Closed loop: each connection keeps `depth` messages in flight; measures capacity, not latency. */
+export interface ClosedModel {
+  model: 'closed';
+  /** Messages in flight per connection (pipelining depth), ≥ 1. */
+  depth: number;
+}
+
+/** Open loop: an aggregate rate over all connections; latency from the intended send time. */
+export interface OpenModel {
+  model: 'open';
+  /** Aggregate messages per second over all connections. */
+  ratePerSec: number;
+  arrivals: 'constant' | 'poisson';
+}
+
+/** Broadcast: publishers send at a rate into rooms; every member (publisher included) receives. */
+export interface BroadcastModel {
+  model: 'broadcast';
+  /** Connections that publish; they also receive (publish-to-self is on). */
+  publishers: number;
+  /** Messages per second per publisher. */
+  ratePerSecPerPublisher: number;
+  /** Connections are spread over this many rooms round-robin. */
+  rooms: number;
+}
+
+/** Idle: open the connections and hold them; nothing is sent (memory per connection). */
+export interface IdleModel {
+  model: 'idle';
+}
+
+export type LoadModel = ClosedModel | OpenModel | BroadcastModel | IdleModel;
+
+export interface LoadPlan {
+  /** ws://host:port/path of the server. */
+  url: string;
+  connections: number;
+  load: LoadModel;
+  message: MessageShape;
+  warmupMs: number;
+  durationMs: number;
+  /** After the measured window: stop sending, wait up to this long for what is in flight, count the rest as lost. */
+  drainTimeoutMs: number;
+  /** Connect pacing: handshakes in flight at once (per worker), and an optional total rate. */
+  connect: { maxInFlight: number; ratePerSec?: number; timeoutMs: number };
+  /** Worker processes to spread connections over (default: the number of load-generator CPUs). */
+  workers: number;
+  /** CPUs for the workers (taskset list); worker i gets the i-th CPU of the list when there are enough. */
+  cpus?: string;
+  /** Which client implementation: our raw client, or `ws` as a cross-check. */
+  client: 'raw' | 'ws';
+  seed: number;
+}
+
+export type ErrorKind = 'refused' | 'reset' | 'timeout' | 'handshake-rejected' | 'protocol' | 'unexpected-close' | 'other';
+
+export interface DeliveryCounts {
+  /** Messages sent (echo: by every connection; broadcast: published). */
+  sent: number;
+  /** Messages expected by recipients (echo: = sent; broadcast: published × room members). */
+  expected: number;
+  received: number;
+  lost: number;
+  duplicated: number;
+  corrupted: number;
+  outOfOrder: number;
+}
+
+export interface TimelineBucket {
+  /** Second index from the start of the measured window (warmup excluded). */
+  second: number;
+  sentMsgs: number;
+  receivedMsgs: number;
+  sentBytes: number;
+  receivedBytes: number;
+}
+
+export interface OpenLoopCounts {
+  targetPerSec: number;
+  intended: number;
+  sent: number;
+  /** Sends that left more than the late threshold after their intended time. */
+  late: number;
+  /** Intended sends skipped because the generator was too far behind. */
+  dropped: number;
+}
+
+export interface WorkerStats {
+  worker: number;
+  pid: number;
+  cpus: string | null;
+  connections: number;
+  /** CPU time of the worker during the measured window. */
+  cpuUs: number;
+  /** cpuUs / window, as % of one core. */
+  cpuUtilPct: number;
+  eventLoopDelayP99Us: number;
+  eventLoopDelayMaxUs: number;
+}
+
+export interface SaturationVerdict {
+  saturated: boolean;
+  /** Why: e.g. "worker 0 at 97% CPU", "worker 1 event-loop delay p99 12 ms". */
+  reasons: string[];
+}
+
+export interface LoadResult {
+  /** Round-trip (echo) or delivery (broadcast) latency, µs, measured window only. */
+  latency: HistogramSummary;
+  latencyEncoded: string;
+  /** Handshake time (TCP connect to 101), µs. */
+  connect: HistogramSummary;
+  connectEncoded: string;
+  /** Broadcast only: time from publish to the last recipient, µs. */
+  lastRecipient?: HistogramSummary;
+  lastRecipientEncoded?: string;
+  timeline: TimelineBucket[];
+  connectionsOpened: number;
+  connectionsFailed: number;
+  /** Time to open all connections, ms. */
+  connectPhaseMs: number;
+  errors: Partial<Record<ErrorKind, number>>;
+  delivery: DeliveryCounts;
+  openLoop?: OpenLoopCounts;
+  workers: WorkerStats[];
+  saturation: SaturationVerdict;
+  /** Length of the measured window actually achieved, ms. */
+  measuredMs: number;
+}
+
+/** Progress events sent while a load runs (about once a second). */
+export interface LoadProgress {
+  phase: 'connecting' | 'warmup' | 'measure' | 'drain';
+  connectionsOpen: number;
+  /** Messages received in the last second, over all workers. */
+  recvPerSec: number;
+  elapsedMs: number;
+}
