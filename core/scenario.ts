@@ -1,0 +1,208 @@
+import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { caseSuffixOf, MODEL_NAMES, MODELS, type AnyModel } from '../loadgen/models/index.js';
+import { validateShape } from '../loadgen/shapes.js';
+import type { MessageShape } from '../loadgen/types.js';
+import { BenchError } from './errors.js';
+import { projectRoot } from './paths.js';
+import { checkNumber, checkObject, checkString, isObject, type Problems } from './validate.js';
+
+/** Where built-in scenarios live (JSON files, copied by users to make their own). */
+export const SCENARIOS_DIR = path.join(projectRoot, 'scenarios');
+
+/** Settings a scenario may override under `--quick` (the default preset of `bench run`). */
+export interface QuickOverrides {
+  connections?: number;
+  warmupSec?: number;
+  durationSec?: number;
+  /** Open loop only: rates to use instead of the full list. */
+  ratesPerSec?: number[];
+}
+
+/** A scenario file as validated: what to run against every runtime. */
+export interface Scenario {
+  name: string;
+  /** One paragraph; `bench list scenarios` shows it. */
+  description: string;
+  /** Server route: /echo, /broadcast or /health. */
+  route: string;
+  connections: number;
+  warmupSec: number;
+  durationSec: number;
+  /** The raw `load` object; expanded into cases by `expandCases`. */
+  load: Record<string, unknown>;
+  /** Message shape for WebSocket models that send; absent for idle and http. */
+  message?: MessageShape;
+  /** In the default set that `bench run` runs without --scenario. */
+  default: boolean;
+  quick?: QuickOverrides;
+  /** Where it came from (built-in name or file path). */
+  source: string;
+}
+
+/** One concrete point of a scenario: e.g. echo-rate at 10,000 msg/s. */
+export interface ScenarioCase {
+  /** Scenario name plus the model's suffix, e.g. "echo-rate@10000/s". */
+  name: string;
+  scenario: Scenario;
+  model: AnyModel;
+}
+
+const ROUTES = ['/echo', '/broadcast', '/health'] as const;
+const TOP_KEYS = ['name', 'description', 'route', 'connections', 'warmupSec', 'durationSec', 'load', 'message', 'default', 'quick', '$schema'];
+
+/** Validates a parsed scenario file; every problem is prefixed with `scenario "<name>":` and its field path. */
+export function validateScenario(raw: unknown, source: string): { scenario?: Scenario; problems: string[] } {
+  const problems: Problems = [];
+  const name = isObject(raw) && typeof raw['name'] === 'string' ? raw['name'] : path.basename(source, '.json');
+  const obj = checkObject(raw, '', problems, TOP_KEYS, ['name', 'description', 'route', 'connections', 'durationSec', 'load']);
+  if (!obj) return { problems: problems.map((p) => `scenario "${name}": ${p}`) };
+  checkString(obj['name'], 'name', problems);
+  if (typeof obj['name'] === 'string' && !/^[a-z0-9][a-z0-9-]*$/.test(obj['name'])) {
+    problems.push(`name: must be lower-case letters, digits and dashes, got "${obj['name']}"`);
+  }
+  checkString(obj['description'], 'description', problems);
+  const route = checkString(obj['route'], 'route', problems, ROUTES);
+  const connections = checkNumber(obj['connections'], 'connections', problems, { integer: true, min: 1, max: 1_000_000 });
+  const warmupSec = checkNumber(obj['warmupSec'], 'warmupSec', problems, { min: 0, max: 3600 }) ?? 0;
+  const durationSec = checkNumber(obj['durationSec'], 'durationSec', problems, { min: 0.5, max: 24 * 3600 });
+  if (obj['default'] !== undefined && typeof obj['default'] !== 'boolean') problems.push('default: must be true or false');
+
+  let models: AnyModel[] = [];
+  // The model's own validator checks the keys of `load`: each load shape owns its config.
+  const load = obj['load'] === undefined ? undefined : isObject(obj['load']) ? obj['load'] : undefined;
+  if (obj['load'] !== undefined && !load) problems.push('load: must be an object with a "model" field');
+  if (load) {
+    const modelName = checkString(load['model'], 'load.model', problems, MODEL_NAMES) as AnyModel['model'] | undefined;
+    if (load['model'] === undefined) problems.push(`load.model: is required (one of ${MODEL_NAMES.join(', ')})`);
+    if (modelName) {
+      models = (MODELS[modelName].validate as (r: Record<string, unknown>, p: string, pr: Problems) => AnyModel[])(load, 'load', problems);
+      if (modelName === 'http' && route && route !== '/health') problems.push(`route: the http model drives /health, got "${route}"`);
+      if (modelName !== 'http' && route === '/health') problems.push('route: /health is for the http model; WebSocket models use /echo or /broadcast');
+      if (modelName === 'broadcast' && route && route !== '/broadcast') problems.push(`route: the broadcast model needs /broadcast, got "${route}"`);
+      if ((modelName === 'closed' || modelName === 'open') && route && route !== '/echo') problems.push(`route: the ${modelName} model measures round trips on /echo, got "${route}"`);
+      const b = models[0];
+      if (b?.model === 'broadcast' && connections !== undefined && b.publishers > connections) {
+        problems.push(`load.publishers: must be at most connections (${connections}), got ${b.publishers}`);
+      }
+    }
+  }
+
+  let message: MessageShape | undefined;
+  const sends = models.some((m) => m.model !== 'idle' && m.model !== 'http');
+  if (obj['message'] !== undefined) {
+    const errs = validateShape(obj['message'], 'message');
+    problems.push(...errs);
+    if (errs.length === 0) message = obj['message'] as MessageShape;
+  } else if (sends) problems.push('message: is required for a model that sends messages');
+
+  let quick: QuickOverrides | undefined;
+  if (obj['quick'] !== undefined) {
+    const q = checkObject(obj['quick'], 'quick', problems, ['connections', 'warmupSec', 'durationSec', 'ratesPerSec']);
+    if (q) {
+      quick = {};
+      const c = checkNumber(q['connections'], 'quick.connections', problems, { integer: true, min: 1 });
+      const w = checkNumber(q['warmupSec'], 'quick.warmupSec', problems, { min: 0 });
+      const d = checkNumber(q['durationSec'], 'quick.durationSec', problems, { min: 0.5 });
+      if (c !== undefined) quick.connections = c;
+      if (w !== undefined) quick.warmupSec = w;
+      if (d !== undefined) quick.durationSec = d;
+      if (q['ratesPerSec'] !== undefined) {
+        if (!Array.isArray(q['ratesPerSec']) || q['ratesPerSec'].length === 0) problems.push('quick.ratesPerSec: must be a non-empty list');
+        else {
+          const rates = q['ratesPerSec'].map((r, i) => checkNumber(r, `quick.ratesPerSec[${i}]`, problems, { min: 1 }));
+          if (rates.every((r) => r !== undefined)) quick.ratesPerSec = rates as number[];
+        }
+      }
+    }
+  }
+
+  if (problems.length > 0) return { problems: problems.map((p) => `scenario "${name}": ${p}`) };
+  return {
+    problems: [],
+    scenario: {
+      name: obj['name'] as string,
+      description: obj['description'] as string,
+      route: route!,
+      connections: connections!,
+      warmupSec,
+      durationSec: durationSec!,
+      load: load!,
+      ...(message ? { message } : {}),
+      default: obj['default'] === true,
+      ...(quick ? { quick } : {}),
+      source,
+    },
+  };
+}
+
+/** Applies the quick preset's overrides (used by `--quick` and by `bench run` without options). */
+export function applyQuick(s: Scenario): Scenario {
+  if (!s.quick) return s;
+  const q = s.quick;
+  return {
+    ...s,
+    connections: q.connections ?? s.connections,
+    warmupSec: q.warmupSec ?? s.warmupSec,
+    durationSec: q.durationSec ?? s.durationSec,
+    load: q.ratesPerSec && s.load['model'] === 'open' ? { ...s.load, ratesPerSec: q.ratesPerSec } : s.load,
+  };
+}
+
+/** One case per model point (e.g. per open-loop rate). Scenarios are validated, so this cannot fail. */
+export function expandCases(s: Scenario): ScenarioCase[] {
+  const problems: Problems = [];
+  const modelName = s.load['model'] as AnyModel['model'];
+  const models = (MODELS[modelName].validate as (r: Record<string, unknown>, p: string, pr: Problems) => AnyModel[])(s.load, 'load', problems);
+  return models.map((model) => ({ name: s.name + caseSuffixOf(model), scenario: s, model }));
+}
+
+function parseFile(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new BenchError('E_INVALID_SCENARIO', `cannot read scenario file ${file}: ${(e as Error).message}`, {
+      hint: 'give a built-in scenario name (`bench list scenarios`) or the path of a JSON file',
+    });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new BenchError('E_INVALID_SCENARIO', `scenario file ${file} is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+function loadValidated(file: string, source: string): Scenario {
+  const { scenario, problems } = validateScenario(parseFile(file), source);
+  if (!scenario) {
+    throw new BenchError('E_INVALID_SCENARIO', `${problems.length} problem${problems.length === 1 ? '' : 's'} in ${source}`, {
+      details: problems,
+      hint: 'see scenarios/README.md for the format; copy a built-in scenario as a starting point',
+    });
+  }
+  return scenario;
+}
+
+/** Every built-in scenario, sorted by name. */
+export function builtinScenarios(): Scenario[] {
+  if (!existsSync(SCENARIOS_DIR)) return [];
+  return readdirSync(SCENARIOS_DIR)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => loadValidated(path.join(SCENARIOS_DIR, f), `scenarios/${f}`));
+}
+
+/** Resolves a name of a built-in scenario or a path to a file (relative to `cwd`). */
+export function resolveScenario(nameOrPath: string, cwd: string): Scenario {
+  const builtin = path.join(SCENARIOS_DIR, `${nameOrPath}.json`);
+  if (!nameOrPath.includes('/') && !nameOrPath.endsWith('.json')) {
+    if (existsSync(builtin)) return loadValidated(builtin, `scenarios/${nameOrPath}.json`);
+    const names = builtinScenarios().map((s) => s.name);
+    throw new BenchError('E_INVALID_SCENARIO', `unknown scenario "${nameOrPath}"`, {
+      hint: `built-in scenarios: ${names.join(', ')}; or give the path of a scenario JSON file`,
+    });
+  }
+  const file = path.resolve(cwd, nameOrPath);
+  return loadValidated(file, nameOrPath);
+}

@@ -1,0 +1,69 @@
+/**
+ * Small helpers for strict validation of user data (scenario files, result
+ * files): unknown keys are rejected, every problem is collected rather than the
+ * first thrown, and each message starts with its field path.
+ */
+
+export type Problems = string[];
+
+export function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export function join(path: string, key: string | number): string {
+  return typeof key === 'number' ? `${path}[${key}]` : path ? `${path}.${key}` : key;
+}
+
+/** Checks that `v` is an object with only `allowed` keys (and all `required` ones); returns it or undefined. */
+export function checkObject(
+  v: unknown,
+  path: string,
+  problems: Problems,
+  allowed: readonly string[],
+  required: readonly string[] = [],
+): Record<string, unknown> | undefined {
+  if (!isObject(v)) {
+    problems.push(`${path || '(top level)'}: must be an object`);
+    return undefined;
+  }
+  for (const k of Object.keys(v)) {
+    if (!allowed.includes(k)) problems.push(`${join(path, k)}: unknown key (allowed: ${allowed.join(', ')})`);
+  }
+  for (const k of required) {
+    if (v[k] === undefined) problems.push(`${join(path, k)}: is required`);
+  }
+  return v;
+}
+
+export interface NumberRule {
+  min?: number;
+  max?: number;
+  integer?: boolean;
+}
+
+/** A finite number within the rule, or undefined (with a problem) — undefined input is left to `required`. */
+export function checkNumber(v: unknown, path: string, problems: Problems, rule: NumberRule = {}): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isFinite(v)) {
+    problems.push(`${path}: must be a number, got ${JSON.stringify(v)}`);
+    return undefined;
+  }
+  if (rule.integer && !Number.isInteger(v)) problems.push(`${path}: must be a whole number, got ${v}`);
+  else if (rule.min !== undefined && v < rule.min) problems.push(`${path}: must be at least ${rule.min}, got ${v}`);
+  else if (rule.max !== undefined && v > rule.max) problems.push(`${path}: must be at most ${rule.max}, got ${v}`);
+  else return v;
+  return undefined;
+}
+
+export function checkString(v: unknown, path: string, problems: Problems, choices?: readonly string[]): string | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || v.length === 0) {
+    problems.push(`${path}: must be a non-empty string, got ${JSON.stringify(v)}`);
+    return undefined;
+  }
+  if (choices && !choices.includes(v)) {
+    problems.push(`${path}: must be one of ${choices.map((c) => `"${c}"`).join(', ')}, got "${v}"`);
+    return undefined;
+  }
+  return v;
+}
