@@ -24,6 +24,7 @@ export interface Warning {
     | 'single-run'
     | 'delivery-errors'
     | 'server-cpu-unpinned'
+    | 'server-killed'
     | 'first-run-outlier';
   message: string;
   hint: string;

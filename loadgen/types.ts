@@ -50,7 +50,14 @@ export interface IdleModel {
   model: 'idle';
 }
 
-export type LoadModel = ClosedModel | OpenModel | BroadcastModel | IdleModel;
+/** Plain HTTP against /health, driven by autocannon (keep-alive connections, optional pipelining). */
+export interface HttpModel {
+  model: 'http';
+  /** Requests in flight per connection. */
+  pipelining: number;
+}
+
+export type LoadModel = ClosedModel | OpenModel | BroadcastModel | IdleModel | HttpModel;
 
 export interface LoadPlan {
   /** ws://host:port/path of the server. */

@@ -1,11 +1,5 @@
 import { checkNumber, checkObject, type Problems } from '../../core/validate.js';
-
-/** Plain HTTP against the health route, driven by autocannon (keep-alive connections, optional pipelining). */
-export interface HttpModel {
-  model: 'http';
-  /** Requests in flight per connection. */
-  pipelining: number;
-}
+import type { HttpModel } from '../types.js';
 
 export const description = 'http: autocannon against GET /health with keep-alive connections';
 

@@ -5,10 +5,9 @@ import * as closed from './closed.js';
 import * as http from './http.js';
 import * as idle from './idle.js';
 import * as open from './open.js';
-import type { HttpModel } from './http.js';
 
-export type { HttpModel };
-export type AnyModel = LoadModel | HttpModel;
+/** Every load shape a scenario can name. */
+export type AnyModel = LoadModel;
 
 interface ModelModule<M extends AnyModel> {
   description: string;

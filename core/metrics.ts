@@ -1,0 +1,123 @@
+import { linearRegression, medianRatePerSec } from '../stats/index.js';
+import type { AnyModel } from '../loadgen/models/index.js';
+import type { LoadResult } from '../loadgen/types.js';
+import type { CellMetrics, Warning } from './result.js';
+import type { ProcSample } from './sampler.js';
+import { cpuUsBetween } from './sampler.js';
+
+/** Samples of the server taken exactly at the phase boundaries (plus the periodic ones). */
+export interface PhaseSamples {
+  /** Before any client connected. */
+  baseline: ProcSample;
+  /** All connections open, before warmup. */
+  connected: ProcSample;
+  measureStart: ProcSample;
+  measureEnd: ProcSample;
+  /** Last sample before the server was stopped. */
+  end: ProcSample;
+  /** Every sample, for peak RSS and growth. */
+  all: ProcSample[];
+}
+
+/** Thresholds of the measurement-quality warnings. */
+export const RATE_MISSED_FRACTION = 0.95;
+export const LATE_FRACTION = 0.01;
+export const RSS_GROWTH_FRACTION = 0.1;
+
+/**
+ * The figures of one cell, computed from what the load generator measured and
+ * what /proc said about the server. Pure: the same inputs give the same figures.
+ */
+export function computeCellMetrics(load: LoadResult, ph: PhaseSamples, model: AnyModel): { metrics: CellMetrics; warnings: Warning[] } {
+  const warnings: Warning[] = [];
+  const received = load.timeline.map((b) => b.receivedMsgs);
+  const sent = load.timeline.map((b) => b.sentMsgs);
+  const windowMs = load.measuredMs;
+  const lastPartial = windowMs % 1000 !== 0;
+  const totalReceived = received.reduce((a, b) => a + b, 0);
+  const rate = (xs: number[], total: number) =>
+    medianRatePerSec(xs, { firstBucketPartial: false, lastBucketPartial: lastPartial }) ?? (windowMs > 0 ? (total * 1000) / windowMs : 0);
+  const msgsPerSec = rate(received, totalReceived);
+  const sentMsgsPerSec = rate(sent, sent.reduce((a, b) => a + b, 0));
+
+  const serverCpuUs = cpuUsBetween(ph.measureStart, ph.measureEnd);
+  const serverCpuUsPerMsg = totalReceived > 0 ? serverCpuUs / totalReceived : null;
+  const msgsPerServerCpuSec = serverCpuUs > 0 && totalReceived > 0 ? totalReceived / (serverCpuUs / 1e6) : null;
+  const serverCpuUtilPct = windowMs > 0 ? (serverCpuUs / (windowMs * 1000)) * 100 : 0;
+  const connections = load.connectionsOpened;
+  const bytesPerConnection = connections > 0 ? (ph.measureStart.rssBytes - ph.baseline.rssBytes) / connections : null;
+
+  const sat = load.saturation;
+  // A closed loop measures capacity: when the generator was the limit, the rate is only a lower bound.
+  const throughputIsLowerBound = sat.saturated && model.model !== 'idle';
+  if (sat.saturated) {
+    warnings.push({
+      code: 'loadgen-bound',
+      message: `the load generator limited this cell (${sat.reasons.join('; ')}); its throughput is a lower bound of the server's`,
+      hint: 'give the load generator more CPUs (--loadgen-cpus), fewer connections, or compare server CPU µs per message instead',
+    });
+  }
+  if (load.openLoop) {
+    const ol = load.openLoop;
+    const expectedReceived = (ol.targetPerSec * windowMs) / 1000;
+    const missed = ol.dropped > 0 || (expectedReceived > 0 && totalReceived < expectedReceived * RATE_MISSED_FRACTION);
+    const lateShare = ol.sent > 0 ? ol.late / ol.sent : 0;
+    if (missed || lateShare > LATE_FRACTION) {
+      warnings.push({
+        code: 'rate-missed',
+        message:
+          `target ${ol.targetPerSec} msg/s: received ${Math.round(msgsPerSec)} msg/s, ` +
+          `${ol.late} of ${ol.sent} sends late, ${ol.dropped} dropped`,
+        hint: sat.saturated
+          ? 'the load generator could not keep the schedule: lower the rate or give it more CPUs'
+          : 'the server could not keep up with this rate: its latency here includes queueing',
+      });
+    }
+  }
+  const during = ph.all.filter((s) => s.tMs >= ph.measureStart.tMs && s.tMs <= ph.measureEnd.tMs);
+  if (during.length >= 4 && ph.measureStart.rssBytes > 0) {
+    const fit = linearRegression(during.map((s) => ({ x: s.tMs, y: s.rssBytes })));
+    const growth = (ph.measureEnd.rssBytes - ph.measureStart.rssBytes) / ph.measureStart.rssBytes;
+    if (fit.ok && fit.slope > 0 && growth > RSS_GROWTH_FRACTION) {
+      warnings.push({
+        code: 'rss-growing',
+        message: `server RSS grew ${(growth * 100).toFixed(0)}% during the measured window and was still rising`,
+        hint: 'memory figures are not settled: use a longer --warmup or --duration, or look for a leak or unbounded buffering',
+      });
+    }
+  }
+  const d = load.delivery;
+  const errorCount = Object.values(load.errors).reduce((a, b) => a + (b ?? 0), 0);
+  if (d.lost + d.duplicated + d.corrupted + d.outOfOrder > 0 || errorCount > 0 || load.connectionsFailed > 0) {
+    warnings.push({
+      code: 'delivery-errors',
+      message:
+        `lost ${d.lost}, duplicated ${d.duplicated}, corrupted ${d.corrupted}, out of order ${d.outOfOrder}, ` +
+        `${errorCount} connection errors, ${load.connectionsFailed} failed connects`,
+      hint: 'a server that loses or reorders messages is not comparable on speed; see the errors by kind in the JSON',
+    });
+  }
+
+  const metrics: CellMetrics = {
+    msgsPerSec,
+    sentMsgsPerSec,
+    throughputIsLowerBound,
+    latencyUs: load.latency,
+    connectUs: load.connect,
+    serverCpuUsPerMsg,
+    serverCpuUtilPct,
+    msgsPerServerCpuSec,
+    rssBaselineBytes: ph.baseline.rssBytes,
+    rssPeakBytes: Math.max(...ph.all.map((s) => s.rssBytes), ph.end.rssBytes),
+    rssEndBytes: ph.end.rssBytes,
+    bytesPerConnection,
+    serverThreads: ph.measureEnd.threads,
+    serverFds: ph.measureEnd.fds,
+    errors: load.errors,
+    delivery: load.delivery,
+    loadgen: { workers: load.workers, saturation: load.saturation },
+    ...(load.lastRecipient ? { lastRecipientUs: load.lastRecipient } : {}),
+    ...(load.openLoop ? { openLoop: load.openLoop } : {}),
+  };
+  return { metrics, warnings };
+}
