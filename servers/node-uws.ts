@@ -37,8 +37,9 @@ let uws: typeof UWS;
 try {
   uws = await import('uWebSockets.js');
 } catch (error) {
-  // The loader's own message spans lines and embeds a dlopen stack; one line is what an operator needs.
-  const reason = describeError(error).split('\n').filter((line) => line.trim() !== '').pop() ?? 'unknown error';
+  // uws-pack's message spans lines (a banner, then the require error and its stack); keep the require error.
+  const lines = describeError(error).split('\n').map((line) => line.trim()).filter((line) => line !== '');
+  const reason = lines.find((line) => /^\w*Error:/.test(line)) ?? lines[0] ?? 'unknown error';
   process.stderr.write(
     `node-uws: cannot load uWebSockets.js on Node ${process.version} (ABI ${process.versions.modules}, ${process.platform}-${process.arch}); ` +
       `it supports ${SUPPORTED_NODE}: ${reason}\n`,
