@@ -192,6 +192,10 @@ for (const id of RUNTIME_IDS) {
         assert.equal((await httpGet(`${httpBase}/echo`)).status, 426);
         assert.equal((await httpGet(`${httpBase}/broadcast?room=x`)).status, 426);
       });
+
+      it('refuses a WebSocket upgrade on an unknown path with 404', TEST, async () => {
+        await assert.rejects(RawSocket.connect(server.host, server.port, '/no-such-path'), /handshake refused: HTTP\/1\.1 404\b/);
+      });
     });
 
     describe('/echo', () => {
