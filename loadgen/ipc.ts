@@ -16,9 +16,16 @@ export type ToWorker =
       connections: number;
       /** This worker's share of the connect rate and of the open-loop rate. */
       connectRatePerSec?: number;
+      /**
+       * Open loop: spin through the event loop (setImmediate) when the next send is under 1.5 ms away, for
+       * sub-millisecond send times. Only when the worker has a CPU of its own: spinning shows as 100% CPU.
+       */
+      spinWait: boolean;
     }
   /** Begin sending at `startAtUs` (epoch µs); warmup then the measured window, then drain. */
   | { type: 'start'; startAtUs: number }
+  /** Every sender's count of sent messages over all workers, so each worker can account for its receivers exactly. */
+  | { type: 'finish'; sentBySender: [number, number][] }
   /** Stop now: close connections and exit. */
   | { type: 'stop' };
 
@@ -26,6 +33,8 @@ export type ToWorker =
 export type FromWorker =
   | { type: 'connected'; opened: number; failed: number; errors: Partial<Record<ErrorKind, number>>; connectPhaseMs: number }
   | { type: 'progress'; phase: 'connecting' | 'warmup' | 'measure' | 'drain'; open: number; recvLastSec: number }
+  /** Sending and draining are over; what this worker's senders sent (connection id → messages). */
+  | { type: 'drained'; sentBySender: [number, number][] }
   | { type: 'result'; result: WorkerResult }
   | { type: 'fatal'; message: string };
 
@@ -49,4 +58,8 @@ export interface WorkerResult {
   measuredMs: number;
   eventLoopDelayP99Us: number;
   eventLoopDelayMaxUs: number;
+  /** True when the worker spin-waited for send times, so its CPU share says nothing about saturation. */
+  spinWait: boolean;
+  /** Scheduled sending (open loop, broadcast publishers): sends made, late and dropped. */
+  schedule?: { sent: number; late: number; dropped: number };
 }

@@ -80,11 +80,25 @@ export function mergeTimelines(timelines: TimelineBucket[][]): TimelineBucket[] 
   return [...by.values()].sort((a, b) => a.second - b.second);
 }
 
-/** The `saturated` verdict: any worker above the CPU or event-loop bound limited the run. */
+/** Share of open-loop sends that may leave late before the generator counts as saturated. */
+export const SATURATION_LATE_FRACTION = 0.01;
+
+/**
+ * The `saturated` verdict: any worker above the CPU or event-loop bound limited
+ * the run. A spin-waiting open-loop worker is at 100% CPU by design, so for it
+ * the schedule decides: late or dropped sends mean it could not keep up.
+ */
 export function saturationOf(workers: WorkerStats[]): SaturationVerdict {
   const reasons: string[] = [];
   for (const w of workers) {
-    if (w.cpuUtilPct >= SATURATION_CPU_PCT) reasons.push(`load-generator worker ${w.worker} at ${w.cpuUtilPct.toFixed(0)}% CPU`);
+    if (w.spinWait) {
+      const s = w.schedule;
+      if (s && (s.dropped > 0 || (s.sent > 0 && s.late / s.sent > SATURATION_LATE_FRACTION))) {
+        reasons.push(
+          `load-generator worker ${w.worker} could not keep its schedule (${((100 * s.late) / Math.max(1, s.sent)).toFixed(1)}% of sends late, ${s.dropped} dropped)`,
+        );
+      }
+    } else if (w.cpuUtilPct >= SATURATION_CPU_PCT) reasons.push(`load-generator worker ${w.worker} at ${w.cpuUtilPct.toFixed(0)}% CPU`);
     if (w.eventLoopDelayP99Us >= SATURATION_LOOP_DELAY_P99_US) {
       reasons.push(`load-generator worker ${w.worker} event-loop delay p99 ${(w.eventLoopDelayP99Us / 1000).toFixed(1)} ms`);
     }
@@ -122,6 +136,8 @@ export function mergeWorkerResults(results: WorkerResult[], cpuLists: (string | 
     cpuUtilPct: r.measuredMs > 0 ? (r.cpuUs / (r.measuredMs * 1000)) * 100 : 0,
     eventLoopDelayP99Us: r.eventLoopDelayP99Us,
     eventLoopDelayMaxUs: r.eventLoopDelayMaxUs,
+    spinWait: r.spinWait,
+    ...(r.schedule ? { schedule: r.schedule } : {}),
   }));
   const out: LoadResult = {
     latency: summarizeHistogram(latency),
@@ -230,7 +246,9 @@ export async function runLoad(plan: LoadPlan, opts: RunLoadOptions): Promise<Loa
         );
       }
     });
-    send(w, { type: 'init', plan, worker: i, firstConnId, connections: n, ...(plan.connect.ratePerSec ? { connectRatePerSec: plan.connect.ratePerSec / counts.length } : {}) });
+    // Spinning for send times is only fair when the worker has a CPU to itself.
+    const spinWait = cpuPool.length >= counts.length;
+    send(w, { type: 'init', plan, worker: i, firstConnId, connections: n, spinWait, ...(plan.connect.ratePerSec ? { connectRatePerSec: plan.connect.ratePerSec / counts.length } : {}) });
     firstConnId += n;
     workers.push(w);
   }
@@ -291,7 +309,14 @@ export async function runLoad(plan: LoadPlan, opts: RunLoadOptions): Promise<Loa
     for (const w of workers) send(w, { type: 'start', startAtUs });
     phaseTimers.push(setTimeout(() => opts.onPhase?.('measure-start'), leadMs + plan.warmupMs));
     phaseTimers.push(setTimeout(() => opts.onPhase?.('measure-end'), leadMs + plan.warmupMs + plan.durationMs));
-    await waitAll('result', leadMs + plan.warmupMs + plan.durationMs + plan.drainTimeoutMs + 30_000);
+    const drained = (await waitAll('drained', leadMs + plan.warmupMs + plan.durationMs + plan.drainTimeoutMs + 30_000)) as Extract<
+      FromWorker,
+      { type: 'drained' }
+    >[];
+    // Receivers in one worker may hear senders of another: hand every worker the global sent counts.
+    const sentBySender = drained.flatMap((m) => m.sentBySender);
+    for (const w of workers) send(w, { type: 'finish', sentBySender });
+    await waitAll('result', 30_000);
     opts.onPhase?.('done');
     return mergeWorkerResults(results, workers.map((w) => w.cpus));
   } finally {

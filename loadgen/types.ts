@@ -124,6 +124,10 @@ export interface WorkerStats {
   cpuUtilPct: number;
   eventLoopDelayP99Us: number;
   eventLoopDelayMaxUs: number;
+  /** Open loop with spin-waiting: CPU is ~100% by design; saturation is judged by the schedule instead. */
+  spinWait: boolean;
+  /** Open loop: this worker's sends, late sends and dropped sends. */
+  schedule?: { sent: number; late: number; dropped: number };
 }
 
 export interface SaturationVerdict {

@@ -1,0 +1,102 @@
+import WebSocket from 'ws';
+import { writeHeader, type PayloadKind } from './payload.js';
+import type { ErrorKind } from './types.js';
+import type { Conn } from './worker.js';
+
+/**
+ * How a worker talks WebSocket. The load models in worker.ts are written once
+ * against this interface; `raw` is our own client (the instrument), `ws` is the
+ * ws library, kept as a cross-check that both clients agree where both are fast enough.
+ */
+export interface TransportConn {
+  readonly conn: Conn;
+}
+
+export interface TransportHandlers {
+  /** A whole message arrived: its payload is `buf[start, end)`, valid only during the call. */
+  onMessage(c: Conn, buf: Buffer, start: number, end: number): void;
+  /** The connection closed; `byUs` when we initiated it. */
+  onClose(c: Conn, code: number, byUs: boolean): void;
+  onError(c: Conn, kind: ErrorKind): void;
+}
+
+export interface Transport {
+  /** Opens `c` and sets `c.t`; `done(kind)` on failure, `done()` once open. */
+  connect(c: Conn, host: string, port: number, path: string, timeoutMs: number, done: (err?: ErrorKind) => void): void;
+  /** Sends a copy of `template` with its header patched (sender id, sequence number, send time in epoch µs). */
+  send(t: TransportConn, template: Buffer, connId: number, seq: number, tUs: number): void;
+  /** Writes what `send` queued (batching transports write once per event-loop turn). */
+  flush(): void;
+  /** Arranges a flush at the end of the current event-loop turn. */
+  scheduleFlush(): void;
+  /** Close handshake with 1000. */
+  close(t: TransportConn): void;
+  /** Drops the socket at once. */
+  destroy(t: TransportConn): void;
+}
+
+export function errorKindOf(e: unknown): ErrorKind {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  const msg = (e as Error | undefined)?.message ?? '';
+  if (code === 'ECONNREFUSED') return 'refused';
+  if (code === 'ECONNRESET' || code === 'EPIPE') return 'reset';
+  if (code === 'ETIMEDOUT' || /timed? ?out/i.test(msg)) return 'timeout';
+  if (/Unexpected server response/i.test(msg)) return 'handshake-rejected';
+  if (/Invalid|must be masked|Unsupported|RSV|opcode/i.test(msg)) return 'protocol';
+  return 'other';
+}
+
+interface WsConn extends TransportConn {
+  ws: WebSocket;
+  closingByUs: boolean;
+}
+
+/** The `ws` library as a client: compression off, as on the servers. */
+export function createWsTransport(kind: PayloadKind, h: TransportHandlers): Transport {
+  const binary = kind === 'binary';
+  return {
+    connect(c, host, port, path, timeoutMs, done) {
+      const ws = new WebSocket(`ws://${host}:${port}${path}`, { perMessageDeflate: false, handshakeTimeout: timeoutMs, maxPayload: 64 * 1024 * 1024 });
+      const t: WsConn = { conn: c, ws, closingByUs: false };
+      c.t = t;
+      let settled = false;
+      ws.on('open', () => {
+        settled = true;
+        done();
+      });
+      ws.on('message', (data: Buffer) => h.onMessage(c, data, 0, data.length));
+      ws.on('error', (e) => {
+        if (!settled) {
+          settled = true;
+          done(errorKindOf(e));
+        } else h.onError(c, errorKindOf(e));
+      });
+      ws.on('close', (code) => {
+        if (settled) h.onClose(c, code, t.closingByUs);
+      });
+    },
+    send(t, template, connId, seq, tUs) {
+      const buf = Buffer.allocUnsafe(template.length);
+      template.copy(buf);
+      writeHeader(kind, buf, 0, connId, seq, tUs);
+      (t as WsConn).ws.send(buf, { binary });
+    },
+    flush() {},
+    scheduleFlush() {},
+    close(t) {
+      const w = t as WsConn;
+      w.closingByUs = true;
+      if (w.ws.readyState === WebSocket.OPEN) w.ws.close(1000);
+    },
+    destroy(t) {
+      (t as WsConn).closingByUs = true;
+      (t as WsConn).ws.terminate();
+    },
+  };
+}
+
+export function createTransport(client: 'raw' | 'ws', kind: PayloadKind, h: TransportHandlers): Transport {
+  // The raw client lands with loadgen/protocol/connection.ts; until then both names use ws.
+  void client;
+  return createWsTransport(kind, h);
+}

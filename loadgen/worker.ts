@@ -1,0 +1,404 @@
+// A load-generator worker process: holds its share of the connections, runs
+// the load model on the coordinator's clock, and reports what it measured.
+// Spawned only by loadgen/run.ts; talks to it over IPC (loadgen/ipc.ts).
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { DeliveryAccounting } from './accounting.js';
+import { createLatencyHistogram, encodeHistogram, recordUs } from './histogram.js';
+import type { FromWorker, ToWorker, WorkerResult } from './ipc.js';
+import { bodyMatches, readHeader, type PayloadHeader } from './payload.js';
+import { createSchedule, createSender, epochClockUs, finishSender, tick, type Sender } from './schedule.js';
+import { prebuildTemplates, type TemplatePool } from './shapes.js';
+import { createTransport, type Transport, type TransportConn } from './transport.js';
+import type { ErrorKind, LoadPlan, TimelineBucket } from './types.js';
+import { createHttpRunner, type Runner } from './http.js';
+
+type Init = Extract<ToWorker, { type: 'init' }>;
+
+function post(m: FromWorker) {
+  if (process.connected) process.send!(m);
+}
+
+/** Per-connection state; the transport owns the socket. */
+export interface Conn {
+  id: number;
+  room: number;
+  publisher: boolean;
+  /** Next sequence number this connection sends. */
+  seq: number;
+  /** Echo: messages sent and not yet received back. */
+  inFlight: number;
+  open: boolean;
+  t: TransportConn | undefined;
+}
+
+class Worker implements Runner {
+  readonly plan: LoadPlan;
+  readonly init: Init;
+  readonly conns: Conn[] = [];
+  readonly transport: Transport;
+  readonly pool: TemplatePool;
+  readonly latency = createLatencyHistogram();
+  readonly connectHist = createLatencyHistogram();
+  readonly accounting = new DeliveryAccounting();
+  readonly errors: Partial<Record<ErrorKind, number>> = {};
+  readonly header: PayloadHeader = { connId: 0, seq: 0, tUs: 0 };
+  /** Broadcast: per message key (connId·2^32 + seq) sent in the window, the latest delivery latency seen here. */
+  readonly lastRecipient = new Map<number, { maxLatencyUs: number; deliveries: number }>();
+  timeline: TimelineBucket[] = [];
+  opened = 0;
+  failed = 0;
+  connectPhaseMs = 0;
+  startAtUs = 0;
+  measureStartUs = 0;
+  measureEndUs = 0;
+  /** Sending stops here (= measureEndUs); then the drain. */
+  sending = false;
+  recvTotal = 0;
+  recvSinceProgress = 0;
+  lastRecvAtUs = 0;
+  phase: 'connecting' | 'warmup' | 'measure' | 'drain' = 'connecting';
+  cpuAtStart: NodeJS.CpuUsage | undefined;
+  cpuUs = 0;
+  measuredMs = 0;
+  readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  sender: Sender | undefined;
+  rr = 0;
+  tplSlot = 0;
+
+  constructor(init: Init) {
+    this.init = init;
+    this.plan = init.plan;
+    this.pool = prebuildTemplates(this.plan.message, 256, this.plan.seed + init.worker);
+    this.transport = createTransport(this.plan.client, this.plan.message.kind, {
+      onMessage: (c, buf, start, end) => this.onMessage(c, buf, start, end),
+      onClose: (c, code, byUs) => this.onClose(c, code, byUs),
+      onError: (c, kind) => this.count(kind),
+    });
+  }
+
+  count(kind: ErrorKind) {
+    this.errors[kind] = (this.errors[kind] ?? 0) + 1;
+  }
+
+  bucket(nowUs: number): TimelineBucket | undefined {
+    if (nowUs < this.measureStartUs || nowUs >= this.measureEndUs) return undefined;
+    const second = Math.floor((nowUs - this.measureStartUs) / 1e6);
+    let b = this.timeline[second];
+    if (!b) {
+      for (let s = this.timeline.length; s <= second; s++) this.timeline[s] = { second: s, sentMsgs: 0, receivedMsgs: 0, sentBytes: 0, receivedBytes: 0 };
+      b = this.timeline[second]!;
+    }
+    return b;
+  }
+
+  // ---- connect phase -------------------------------------------------------
+
+  async connectAll(): Promise<void> {
+    const { plan, init } = this;
+    const url = new URL(plan.url);
+    const rooms = plan.load.model === 'broadcast' ? plan.load.rooms : 1;
+    const publishers = plan.load.model === 'broadcast' ? plan.load.publishers : 0;
+    for (let i = 0; i < init.connections; i++) {
+      const id = init.firstConnId + i;
+      this.conns.push({ id, room: id % rooms, publisher: id < publishers, seq: 0, inFlight: 0, open: false, t: undefined });
+    }
+    const t0 = performance.now();
+    const maxInFlight = Math.max(1, plan.connect.maxInFlight);
+    const ratePerSec = init.connectRatePerSec;
+    let next = 0;
+    let progressTimer = setInterval(() => this.progress(), 1000);
+    const startOne = (c: Conn) =>
+      new Promise<void>((resolve) => {
+        const path = plan.load.model === 'broadcast' ? `${url.pathname}?room=r${c.room}` : url.pathname + url.search;
+        const t = performance.now();
+        this.transport.connect(c, url.hostname, Number(url.port), path, plan.connect.timeoutMs, (err) => {
+          if (err) {
+            this.failed++;
+            this.count(err);
+          } else {
+            this.opened++;
+            c.open = true;
+            recordUs(this.connectHist, (performance.now() - t) * 1000);
+          }
+          resolve();
+        });
+      });
+    await new Promise<void>((resolve) => {
+      let active = 0;
+      const pump = () => {
+        while (active < maxInFlight && next < this.conns.length) {
+          if (ratePerSec) {
+            const dueMs = (next / ratePerSec) * 1000;
+            const waitMs = dueMs - (performance.now() - t0);
+            if (waitMs > 1) {
+              setTimeout(pump, waitMs);
+              return;
+            }
+          }
+          const c = this.conns[next++]!;
+          active++;
+          void startOne(c).then(() => {
+            active--;
+            if (next >= this.conns.length && active === 0) resolve();
+            else pump();
+          });
+        }
+        if (this.conns.length === 0) resolve();
+      };
+      pump();
+    });
+    clearInterval(progressTimer);
+    this.connectPhaseMs = performance.now() - t0;
+    post({ type: 'connected', opened: this.opened, failed: this.failed, errors: { ...this.errors }, connectPhaseMs: this.connectPhaseMs });
+    progressTimer = setInterval(() => this.progress(), 1000);
+    progressTimer.unref();
+  }
+
+  progress() {
+    post({ type: 'progress', phase: this.phase, open: this.conns.reduce((a, c) => a + (c.open ? 1 : 0), 0), recvLastSec: this.recvSinceProgress });
+    this.recvSinceProgress = 0;
+  }
+
+  // ---- sending ------------------------------------------------------------
+
+  sendOn(c: Conn, tUs: number) {
+    const slot = this.tplSlot++ & 255;
+    const tpl = this.pool.templates[slot]!;
+    this.transport.send(c.t!, tpl, c.id, c.seq++, tUs);
+    c.inFlight++;
+    const b = this.bucket(tUs);
+    if (b) {
+      b.sentMsgs++;
+      b.sentBytes += tpl.length;
+    }
+  }
+
+  start(startAtUs: number) {
+    const { plan } = this;
+    this.startAtUs = startAtUs;
+    this.measureStartUs = startAtUs + plan.warmupMs * 1000;
+    this.measureEndUs = this.measureStartUs + plan.durationMs * 1000;
+    const at = (us: number, fn: () => void) => setTimeout(fn, Math.max(0, (us - epochClockUs()) / 1000));
+    at(startAtUs, () => {
+      this.phase = 'warmup';
+      this.sending = true;
+      this.beginModel();
+    });
+    at(this.measureStartUs, () => {
+      this.phase = 'measure';
+      this.cpuAtStart = process.cpuUsage();
+      this.loopDelay.enable();
+    });
+    at(this.measureEndUs, () => {
+      const cpu = process.cpuUsage(this.cpuAtStart);
+      this.cpuUs = cpu.user + cpu.system;
+      this.measuredMs = plan.durationMs;
+      this.loopDelay.disable();
+      this.sending = false;
+      this.phase = 'drain';
+      void this.drain();
+    });
+  }
+
+  beginModel() {
+    const m = this.plan.load;
+    const open = this.conns.filter((c) => c.open);
+    if (m.model === 'closed') {
+      const now = epochClockUs();
+      for (const c of open) for (let k = 0; k < m.depth; k++) this.sendOn(c, now);
+      this.transport.flush();
+    } else if (m.model === 'open') {
+      // This worker's share of the aggregate rate, in proportion to its connections.
+      const share = this.init.connections / this.plan.connections;
+      this.runSchedule(open, m.ratePerSec * share, m.arrivals);
+    } else if (m.model === 'broadcast') {
+      const pubs = open.filter((c) => c.publisher);
+      if (pubs.length > 0) this.runSchedule(pubs, m.ratePerSecPerPublisher * pubs.length, 'constant');
+    }
+  }
+
+  /** Open-loop sending: messages leave on the schedule, round-robin over `targets`; late and dropped sends are counted. */
+  runSchedule(targets: Conn[], ratePerSec: number, arrivals: 'constant' | 'poisson') {
+    if (targets.length === 0 || ratePerSec <= 0) return;
+    const sender = createSender(createSchedule({ ratePerSec, arrivals, startUs: this.startAtUs, seed: this.plan.seed + this.init.worker }));
+    this.sender = sender;
+    const loop = () => {
+      const now = epochClockUs();
+      if (!this.sending || now >= this.measureEndUs) {
+        // Send what was due inside the window (late if it is), then count the rest as dropped.
+        const n = tick(sender, Math.min(now, this.measureEndUs));
+        for (let i = 0; i < n; i++) {
+          const c = targets[this.rr++ % targets.length]!;
+          if (c.open) this.sendOn(c, sender.dueUs[i]!);
+        }
+        if (n > 0) this.transport.flush();
+        finishSender(sender, Math.min(now, this.measureEndUs));
+        return;
+      }
+      const n = tick(sender, now);
+      for (let i = 0; i < n; i++) {
+        const c = targets[this.rr++ % targets.length]!;
+        if (c.open) this.sendOn(c, sender.dueUs[i]!);
+      }
+      if (n > 0) this.transport.flush();
+      // Timers have 1 ms granularity: sleep when the next send is far, spin through the event loop when it is near.
+      const waitUs = sender.schedule.peekUs() - epochClockUs();
+      if (waitUs > 1500 || !this.init.spinWait) setTimeout(loop, Math.max(0, Math.floor((waitUs - 1000) / 1000)));
+      else setImmediate(loop);
+    };
+    loop();
+  }
+
+  // ---- receiving ----------------------------------------------------------
+
+  onMessage(c: Conn, buf: Buffer, start: number, end: number) {
+    const nowUs = epochClockUs();
+    const size = end - start;
+    const kind = this.plan.message.kind;
+    this.recvTotal++;
+    this.recvSinceProgress++;
+    this.lastRecvAtUs = nowUs;
+    const h = readHeader(kind, buf, start, this.header);
+    this.accounting.record(h.connId, c.id, h.seq, bodyMatches(kind, buf, start, size));
+    const inWindow = h.tUs >= this.measureStartUs && h.tUs < this.measureEndUs;
+    if (inWindow) {
+      const latencyUs = nowUs - h.tUs;
+      recordUs(this.latency, latencyUs);
+      if (this.plan.load.model === 'broadcast') {
+        const key = h.connId * 4294967296 + h.seq;
+        const e = this.lastRecipient.get(key);
+        if (e) {
+          e.deliveries++;
+          if (latencyUs > e.maxLatencyUs) e.maxLatencyUs = latencyUs;
+        } else this.lastRecipient.set(key, { maxLatencyUs: latencyUs, deliveries: 1 });
+      }
+    }
+    const b = this.bucket(nowUs);
+    if (b) {
+      b.receivedMsgs++;
+      b.receivedBytes += size;
+    }
+    if (this.plan.load.model === 'broadcast') return;
+    c.inFlight--;
+    // Closed loop: the reply frees a slot; send the next one at once.
+    if (this.plan.load.model === 'closed' && this.sending && c.open) {
+      this.sendOn(c, nowUs);
+      this.transport.scheduleFlush();
+    }
+  }
+
+  onClose(c: Conn, code: number, byUs: boolean) {
+    c.open = false;
+    if (!byUs) this.count(code === 1006 ? 'reset' : 'unexpected-close');
+  }
+
+  // ---- drain and report ---------------------------------------------------
+
+  async drain() {
+    const deadline = performance.now() + this.plan.drainTimeoutMs;
+    const echo = this.plan.load.model === 'closed' || this.plan.load.model === 'open';
+    while (performance.now() < deadline) {
+      if (echo) {
+        if (this.conns.every((c) => c.inFlight <= 0 || !c.open)) break;
+      } else if (epochClockUs() - Math.max(this.lastRecvAtUs, this.measureEndUs) > 200_000) {
+        // Broadcast and idle: nothing owed is known locally; stop when the wire has been quiet for 200 ms.
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const sentBySender: [number, number][] = [];
+    for (const c of this.conns) if (c.seq > 0) sentBySender.push([c.id, c.seq]);
+    post({ type: 'drained', sentBySender });
+  }
+
+  finish(sentBySenderAll: [number, number][]) {
+    const sent = new Map(sentBySenderAll);
+    const m = this.plan.load;
+    let totals;
+    if (m.model === 'broadcast') {
+      const membersByRoom = new Map<number, number[]>();
+      for (const c of this.conns) {
+        if (!c.open && c.t === undefined) continue;
+        const list = membersByRoom.get(c.room) ?? [];
+        list.push(c.id);
+        membersByRoom.set(c.room, list);
+      }
+      totals = this.accounting.finish(sent, (sender) => membersByRoom.get(sender % m.rooms) ?? []);
+    } else {
+      const local = new Map([...sent].filter(([id]) => id >= this.init.firstConnId && id < this.init.firstConnId + this.init.connections));
+      totals = this.accounting.finish(local);
+    }
+    let localSent = 0;
+    for (const c of this.conns) localSent += c.seq;
+    const ol = this.sender?.counters;
+    const result: WorkerResult = {
+      worker: this.init.worker,
+      pid: process.pid,
+      connections: this.init.connections,
+      opened: this.opened,
+      failed: this.failed,
+      connectPhaseMs: this.connectPhaseMs,
+      latencyEncoded: encodeHistogram(this.latency),
+      connectEncoded: encodeHistogram(this.connectHist),
+      timeline: this.timeline.filter(Boolean),
+      errors: this.errors,
+      delivery: {
+        sent: localSent,
+        expected: totals.expected,
+        received: totals.received,
+        lost: totals.lost,
+        duplicated: totals.duplicated,
+        corrupted: totals.corrupted,
+        outOfOrder: totals.outOfOrder,
+      },
+      cpuUs: this.cpuUs,
+      measuredMs: this.measuredMs,
+      eventLoopDelayP99Us: nsToUs(this.loopDelay.percentile(99)),
+      eventLoopDelayMaxUs: nsToUs(this.loopDelay.max),
+      spinWait: this.init.spinWait && ol !== undefined,
+      ...(ol ? { schedule: { sent: ol.sent, late: ol.late, dropped: ol.dropped } } : {}),
+    };
+    if (ol && m.model === 'open') {
+      result.openLoop = { targetPerSec: m.ratePerSec * (this.init.connections / this.plan.connections), intended: ol.intended, sent: ol.sent, late: ol.late, dropped: ol.dropped };
+    }
+    if (m.model === 'broadcast') {
+      result.lastRecipient = [...this.lastRecipient].map(([key, v]) => ({ key: String(key), ...v }));
+    }
+    for (const c of this.conns) if (c.t) this.transport.close(c.t);
+    post({ type: 'result', result });
+    setTimeout(() => process.exit(0), 300).unref();
+  }
+
+  stop() {
+    for (const c of this.conns) if (c.t) this.transport.destroy(c.t);
+    process.exit(0);
+  }
+}
+
+function nsToUs(ns: number): number {
+  return Number.isFinite(ns) ? ns / 1000 : 0;
+}
+
+let worker: Runner | undefined;
+// The coordinator going away (crash, SIGKILL) must not leave workers behind.
+process.on('disconnect', () => process.exit(0));
+process.on('message', (m: ToWorker) => {
+  try {
+    if (m.type === 'init') {
+      if (m.plan.load.model === 'http') {
+        worker = createHttpRunner(m, post);
+        return;
+      }
+      const w = new Worker(m);
+      worker = w;
+      void w.connectAll().catch((e: unknown) => post({ type: 'fatal', message: (e as Error).stack ?? String(e) }));
+    } else if (m.type === 'start') worker?.start(m.startAtUs);
+    else if (m.type === 'finish') worker?.finish(m.sentBySender);
+    else if (m.type === 'stop') {
+      if (worker) worker.stop();
+      else process.exit(0);
+    }
+  } catch (e) {
+    post({ type: 'fatal', message: (e as Error).stack ?? String(e) });
+  }
+});
