@@ -62,7 +62,9 @@ try {
   process.exit(1);
 }
 
-interface SocketData {
+/** Per-connection data: uWebSockets.js's default upgrade attaches an empty object to /echo connections. */
+type EchoData = Record<string, never>;
+interface BroadcastData {
   room: string;
 }
 
@@ -77,15 +79,15 @@ const behavior = {
   idleTimeout: IDLE_TIMEOUT_SEC,
   compression: COMPRESSION_DISABLED,
   sendPingsAutomatically: false,
-} satisfies UWS.WebSocketBehavior<SocketData>;
+} satisfies UWS.WebSocketBehavior<unknown>;
 
-const sockets = new Set<UWS.WebSocket<SocketData>>();
+const sockets = new Set<UWS.WebSocket<unknown>>();
 let listenSocket: UWS.us_listen_socket | undefined;
 let shuttingDown = false;
 
 const app = uws.App();
 
-app.ws<SocketData>(ECHO_PATH, {
+app.ws<EchoData>(ECHO_PATH, {
   ...behavior,
   open: (ws) => void sockets.add(ws),
   // send() applies maxBackpressure itself: over the limit it drops and returns 2.
@@ -93,10 +95,10 @@ app.ws<SocketData>(ECHO_PATH, {
   close: (ws) => onClose(ws),
 });
 
-app.ws<SocketData>(BROADCAST_PATH, {
+app.ws<BroadcastData>(BROADCAST_PATH, {
   ...behavior,
   upgrade: (res, req, context) => {
-    res.upgrade<SocketData>(
+    res.upgrade<BroadcastData>(
       { room: roomFromQuery(req.getQuery() ?? '') },
       req.getHeader('sec-websocket-key'),
       req.getHeader('sec-websocket-protocol'),
@@ -121,7 +123,7 @@ app.any('/*', (res) => void res.writeStatus('404 Not Found').end(NOT_FOUND_BODY)
 
 app.listen(address.host, address.port, (socket) => {
   if (socket === false) {
-    process.stderr.write(`node-uws: cannot listen on ${address.host}:${address.port}\n`);
+    process.stderr.write(`node-uws: cannot listen on ${address.host}:${address.port} (uWebSockets.js gives no reason; is the port in use?)\n`);
     process.exit(1);
   }
   listenSocket = socket;
@@ -149,7 +151,7 @@ app.listen(address.host, address.port, (socket) => {
   );
 });
 
-function onClose(ws: UWS.WebSocket<SocketData>): void {
+function onClose(ws: UWS.WebSocket<unknown>): void {
   sockets.delete(ws);
   if (shuttingDown && sockets.size === 0) finish();
 }

@@ -60,8 +60,6 @@ interface BunGlobal {
 
 /** Deno.serve's server handle (docs.deno.com/api/deno/~/Deno.HttpServer). */
 interface DenoHttpServer {
-  readonly addr: { readonly hostname: string; readonly port: number };
-  readonly finished: Promise<void>;
   /** Stops accepting and resolves once in-flight requests are done. */
   shutdown(): Promise<void>;
 }
