@@ -29,6 +29,7 @@ const ECHO_SIZES_BYTES = [0, 1, 125, 126, 65535, 65536, MiB];
 
 /** Ready-line settings per runtime, compared across runtimes at the end. */
 const manifests = new Map<RuntimeId, ParityManifest>();
+const usableRuntimes: RuntimeId[] = [];
 
 /** The binary `/proc/<pid>/exe` must resolve to, per runtime. */
 function expectedExe(id: RuntimeId): string {
@@ -118,6 +119,7 @@ for (const id of RUNTIME_IDS) {
   const availability = await spec.probe(currentHost());
   const skip = availability.usable ? false : `${id} cannot run here: ${availability.reason ?? 'unknown'} (${availability.fix ?? ''})`;
   const edges = EDGE_BEHAVIOUR[id];
+  if (availability.usable) usableRuntimes.push(id);
 
   describe(`${id} server`, { skip }, () => {
     let server: ServerHandle;
@@ -127,6 +129,7 @@ for (const id of RUNTIME_IDS) {
 
     before(async () => {
       server = await startServer({ runtime: id });
+      manifests.set(id, server.ready.settings);
       wsBase = `ws://${server.host}:${server.port}`;
       httpBase = `http://${server.host}:${server.port}`;
       server.process.stdout!.on('data', (chunk: Buffer) => stdoutAfterReady.push(chunk));
@@ -163,7 +166,6 @@ for (const id of RUNTIME_IDS) {
 
       it('reports exactly the contract settings', TEST, () => {
         assert.deepEqual(server.ready.settings, CONTRACT_SETTINGS);
-        manifests.set(id, server.ready.settings);
       });
     });
 
@@ -505,10 +507,12 @@ for (const id of RUNTIME_IDS) {
 }
 
 describe('all servers', () => {
-  it('report identical settings', TEST, () => {
-    const usable = [...manifests.entries()];
-    assert.ok(usable.length > 0, 'no server reported settings');
-    for (const [id, settings] of usable) assert.deepEqual(settings, CONTRACT_SETTINGS, id);
+  it('report identical settings, equal to the contract', TEST, () => {
+    assert.deepEqual([...manifests.keys()].sort(), [...usableRuntimes].sort(), 'every usable server started and reported');
+    const [first, ...rest] = [...manifests.entries()];
+    assert.ok(first !== undefined, 'no server reported settings');
+    for (const [id, settings] of rest) assert.deepEqual(settings, first[1], `${id} differs from ${first[0]}`);
+    assert.deepEqual(first[1], CONTRACT_SETTINGS);
   });
 });
 
