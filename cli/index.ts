@@ -1,19 +1,17 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { projectRoot } from '../core/paths.js';
 import { listCommand } from './commands/list.js';
+import { runCommand } from './commands/run.js';
 import { serveCommand } from './commands/serve.js';
 import type { Io } from './io.js';
 import { runProgram, type Action } from './program.js';
+import { toolVersion } from './version.js';
 
 export const ACTIONS: Record<string, Action> = {
+  run: runCommand,
   serve: serveCommand,
   list: listCommand,
 };
 
-export function toolVersion(): string {
-  return (JSON.parse(readFileSync(path.join(projectRoot, 'package.json'), 'utf8')) as { version: string }).version;
-}
+export { toolVersion };
 
 /** The whole CLI as a function of its Io: returns the exit code and never calls process.exit. */
 export function runCli(io: Io): Promise<number> {

@@ -47,6 +47,105 @@ export function parseCpuList(flag: string) {
   };
 }
 
+/** "5", "5s", "500ms", "2m" → seconds. */
+export function parseDuration(flag: string) {
+  return (value: string): number => {
+    const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(value.trim());
+    if (!m) throw new TypeError(`${flag}: must be a duration such as 5, 5s, 500ms or 2m, got "${value}"`);
+    const n = Number(m[1]);
+    return m[2] === 'ms' ? n / 1000 : m[2] === 'm' ? n * 60 : n;
+  };
+}
+
+export function parseIntAtLeast(flag: string, min: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) throw new TypeError(`${flag}: must be a whole number ≥ ${min}, got "${value}"`);
+    return n;
+  };
+}
+
+/** Variadic flags (`--runtime bun deno` or `--runtime bun,deno`) collect into a list. */
+export function collectList(value: string, previous: unknown): string[] {
+  const prev = Array.isArray(previous) ? (previous as string[]) : [];
+  return [...prev, ...value.split(',').filter(Boolean)];
+}
+
+export const RUN: CommandDef = {
+  name: 'run',
+  summary: 'Compare runtimes: every runtime × scenario × repetition on a fresh, pinned server, ending in a comparison table',
+  examples: [
+    'bench run                                     # all usable runtimes, default scenarios, quick preset (~2 min)',
+    'bench run --runtime bun node-ws --scenario echo-rate --repeat 5',
+    'bench run --scenario ./my-scenario.json --full --out results/nightly',
+    'bench run --json | jq .summary                # machine-readable result on stdout, table on stderr',
+  ],
+  options: [
+    { flags: '--runtime <id...>', description: 'runtimes to compare: bun, node-ws, node-uws, deno, or all; default: all usable ones', parse: collectList },
+    { flags: '--scenario <name-or-path...>', description: 'built-in scenario names (bench list scenarios) or JSON files; default: the default set', parse: collectList },
+    { flags: '--repeat <n>', description: 'repetitions per runtime × case, each on a fresh server process', defaultValue: 3, parse: parseIntAtLeast('--repeat', 1) },
+    { flags: '--quick', description: "apply each scenario's quick preset (short, small); on by default when no --scenario is given" },
+    { flags: '--full', description: 'turn the quick preset off for the default run' },
+    { flags: '--warmup <duration>', description: "warmup per cell, excluded from every figure (overrides the scenario's)", parse: parseDuration('--warmup') },
+    { flags: '--duration <duration>', description: "measured time per cell (overrides the scenario's)", parse: parseDuration('--duration') },
+    { flags: '--seed <n>', description: 'seed of the interleaved runtime order and of generated traffic', defaultValue: 1, parse: parseIntAtLeast('--seed', 0) },
+    { flags: '--server-cpus <list>', description: 'CPUs for the server (taskset list); default: the first allowed CPU', parse: parseCpuList('--server-cpus') },
+    { flags: '--loadgen-cpus <list>', description: 'CPUs for the load generator; default: the other allowed CPUs', parse: parseCpuList('--loadgen-cpus') },
+    { flags: '--workers <n>', description: 'load-generator processes; default: one per load-generator CPU', parse: parseIntAtLeast('--workers', 1) },
+    { flags: '--client <impl>', description: 'load-generator client: raw (our RFC 6455 client) or ws (cross-check)', defaultValue: 'raw', choices: ['raw', 'ws'] },
+    { flags: '--reference <id>', description: 'runtime the ratios are computed against', defaultValue: 'node-ws' },
+    { flags: '--out <dir>', description: 'folder for the result folder (<UTC time>-<label>/ with JSON, Markdown, CSV)', defaultValue: 'results' },
+    { flags: '--label <text>', description: 'label in the result folder name and the report' },
+    { flags: '--format <name>', description: 'also print the report in this format on stdout: table, json, markdown or csv', choices: ['table', 'json', 'markdown', 'csv'] },
+    { flags: '--json', description: 'print the result JSON on stdout (same as --format json)' },
+  ],
+};
+
+export const REPORT: CommandDef = {
+  name: 'report',
+  summary: 'Render a stored result (result.json or its folder) in another format',
+  args: [{ syntax: '<result>', description: 'result.json, or the folder that holds it' }],
+  examples: ['bench report results/2026-11-24T10-00-00Z-run --format markdown > report.md'],
+  options: [{ flags: '--format <name>', description: 'table, json, markdown or csv', defaultValue: 'table', choices: ['table', 'json', 'markdown', 'csv'] }],
+};
+
+export const LOAD: CommandDef = {
+  name: 'load',
+  summary: "Drive a WebSocket server of your own with bench's load generator; summary on stderr, --json on stdout",
+  examples: [
+    'bench load --url ws://127.0.0.1:9001/echo --connections 100 --depth 16 --duration 10s',
+    'bench load --url ws://127.0.0.1:9001/echo --rate 20000 --json',
+    'bench load --url ws://127.0.0.1:9001/broadcast --publishers 5 --rate 50 --connections 500',
+  ],
+  options: [
+    { flags: '--url <url>', description: 'ws://host:port/path of the server', required: true },
+    { flags: '--connections <n>', description: 'WebSocket connections', defaultValue: 10, parse: parseIntAtLeast('--connections', 1) },
+    { flags: '--depth <n>', description: 'closed loop: messages in flight per connection', defaultValue: 1, parse: parseIntAtLeast('--depth', 1) },
+    { flags: '--rate <n>', description: 'open loop: aggregate messages/s (broadcast: per publisher); omit for a closed loop', parse: parseIntAtLeast('--rate', 1) },
+    { flags: '--arrivals <kind>', description: 'open-loop arrivals', defaultValue: 'constant', choices: ['constant', 'poisson'] },
+    { flags: '--publishers <n>', description: 'broadcast: connections that publish (all receive)', parse: parseIntAtLeast('--publishers', 1) },
+    { flags: '--idle', description: 'open the connections and hold them; send nothing' },
+    { flags: '--size <bytes>', description: 'message size in bytes', defaultValue: 128, parse: parseIntAtLeast('--size', 16) },
+    { flags: '--text', description: 'send text (JSON) messages instead of binary' },
+    { flags: '--warmup <duration>', description: 'warmup, excluded from the figures', defaultValue: 1, parse: parseDuration('--warmup') },
+    { flags: '--duration <duration>', description: 'measured time', defaultValue: 5, parse: parseDuration('--duration') },
+    { flags: '--workers <n>', description: 'load-generator processes', defaultValue: 1, parse: parseIntAtLeast('--workers', 1) },
+    { flags: '--cpus <list>', description: 'pin the load generator to these CPUs', parse: parseCpuList('--cpus') },
+    { flags: '--client <impl>', description: 'raw (our client) or ws (cross-check)', defaultValue: 'raw', choices: ['raw', 'ws'] },
+    { flags: '--json', description: 'print the full result as JSON on stdout' },
+  ],
+};
+
+export const DOCTOR: CommandDef = {
+  name: 'doctor',
+  summary: 'Check this machine for benchmarking: runtimes, uWebSockets.js binary, open-file limit, ports, CPUs and the pinning plan',
+  examples: ['bench doctor', 'bench doctor --connections 50000'],
+  options: [
+    { flags: '--connections <n>', description: 'connections you plan to open (checked against the open-file limit and ports)', defaultValue: 2000, parse: parseIntAtLeast('--connections', 1) },
+    { flags: '--json', description: 'print the findings as JSON on stdout' },
+  ],
+};
+
 export const SERVE: CommandDef = {
   name: 'serve',
   summary: 'Start one benchmark server in the foreground and print its ready line (JSON) on stdout',
@@ -65,10 +164,10 @@ export const SERVE: CommandDef = {
 
 export const LIST: CommandDef = {
   name: 'list',
-  summary: 'List runtimes (whether each is usable here, its version, and the fix when not)',
-  args: [{ syntax: '<what>', description: 'what to list: runtimes' }],
-  examples: ['bench list runtimes', 'bench list runtimes --json | jq .'],
+  summary: 'List runtimes (whether each is usable here, its version, the fix when not) or scenarios (with descriptions)',
+  args: [{ syntax: '<what>', description: 'runtimes or scenarios' }],
+  examples: ['bench list runtimes', 'bench list scenarios', 'bench list runtimes --json | jq .'],
   options: [{ flags: '--json', description: 'print machine-readable JSON on stdout', defaultValue: false }],
 };
 
-export const COMMANDS: CommandDef[] = [SERVE, LIST];
+export const COMMANDS: CommandDef[] = [RUN, LIST, DOCTOR, LOAD, SERVE, REPORT];

@@ -168,7 +168,7 @@ export async function startServer(opts: StartServerOptions): Promise<ServerHandl
       // Let the last stderr bytes arrive before reporting them.
       setImmediate(() => {
         const tail = stderrTail();
-        const inUse = /EADDRINUSE|address already in use|AddrInUse|os error 98/i.test(tail);
+        const inUse = /EADDRINUSE|address already in use|AddrInUse|os error 98|is port \d+ in use|port is in use|is the port in use/i.test(tail);
         fail(
           inUse
             ? new BenchError('E_PORT_IN_USE', `port ${port} on ${host} is in use (${spec.id} server could not listen)`, {

@@ -1,0 +1,166 @@
+import path from 'node:path';
+import { captureEnvironment } from '../../core/environment.js';
+import { BenchError, ExitCode } from '../../core/errors.js';
+import { startServer } from '../../core/launcher.js';
+import type { RunResult } from '../../core/result.js';
+import { runBenchmark, type RunEvent, type RunPlan } from '../../core/run.js';
+import { parseRuntimeList, probeRuntimes, RUNTIME_IDS, type RuntimeId } from '../../core/runtimes.js';
+import { applyQuick, builtinScenarios, expandCases, resolveScenario, type Scenario } from '../../core/scenario.js';
+import { runLoad } from '../../loadgen/run.js';
+import { getFormat } from '../../report/format.js';
+import { tableFormat } from '../../report/table.js';
+import { writeRunReports } from '../../report/writer.js';
+import { expandCpus } from '../cpus.js';
+import type { Io } from '../io.js';
+import { toolVersion } from '../version.js';
+
+/** Server on the first allowed CPU, load generator on the rest; no pinning on a single CPU. */
+export function pinningPlan(allowed: string, serverCpus?: string, loadgenCpus?: string): { server: string | null; loadgen: string | null } {
+  const cpus = expandCpus(allowed);
+  if (serverCpus || loadgenCpus) return { server: serverCpus ?? null, loadgen: loadgenCpus ?? null };
+  if (cpus.length < 2) return { server: null, loadgen: null };
+  return { server: String(cpus[0]), loadgen: cpus.slice(1).join(',') };
+}
+
+function utcStamp(d: Date): string {
+  return d.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
+}
+
+function fmtClock(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}
+
+/** Live progress on a TTY: one line rewritten in place; nothing when not a TTY. */
+function progressRenderer(io: Io) {
+  if (!io.stderr.isTTY) return (_e: RunEvent) => {};
+  const t0 = Date.now();
+  let cell = '';
+  let index = 0;
+  let total = 0;
+  let step = '';
+  let rate = 0;
+  let done = 0;
+  let doneMs = 0;
+  const draw = () => {
+    const elapsed = Date.now() - t0;
+    const left = done > 0 ? (doneMs / done) * (total - done) : 0;
+    const line = `[${index + 1}/${total}] ${cell} · ${step}${rate ? ` · ${Math.round(rate).toLocaleString('en-US')} msg/s` : ''} · ${fmtClock(elapsed)} elapsed${done ? ` · ~${fmtClock(left)} left` : ''}`;
+    io.stderr.write(`\r\x1b[2K${line.slice(0, 150)}`);
+  };
+  return (e: RunEvent) => {
+    if (e.type === 'cell-start') {
+      cell = `${e.cell.case} · ${e.cell.runtime} · rep ${e.cell.repetition}`;
+      index = e.index;
+      total = e.total;
+      rate = 0;
+      step = 'starting';
+    } else if (e.type === 'lifecycle') step = e.step;
+    else if (e.type === 'progress') {
+      rate = e.progress.recvPerSec;
+      step = e.progress.phase;
+    } else if (e.type === 'cell-end') {
+      done++;
+      doneMs += e.cell.durationMs ?? 0;
+      if (done === total) {
+        io.stderr.write('\r\x1b[2K');
+        return;
+      }
+    }
+    draw();
+  };
+}
+
+export async function runCommand(opts: Record<string, unknown>, _args: string[], io: Io): Promise<number> {
+  const version = toolVersion();
+  const environment = await captureEnvironment(io.host, version);
+
+  // Runtimes: "all" means the usable ones; an explicitly named unusable runtime is an error with its fix.
+  const asked = (opts['runtime'] as string[] | undefined) ?? ['all'];
+  const requested = parseRuntimeList(asked);
+  const statuses = await probeRuntimes(io.host);
+  const explicit = !asked.includes('all');
+  const runtimes: RuntimeId[] = [];
+  for (const id of requested) {
+    const st = statuses.find((s) => s.id === id)!;
+    if (st.usable) runtimes.push(id);
+    else if (explicit) {
+      throw new BenchError('E_RUNTIME_UNAVAILABLE', `runtime ${id} cannot run here: ${st.reason}`, { hint: st.fix ?? 'run `bench doctor`' });
+    } else io.stderr.write(`note: skipping ${id}: ${st.reason} (fix: ${st.fix})\n`);
+  }
+  if (runtimes.length === 0) throw new BenchError('E_RUNTIME_UNAVAILABLE', 'no usable runtime', { hint: 'run `bench doctor`' });
+
+  const names = opts['scenario'] as string[] | undefined;
+  let scenarios: Scenario[] = names?.length ? names.map((n) => resolveScenario(n, io.cwd)) : builtinScenarios().filter((s) => s.default);
+  const quick = opts['quick'] === true || (!names?.length && opts['full'] !== true);
+  if (quick) scenarios = scenarios.map(applyQuick);
+  const warmup = opts['warmup'] as number | undefined;
+  const duration = opts['duration'] as number | undefined;
+  scenarios = scenarios.map((s) => ({ ...s, ...(warmup !== undefined ? { warmupSec: warmup } : {}), ...(duration !== undefined ? { durationSec: duration } : {}) }));
+  const cases = scenarios.flatMap(expandCases);
+
+  const pins = pinningPlan(environment.allowedCpus, opts['serverCpus'] as string | undefined, opts['loadgenCpus'] as string | undefined);
+  const loadgenCpuCount = pins.loadgen ? expandCpus(pins.loadgen).length : 1;
+  const reference = String(opts['reference']);
+  if (!(RUNTIME_IDS as readonly string[]).includes(reference)) {
+    throw new BenchError('E_UNKNOWN_RUNTIME', `--reference: unknown runtime "${reference}"`, { hint: `valid runtimes: ${RUNTIME_IDS.join(', ')}` });
+  }
+  const startedAt = new Date();
+  const label = String(opts['label'] ?? (runtimes.length === RUNTIME_IDS.length ? 'all' : runtimes.join('+')));
+  const plan: RunPlan = {
+    runtimes,
+    cases,
+    repeat: quick && opts['repeat'] === 3 ? 1 : (opts['repeat'] as number),
+    seed: opts['seed'] as number,
+    quick,
+    serverCpus: pins.server,
+    loadgenCpus: pins.loadgen,
+    referenceRuntime: runtimes.includes(reference as RuntimeId) ? reference : runtimes[0]!,
+    client: opts['client'] as 'raw' | 'ws',
+    workers: (opts['workers'] as number | undefined) ?? loadgenCpuCount,
+    label,
+    commandLine: ['bench', ...io.argv],
+  };
+  const outDir = path.resolve(io.cwd, String(opts['out']), `${utcStamp(startedAt)}-${label.replace(/[^\w.+-]/g, '_')}`);
+
+  const abort = new AbortController();
+  const unsubscribe = io.onSignal(() => {
+    if (!abort.signal.aborted) io.stderr.write('\ninterrupted: stopping the load and the server, writing the partial report…\n');
+    abort.abort();
+  });
+  // Saves are queued so that writes never overlap and the last one wins.
+  let saving: Promise<unknown> = Promise.resolve();
+  const save = (r: RunResult) => {
+    const snapshot = JSON.parse(JSON.stringify(r)) as RunResult;
+    saving = saving.then(() => writeRunReports(outDir, snapshot));
+    return saving as Promise<void>;
+  };
+  io.stderr.write(
+    `bench ${version}: ${runtimes.join(', ')} × ${cases.map((c) => c.name).join(', ')} × ${plan.repeat} repetition${plan.repeat === 1 ? '' : 's'}` +
+      `${quick ? ' (quick preset)' : ''}; server CPUs ${pins.server ?? 'unpinned'}, load generator CPUs ${pins.loadgen ?? 'unpinned'}\n` +
+      `results: ${outDir}\n`,
+  );
+  const progress = progressRenderer(io);
+  let result: RunResult;
+  try {
+    result = await runBenchmark(plan, {
+      host: io.host,
+      environment,
+      toolVersion: version,
+      startServer,
+      runLoad,
+      save,
+      signal: abort.signal,
+      onEvent: progress,
+    });
+    await saving;
+  } finally {
+    unsubscribe();
+  }
+  io.stderr.write(tableFormat.render(result));
+  io.stderr.write(`\nresults written to ${outDir}\n`);
+  const format = opts['json'] ? 'json' : (opts['format'] as string | undefined);
+  if (format) io.stdout.write(getFormat(format).render(result));
+  if (result.status === 'interrupted') return ExitCode.interrupted;
+  return result.cells.some((c) => c.status === 'errored') ? ExitCode.runFailed : ExitCode.ok;
+}
