@@ -1,0 +1,148 @@
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+import { captureEnvironment } from '../../core/environment.js';
+import { BenchError } from '../../core/errors.js';
+import { currentHost } from '../../core/host.js';
+import { liveServers, startServer, stopAllServers } from '../../core/launcher.js';
+import { isAlive } from '../../core/procfs.js';
+import type { RunResult } from '../../core/result.js';
+import { planCells, runBenchmark, type RunEvent, type RunPlan } from '../../core/run.js';
+import { expandCases, resolveScenario } from '../../core/scenario.js';
+import { mockLoad } from '../helpers/mock-load.js';
+
+const host = currentHost();
+const env = await captureEnvironment(host, 'test');
+const echo = resolveScenario('echo', process.cwd());
+
+function plan(over: Partial<RunPlan> = {}): RunPlan {
+  return {
+    runtimes: ['node-ws'],
+    cases: expandCases(echo),
+    repeat: 1,
+    seed: 1,
+    quick: true,
+    serverCpus: null,
+    loadgenCpus: null,
+    referenceRuntime: 'node-ws',
+    client: 'raw',
+    workers: 1,
+    label: 'test',
+    commandLine: ['bench', 'run'],
+    ...over,
+  };
+}
+
+after(() => stopAllServers());
+
+describe('planCells', () => {
+  test('interleaves runtimes in a seeded order that changes between repetitions and is reproducible', () => {
+    const p = plan({ runtimes: ['bun', 'node-ws', 'node-uws', 'deno'], repeat: 3 });
+    const a = planCells(p);
+    assert.equal(a.length, 12);
+    assert.deepEqual(a.map((c) => c.id), planCells(p).map((c) => c.id));
+    const orders = [1, 2, 3].map((r) => a.filter((c) => c.repetition === r).map((c) => c.runtime).join());
+    assert.ok(new Set(orders).size > 1, `every repetition had the same order: ${orders[0]}`);
+    assert.notDeepEqual(planCells({ ...p, seed: 2 }).map((c) => c.id), a.map((c) => c.id));
+  });
+});
+
+describe('runBenchmark with a mock load generator and a real server', () => {
+  test('runs the lifecycle in order: spawn → ready → baseline → connected → warmup → measure → stop → gone', async () => {
+    const log: string[] = [];
+    const load = mockLoad();
+    const saved: RunResult[] = [];
+    const r = await runBenchmark(plan(), {
+      host,
+      environment: env,
+      toolVersion: 'test',
+      startServer,
+      runLoad: load.run,
+      onEvent: (e: RunEvent) => {
+        if (e.type === 'lifecycle') log.push(e.step);
+        else log.push(e.type);
+      },
+      save: (x) => void saved.push(structuredClone(x)),
+      baselineSettleMs: 10,
+    });
+    assert.deepEqual(log, ['cell-start', 'spawn', 'ready', 'verified', 'baseline', 'connected', 'warmup', 'measure', 'measure-end', 'drain-done', 'stop', 'gone', 'cell-end']);
+    assert.equal(r.status, 'completed');
+    const cell = r.cells[0]!;
+    assert.equal(cell.status, 'completed');
+    assert.equal(cell.server?.runtime, 'node');
+    assert.equal(isAlive(cell.server!.pid), false, 'the server is gone');
+    assert.equal(cell.metrics?.msgsPerSec, 1000);
+    assert.ok((cell.metrics?.rssBaselineBytes ?? 0) > 0);
+    assert.equal(load.plans[0]!.url.startsWith('ws://127.0.0.1:'), true);
+    assert.ok(saved.length >= 2, 'saved before and after the cell');
+    assert.equal(saved.at(-1)!.status, 'completed');
+    assert.ok(r.cells[0]!.warnings.some((w) => w.code === 'server-cpu-unpinned'), 'unpinned runs say so');
+  });
+
+  test('a saturated load generator marks the throughput as a lower bound with a typed warning', async () => {
+    const r = await runBenchmark(plan(), { host, environment: env, toolVersion: 't', startServer, runLoad: mockLoad({ saturated: true }).run, baselineSettleMs: 10 });
+    const cell = r.cells[0]!;
+    assert.equal(cell.metrics?.throughputIsLowerBound, true);
+    assert.ok(cell.warnings.some((w) => w.code === 'loadgen-bound'));
+    assert.equal(r.summary[0]?.throughputIsLowerBound, true);
+  });
+
+  test('a server that cannot start errors its cell with the reason, and the matrix continues', async () => {
+    const r = await runBenchmark(plan({ runtimes: ['bun', 'node-ws'], repeat: 2 }), {
+      host,
+      environment: env,
+      toolVersion: 't',
+      startServer: async (o) => {
+        if (o.runtime === 'bun') throw new BenchError('E_SERVER_NOT_READY', 'bun server printed no ready line within 15000 ms', { details: ['stderr: boom'] });
+        return startServer(o);
+      },
+      runLoad: mockLoad().run,
+      baselineSettleMs: 10,
+    });
+    assert.equal(r.status, 'failed');
+    const bun = r.cells.filter((c) => c.runtime === 'bun');
+    const node = r.cells.filter((c) => c.runtime === 'node-ws');
+    assert.deepEqual(bun.map((c) => c.status), ['errored', 'errored']);
+    assert.equal(bun[0]!.error?.code, 'E_SERVER_NOT_READY');
+    assert.deepEqual(bun[0]!.error?.details, ['stderr: boom']);
+    assert.deepEqual(node.map((c) => c.status), ['completed', 'completed']);
+  });
+
+  test('an interrupt during the load stops the server, skips the rest, and leaves a valid partial result', async () => {
+    const abort = new AbortController();
+    let saved: RunResult | undefined;
+    const r = await runBenchmark(plan({ runtimes: ['node-ws', 'bun'], repeat: 2 }), {
+      host,
+      environment: env,
+      toolVersion: 't',
+      startServer,
+      runLoad: mockLoad({ duringMeasure: () => abort.abort() }).run,
+      save: (x) => void (saved = structuredClone(x)),
+      signal: abort.signal,
+      baselineSettleMs: 10,
+    });
+    assert.equal(r.status, 'interrupted');
+    assert.ok(r.cells.every((c) => c.status === 'skipped'));
+    assert.equal(saved?.status, 'interrupted');
+    assert.ok(saved?.finishedAt);
+    assert.equal(liveServers().length, 0, 'no server left running');
+  });
+
+  test('a server whose settings differ from the contract is refused with E_PARITY_MISMATCH naming the setting', async () => {
+    const r = await runBenchmark(plan(), {
+      host,
+      environment: env,
+      toolVersion: 't',
+      startServer: async (o) => {
+        const s = await startServer(o);
+        return { ...s, ready: { ...s.ready, settings: { ...s.ready.settings, backpressureLimitBytes: 4096 } } };
+      },
+      runLoad: mockLoad().run,
+      baselineSettleMs: 10,
+    });
+    const cell = r.cells[0]!;
+    assert.equal(cell.status, 'errored');
+    assert.equal(cell.error?.code, 'E_PARITY_MISMATCH');
+    assert.ok(cell.error?.details.some((d) => d.startsWith('backpressureLimitBytes:')));
+    assert.equal(liveServers().length, 0);
+  });
+});
