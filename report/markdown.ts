@@ -1,0 +1,81 @@
+// The report as GitHub-flavoured Markdown, for a PR comment or a file: the
+// same figures as the terminal table (both come from view.ts), with the
+// environment and parity folded into a <details> block.
+
+import type { RunResult } from '../core/result.js';
+import type { ReportFormat } from './format.js';
+import { buildView, type CaseView, type Pair } from './view.js';
+
+/** Escapes what GitHub would read as markup in running text (emphasis, links, HTML, code, table pipes). */
+export function mdEscape(text: string): string {
+  return text.replace(/[\\`*_[\]<>|]/g, (c) => `\\${c}`);
+}
+
+function mdTable(header: string[], align: ('left' | 'right')[], rows: string[][]): string[] {
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  return [
+    line(header.map(mdEscape)),
+    line(align.map((a) => (a === 'right' ? '---:' : ':---'))),
+    ...rows.map((r) => line(r.map(mdEscape))),
+  ];
+}
+
+function caseSection(c: CaseView): string[] {
+  return [
+    `## ${mdEscape(c.name)}`,
+    '',
+    `_${mdEscape(c.subtitle)}_`,
+    '',
+    ...mdTable(
+      // Stacked header lines read as one: "bytes/" + "conn" is "bytes/conn".
+      c.columns.map((col) => col.header.filter((h) => h !== '').join(' ').replace(/\/ /g, '/')),
+      c.columns.map((col) => col.align),
+      c.rows,
+    ),
+    '',
+    ...c.footnotes.flatMap((f) => [mdEscape(f), '']),
+  ];
+}
+
+function pairTable(title: string, list: Pair[]): string[] {
+  return [`**${title}**`, '', ...mdTable(['', ''], ['left', 'left'], list), ''];
+}
+
+/** GitHub-flavoured Markdown: heading, a table per case, warnings, failed cells, then details. */
+export const markdownFormat: ReportFormat = {
+  name: 'markdown',
+  extension: 'md',
+  render(result: RunResult): string {
+    const v = buildView(result);
+    const out: string[] = [`# ${mdEscape(v.title)}`, ''];
+    out.push(v.meta.map(([k, val]) => `**${k}**: ${mdEscape(val)}`).join('  \n'), '');
+    if (v.cases.length === 0) out.push('No results yet.', '');
+    for (const c of v.cases) out.push(...caseSection(c));
+    if (v.cases.length > 0) out.push(`<sub>${v.legend.map(mdEscape).join(' · ')}</sub>`, '');
+    if (v.warnings.length > 0) {
+      out.push(`## Warnings (${v.warnings.length})`, '');
+      for (const w of v.warnings) {
+        out.push(`- **${w.code}** · ${mdEscape(w.where)}: ${mdEscape(w.message)}  `, `  _hint: ${mdEscape(w.hint)}_`);
+      }
+      out.push('');
+    }
+    if (v.failedCells.length > 0) {
+      out.push(`## Errored or skipped cells (${v.failedCells.length})`, '');
+      for (const f of v.failedCells) {
+        out.push(`- \`${f.id}\` ${f.status}: ${f.code ? `**\`${f.code}\`** ` : ''}${mdEscape(f.message)}`);
+        if (f.details.length > 0) {
+          // A fence longer than any backtick run in the details, so they cannot close it.
+          const longest = Math.max(2, ...f.details.map((d) => Math.max(0, ...(d.match(/`+/g) ?? []).map((m) => m.length))));
+          const fence = '`'.repeat(longest + 1);
+          out.push(`  ${fence}text`, ...f.details.map((d) => `  ${d}`), `  ${fence}`);
+        }
+      }
+      out.push('');
+    }
+    out.push('<details>', '<summary>Environment, parity and settings</summary>', '');
+    out.push(...pairTable('Environment', v.environment), ...pairTable('Runtimes', v.runtimes));
+    out.push(...pairTable('Parity (effective server settings)', v.parity), ...pairTable('Settings', v.settings));
+    out.push('</details>');
+    return `${out.join('\n')}\n`;
+  },
+};
