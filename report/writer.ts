@@ -1,0 +1,60 @@
+// The only file in report/ that does I/O. Reports are rewritten after every
+// cell (conventions, point 15), so each write must replace the old file whole
+// or not at all: a crash or Ctrl-C mid-write must never leave half a file.
+
+import { mkdir, open, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { RunResult } from '../core/result.js';
+import { csvFormat } from './csv.js';
+import { jsonFormat } from './json.js';
+import { markdownFormat } from './markdown.js';
+
+// Two overlapping writes of one path in this process must not share a temp file.
+let sequence = 0;
+
+/**
+ * Writes `text` (UTF-8) to `filePath` atomically: to `<filePath>.tmp-<pid>-<n>`
+ * in the same directory, flushed to disk, then renamed over `filePath`.
+ * Readers see the old content or the new, never a mix; on failure the temp
+ * file is removed and the old content is left as it was.
+ */
+export async function writeAtomic(filePath: string, text: string): Promise<void> {
+  const tmp = `${filePath}.tmp-${process.pid}-${sequence++}`;
+  try {
+    const handle = await open(tmp, 'w');
+    try {
+      await handle.writeFile(text, 'utf8');
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(tmp, filePath);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+/** File names `writeRunReports` writes, by format. */
+export const RUN_REPORT_FILES = { json: 'result.json', markdown: 'report.md', csv: 'results.csv' } as const;
+
+/**
+ * Writes `result.json`, `report.md` and `results.csv` into `dir` (created if
+ * missing), each atomically; the JSON first, since it is the source the
+ * others can be rebuilt from. Returns the paths written.
+ */
+export async function writeRunReports(dir: string, result: RunResult): Promise<string[]> {
+  await mkdir(dir, { recursive: true });
+  const files: [string, string][] = [
+    [RUN_REPORT_FILES.json, jsonFormat.render(result)],
+    [RUN_REPORT_FILES.markdown, markdownFormat.render(result)],
+    [RUN_REPORT_FILES.csv, csvFormat.render(result)],
+  ];
+  const written: string[] = [];
+  for (const [name, text] of files) {
+    const file = path.join(dir, name);
+    await writeAtomic(file, text);
+    written.push(file);
+  }
+  return written;
+}
