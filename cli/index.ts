@@ -1,4 +1,7 @@
+import { doctorCommand } from './commands/doctor.js';
 import { listCommand } from './commands/list.js';
+import { loadCommand } from './commands/load.js';
+import { reportCommand } from './commands/report.js';
 import { runCommand } from './commands/run.js';
 import { serveCommand } from './commands/serve.js';
 import type { Io } from './io.js';
@@ -7,6 +10,9 @@ import { toolVersion } from './version.js';
 
 export const ACTIONS: Record<string, Action> = {
   run: runCommand,
+  doctor: doctorCommand,
+  report: reportCommand,
+  load: loadCommand,
   serve: serveCommand,
   list: listCommand,
 };
