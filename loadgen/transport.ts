@@ -1,5 +1,6 @@
 import WebSocket from 'ws';
-import { writeHeader, type PayloadKind } from './payload.js';
+import { writeHeader, writeHeaderMasked, type PayloadKind } from './payload.js';
+import { connect as rawConnect, createMaskKey, Opcode, PrebuiltFrame, type RawWebSocket, type RawWebSocketHandler } from './protocol/index.js';
 import type { ErrorKind } from './types.js';
 import type { Conn } from './worker.js';
 
@@ -95,8 +96,91 @@ export function createWsTransport(kind: PayloadKind, h: TransportHandlers): Tran
   };
 }
 
+interface RawConn extends TransportConn {
+  ws: RawWebSocket<Conn>;
+  closingByUs: boolean;
+  /** Completed the handshake (errors before that fail the connect instead). */
+  opened: boolean;
+  done: ((err?: ErrorKind) => void) | undefined;
+}
+
+/**
+ * Our own client (loadgen/protocol): one masking key per worker, one frame per
+ * payload template built and masked once, then per send only the header bytes
+ * are patched (already masked) and the frame is copied into the connection's
+ * batch, which is written once per event-loop turn.
+ */
+export function createRawTransport(kind: PayloadKind, h: TransportHandlers): Transport {
+  const maskKey = createMaskKey();
+  const opcode = kind === 'binary' ? Opcode.Binary : Opcode.Text;
+  const frames = new Map<Buffer, PrebuiltFrame>();
+  const frameFor = (template: Buffer) => {
+    let f = frames.get(template);
+    if (!f) {
+      f = new PrebuiltFrame(opcode, template, maskKey);
+      frames.set(template, f);
+    }
+    return f;
+  };
+  const handler: RawWebSocketHandler<Conn> = {
+    onOpen(ws) {
+      const t = ws.data.t as RawConn;
+      t.opened = true;
+      const done = t.done;
+      t.done = undefined;
+      done?.();
+    },
+    onMessage(ws, _opcode, buf, start, end) {
+      h.onMessage(ws.data, buf, start, end);
+    },
+    onError(ws, e) {
+      const t = ws.data.t as RawConn;
+      const kind: ErrorKind = e.kind === 'socket' ? 'other' : e.kind;
+      if (!t.opened) {
+        const done = t.done;
+        t.done = undefined;
+        done?.(kind);
+      } else if (!t.closingByUs) h.onError(ws.data, kind);
+    },
+    onClose(ws, code) {
+      const t = ws.data.t as RawConn;
+      if (!t.opened) {
+        const done = t.done;
+        t.done = undefined;
+        done?.('reset');
+        return;
+      }
+      h.onClose(ws.data, code, t.closingByUs);
+    },
+  };
+  return {
+    connect(c, host, port, path, timeoutMs, done) {
+      const t = { conn: c, closingByUs: false, opened: false, done } as RawConn;
+      c.t = t;
+      t.ws = rawConnect({ host, port, path, handshakeTimeoutMs: timeoutMs, maskKey, closeTimeoutMs: 2000 }, handler, c);
+    },
+    send(t, template, connId, seq, tUs) {
+      const f = frameFor(template);
+      writeHeaderMasked(kind, f.frame, f.payloadOffset, connId, seq, tUs, maskKey, 0);
+      // sendFrame copies the bytes at once, so the shared frame can be patched again right away.
+      (t as RawConn).ws.sendFrame(f.frame);
+    },
+    // RawWebSocket batches per connection and flushes once per event-loop turn by itself.
+    flush() {},
+    scheduleFlush() {},
+    close(t) {
+      const r = t as RawConn;
+      r.closingByUs = true;
+      r.ws.close(1000);
+    },
+    destroy(t) {
+      const r = t as RawConn;
+      r.closingByUs = true;
+      r.ws.terminate();
+    },
+  };
+}
+
 export function createTransport(client: 'raw' | 'ws', kind: PayloadKind, h: TransportHandlers): Transport {
-  // The raw client lands with loadgen/protocol/connection.ts; until then both names use ws.
-  void client;
-  return createWsTransport(kind, h);
+  return client === 'raw' ? createRawTransport(kind, h) : createWsTransport(kind, h);
 }
