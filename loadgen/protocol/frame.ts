@@ -214,6 +214,14 @@ export class PrebuiltFrame {
     this.frame.writeUInt32BE((value ^ this.maskWords[index & 3]!) >>> 0, this.payloadOffset + index);
   }
 
+  /** Writes `value` (0..2^32-1) little-endian at payload index `index`, masked. */
+  writeUInt32LE(value: number, index: number): void {
+    // Little-endian u32 of key bytes p..p+3 is the byte swap of the big-endian word.
+    const w = this.maskWords[index & 3]!;
+    const le = ((w & 0xff) << 24) | ((w & 0xff00) << 8) | ((w >>> 8) & 0xff00) | (w >>> 24);
+    this.frame.writeUInt32LE((value ^ le) >>> 0, this.payloadOffset + index);
+  }
+
   /**
    * Writes a non-negative integer below 2^53 as a big-endian u64 at payload
    * index `index`, masked (no BigInt, so no allocation).
@@ -227,6 +235,15 @@ export class PrebuiltFrame {
   /** Writes `value` as a big-endian float64 at payload index `index`, masked. */
   writeDoubleBE(value: number, index: number): void {
     scratch.writeDoubleBE(value, 0);
+    const off = this.payloadOffset + index;
+    for (let i = 0; i < 8; i++) {
+      this.frame[off + i] = scratch[i]! ^ this.maskKey[(index + i) & 3]!;
+    }
+  }
+
+  /** Writes `value` as a little-endian float64 at payload index `index`, masked. */
+  writeDoubleLE(value: number, index: number): void {
+    scratch.writeDoubleLE(value, 0);
     const off = this.payloadOffset + index;
     for (let i = 0; i < 8; i++) {
       this.frame[off + i] = scratch[i]! ^ this.maskKey[(index + i) & 3]!;

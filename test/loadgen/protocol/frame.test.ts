@@ -147,7 +147,7 @@ describe('PrebuiltFrame', () => {
 
   it('patches bytes at every alignment by writing masked values', () => {
     const key = createMaskKey();
-    const template = patterned(64);
+    const template = patterned(80);
     const pf = new PrebuiltFrame(Opcode.Binary, template, key);
     const expected = Buffer.from(template);
     for (let index = 0; index < 8; index++) {
@@ -157,6 +157,10 @@ describe('PrebuiltFrame', () => {
       expected.writeDoubleBE(1234.5678 * (index + 1), 16 + index);
       pf.writeUInt53BE(2 ** 52 + 12345 + index, 32 + index);
       expected.writeBigUInt64BE(BigInt(2 ** 52 + 12345 + index), 32 + index);
+      pf.writeUInt32LE(0x01020304 * (index + 1), 24 + index);
+      expected.writeUInt32LE(0x01020304 * (index + 1), 24 + index);
+      pf.writeDoubleLE(-98.76 * (index + 1), 40 + index);
+      expected.writeDoubleLE(-98.76 * (index + 1), 40 + index);
       pf.writeUInt8(200 + index, 48 + index);
       expected[48 + index] = 200 + index;
       const src = Buffer.from([9, 8, 7, 6, 5]);
