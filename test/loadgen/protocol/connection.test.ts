@@ -146,6 +146,31 @@ describe('RawWebSocket against a ws server', () => {
     }
   });
 
+  it('keeps every frame intact across turns while the kernel is backed up', async () => {
+    const { ws, client } = open('/echo');
+    await waitUntil(() => client.opened, 'open');
+    const size = 4096;
+    const pf = new PrebuiltFrame(Opcode.Binary, binary(size, 9), ws.maskKey);
+    const turns = 8;
+    const perTurn = 1000; // 4 MB per turn, 32 MB in all: more than the socket buffers hold
+    let sawBackpressure = false;
+    for (let t = 0; t < turns; t++) {
+      for (let i = 0; i < perTurn; i++) {
+        pf.writeUInt32LE(t * perTurn + i, 0);
+        ws.sendFrame(pf.frame);
+      }
+      await new Promise((r) => setImmediate(r));
+      if (ws.bufferedBytes > 0) sawBackpressure = true;
+    }
+    await waitUntil(() => client.messages.length === turns * perTurn, 'echoes', 20_000);
+    assert.ok(sawBackpressure, 'the test should have filled the socket buffers');
+    const want = binary(size, 9);
+    for (let k = 0; k < turns * perTurn; k++) {
+      want.writeUInt32LE(k, 0);
+      assert.ok(client.messages[k]!.data.equals(want), `message ${k}`);
+    }
+  });
+
   it('sends the encodeFrame output of a fragmented message', async () => {
     const { ws, client } = open('/echo');
     await waitUntil(() => client.opened, 'open');
