@@ -40,6 +40,8 @@ export interface RunLoadOptions {
   /** Phase boundaries, on this process's clock, so the caller can sample the server exactly then. */
   onPhase?: (phase: 'connected' | 'measure-start' | 'measure-end' | 'done') => void;
   signal?: AbortSignal;
+  /** Extra Node flags for the workers, e.g. ['--cpu-prof', '--cpu-prof-dir=/tmp/p'] to profile the hot path. */
+  workerExecArgv?: string[];
 }
 
 function expandCpuList(list: string): number[] {
@@ -205,7 +207,7 @@ export async function runLoad(plan: LoadPlan, opts: RunLoadOptions): Promise<Loa
     const n = counts[i]!;
     // One CPU per worker when there are enough; otherwise all workers share the list.
     const cpus = cpuPool.length >= counts.length ? String(cpuPool[i]) : plan.cpus ?? null;
-    const args = [workerScript];
+    const args = [...(opts.workerExecArgv ?? []), workerScript];
     const [cmd, argv] = cpus ? ['taskset', ['-c', cpus, opts.nodePath, ...args]] : [opts.nodePath, args];
     const child = spawn(cmd, argv, { stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
     const w: WorkerHandle = { index: i, child, cpus, connections: n, stderr: '' };

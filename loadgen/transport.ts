@@ -14,6 +14,8 @@ export interface TransportConn {
 }
 
 export interface TransportHandlers {
+  /** A chunk was read from a socket; its messages follow. The clock is read here, once per chunk. */
+  onRead(): void;
   /** A whole message arrived: its payload is `buf[start, end)`, valid only during the call. */
   onMessage(c: Conn, buf: Buffer, start: number, end: number): void;
   /** The connection closed; `byUs` when we initiated it. */
@@ -28,8 +30,6 @@ export interface Transport {
   send(t: TransportConn, template: Buffer, connId: number, seq: number, tUs: number): void;
   /** Writes what `send` queued (batching transports write once per event-loop turn). */
   flush(): void;
-  /** Arranges a flush at the end of the current event-loop turn. */
-  scheduleFlush(): void;
   /** Close handshake with 1000. */
   close(t: TransportConn): void;
   /** Drops the socket at once. */
@@ -65,7 +65,10 @@ export function createWsTransport(kind: PayloadKind, h: TransportHandlers): Tran
         settled = true;
         done();
       });
-      ws.on('message', (data: Buffer) => h.onMessage(c, data, 0, data.length));
+      ws.on('message', (data: Buffer) => {
+        h.onRead();
+        h.onMessage(c, data, 0, data.length);
+      });
       ws.on('error', (e) => {
         if (!settled) {
           settled = true;
@@ -83,7 +86,6 @@ export function createWsTransport(kind: PayloadKind, h: TransportHandlers): Tran
       (t as WsConn).ws.send(buf, { binary });
     },
     flush() {},
-    scheduleFlush() {},
     close(t) {
       const w = t as WsConn;
       w.closingByUs = true;
@@ -130,6 +132,9 @@ export function createRawTransport(kind: PayloadKind, h: TransportHandlers): Tra
       t.done = undefined;
       done?.();
     },
+    onRead() {
+      h.onRead();
+    },
     onMessage(ws, _opcode, buf, start, end) {
       h.onMessage(ws.data, buf, start, end);
     },
@@ -167,7 +172,6 @@ export function createRawTransport(kind: PayloadKind, h: TransportHandlers): Tra
     },
     // RawWebSocket batches per connection and flushes once per event-loop turn by itself.
     flush() {},
-    scheduleFlush() {},
     close(t) {
       const r = t as RawConn;
       r.closingByUs = true;

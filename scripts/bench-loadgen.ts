@@ -6,7 +6,7 @@
 // cheaper per message than the server). Then the open-loop measurement floor:
 // p99.9 at 10k msg/s against the same server.
 //
-//   npm run bench:loadgen [-- --runtime bun --duration 5 --client raw]
+//   npm run bench:loadgen [-- --runtime bun --duration 5 --client raw --profile /tmp/prof]
 import { parseArgs } from 'node:util';
 import Table from 'cli-table3';
 import { currentHost } from '../core/host.js';
@@ -23,7 +23,9 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '5' },
     connections: { type: 'string', default: '50' },
     client: { type: 'string', default: 'raw' },
-    depths: { type: 'string', default: '1,16,64' },
+    depths: { type: 'string', default: "1,16,64" },
+    /** Write a CPU profile of each load-generator worker into this folder. */
+    profile: { type: 'string' },
   },
 });
 const runtime = parseRuntimeId(values.runtime!);
@@ -54,6 +56,7 @@ async function measure(load: LoadModel) {
       },
       {
         nodePath: host.nodePath,
+        ...(values.profile ? { workerExecArgv: ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] } : {}),
         onPhase: (p) => {
           const s = sampler.sampleNow();
           if (s) marks[p] = s;
@@ -75,7 +78,7 @@ const t = new Table({
   head: ['depth', 'msgs/s', 'server CPU', 'loadgen CPU', 'server µs/msg', 'loadgen µs/msg', 'headroom', 'p50', 'p99', 'delivery errors'],
   style: { head: [], border: [] },
 });
-for (const depth of values.depths!.split(',').map(Number)) {
+for (const depth of values.depths!.split(',').filter(Boolean).map(Number)) {
   const m = await measure({ model: 'closed', depth });
   const serverPerMsg = m.serverCpuUs / m.received;
   const lgPerMsg = m.lgCpuUs / m.received;
@@ -93,7 +96,7 @@ for (const depth of values.depths!.split(',').map(Number)) {
     d.lost + d.duplicated + d.corrupted + d.outOfOrder,
   ]);
 }
-process.stdout.write(t.toString() + '\n');
+if (t.length > 0) process.stdout.write(t.toString() + '\n');
 
 const rate = 10_000;
 const o = await measure({ model: 'open', ratePerSec: rate, arrivals: 'constant' });

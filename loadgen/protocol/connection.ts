@@ -81,6 +81,11 @@ export class RawWebSocketError extends Error {
 export interface RawWebSocketHandler<T = unknown> {
   onOpen(ws: RawWebSocket<T>): void;
   /**
+   * Called once per chunk read from the socket, before its messages: a place
+   * to read the clock once for every message in the chunk instead of per message.
+   */
+  onRead?(ws: RawWebSocket<T>): void;
+  /**
    * A text or binary message in `buf[start, end)`: a view into a shared read
    * buffer or a reused reassembly buffer, valid only during this call.
    */
@@ -353,6 +358,7 @@ export class RawWebSocket<T = unknown> {
     if (this._state === 'closed') return true;
     const hs = this.handshake;
     if (hs === null) {
+      this.handler.onRead?.(this);
       this.parser.push(buf, 0, nread);
       // Replies to this read leave now, not at the end of the turn: with every
       // connection flushed together, client and server took turns instead of

@@ -136,3 +136,27 @@ describe('histogram', () => {
     assert.throws(() => decodeHistogram('bench-hdr1:0:0:' + bare), TypeError);
   });
 });
+
+describe('LatencyRecorder', () => {
+  test('flushing gives exactly the histogram that recordUs gives, counters included', async () => {
+    const { LatencyRecorder } = await import('../../loadgen/histogram.js');
+    const direct = createLatencyHistogram();
+    const viaRecorder = createLatencyHistogram();
+    const rec = new LatencyRecorder();
+    const values = [0, -5, 0.4, 1, 1.5, 2047, 2048, 2049, 4095, 4096, 123_456.7, 59_999_999, 60_000_000, 70_000_000, Infinity, NaN];
+    let x = 12345;
+    for (let i = 0; i < 20_000; i++) {
+      x = (x * 1103515245 + 12345) % 2147483648;
+      values.push((x % 1_000_000) * (i % 7 === 0 ? 50 : 1) + (x % 1000) / 1000);
+    }
+    for (const v of values) {
+      recordUs(direct, v);
+      rec.record(v);
+    }
+    rec.flushInto(viaRecorder);
+    assert.equal(encodeHistogram(viaRecorder), encodeHistogram(direct));
+    assert.deepEqual(summarizeHistogram(viaRecorder), summarizeHistogram(direct));
+    rec.flushInto(viaRecorder);
+    assert.equal(viaRecorder.hdr.totalCount, direct.hdr.totalCount, 'a flush clears the recorder');
+  });
+});
