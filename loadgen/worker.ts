@@ -69,6 +69,8 @@ class Worker implements Runner {
   measuredMs = 0;
   readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
   sender: Sender | undefined;
+  /** Ends scheduled sending at the window's end (set by runSchedule). */
+  endSchedule: (() => void) | undefined;
   rr = 0;
   tplSlot = 0;
   // Read once from the plan; the hot path compares booleans, not strings.
@@ -212,6 +214,7 @@ class Worker implements Runner {
       this.cpuUs = cpu.user + cpu.system;
       this.measuredMs = plan.durationMs;
       this.loopDelay.disable();
+      this.endSchedule?.();
       this.sending = false;
       this.phase = 'drain';
       void this.drain();
@@ -240,17 +243,26 @@ class Worker implements Runner {
     if (targets.length === 0 || ratePerSec <= 0) return;
     const sender = createSender(createSchedule({ ratePerSec, arrivals, startUs: this.startAtUs, seed: this.plan.seed + this.init.worker }));
     this.sender = sender;
+    let ended = false;
+    // Closes the schedule at the window's end: sends what was due inside it (late if it is) and counts the rest
+    // as dropped. Runs before the drain reports what was sent, so no send can follow that report.
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      const n = tick(sender, Math.min(epochClockUs(), this.measureEndUs));
+      for (let i = 0; i < n; i++) {
+        const c = targets[this.rr++ % targets.length]!;
+        if (c.open) this.sendOn(c, sender.dueUs[i]!);
+      }
+      if (n > 0) this.transport.flush();
+      finishSender(sender, this.measureEndUs);
+    };
+    this.endSchedule = end;
     const loop = () => {
+      if (ended) return;
       const now = epochClockUs();
       if (!this.sending || now >= this.measureEndUs) {
-        // Send what was due inside the window (late if it is), then count the rest as dropped.
-        const n = tick(sender, Math.min(now, this.measureEndUs));
-        for (let i = 0; i < n; i++) {
-          const c = targets[this.rr++ % targets.length]!;
-          if (c.open) this.sendOn(c, sender.dueUs[i]!);
-        }
-        if (n > 0) this.transport.flush();
-        finishSender(sender, Math.min(now, this.measureEndUs));
+        end();
         return;
       }
       const n = tick(sender, now);
