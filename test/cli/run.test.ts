@@ -1,0 +1,176 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { runCli } from '../../cli/index.js';
+import { bufferIo } from '../../cli/io.js';
+import { currentHost } from '../../core/host.js';
+import { liveServers } from '../../core/launcher.js';
+import { projectRoot } from '../../core/paths.js';
+import { isAlive } from '../../core/procfs.js';
+import type { RunResult } from '../../core/result.js';
+import { RUNTIME_IDS } from '../../core/runtimes.js';
+
+const host = currentHost();
+const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'bench-run-'));
+
+async function cli(argv: string[]) {
+  const b = bufferIo(argv, host);
+  const code = await runCli(b.io);
+  return { code, ...b.out };
+}
+
+/** Every descendant pid of `pid`, from /proc (ppid links). */
+function descendants(pid: number): number[] {
+  const parentOf = new Map<number, number>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      parentOf.set(Number(d), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const out: number[] = [];
+  const walk = (p: number) => {
+    for (const [c, pp] of parentOf) if (pp === p) (out.push(c), walk(c));
+  };
+  walk(pid);
+  return out;
+}
+
+describe('bench run, end to end', () => {
+  test('a quick run over every runtime writes a complete result with throughput and no delivery errors', async () => {
+    const out = tmp();
+    const r = await cli(['run', '--scenario', 'echo', 'broadcast', '--quick', '--repeat', '1', '--warmup', '0.5', '--duration', '1', '--out', out, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const result = JSON.parse(r.stdout) as RunResult;
+    assert.equal(result.schemaVersion, 1);
+    assert.equal(result.status, 'completed');
+    assert.deepEqual([...result.settings.runtimes].sort(), [...RUNTIME_IDS].sort());
+    assert.equal(result.cells.length, RUNTIME_IDS.length * 2);
+    assert.ok(result.environment.cpuModel && result.environment.kernel && result.environment.openFileLimit);
+    assert.equal(Object.keys(result.parity.manifests).length, RUNTIME_IDS.length);
+    assert.deepEqual(result.parity.differences, []);
+    for (const c of result.cells) {
+      assert.equal(c.status, 'completed', `${c.id}: ${c.error?.message}`);
+      const m = c.metrics!;
+      assert.ok(m.msgsPerSec > 0, `${c.id} has throughput`);
+      const d = m.delivery;
+      assert.deepEqual([d.lost, d.duplicated, d.corrupted, d.outOfOrder], [0, 0, 0, 0], `${c.id}: ${JSON.stringify(d)}`);
+      assert.ok(c.raw?.latencyEncoded.startsWith('bench-hdr1:'));
+      assert.ok(m.serverCpuUsPerMsg !== null && m.serverCpuUsPerMsg > 0);
+      assert.ok(c.server && c.server.cpus === '0', 'the server was pinned');
+    }
+    const dir = readdirSync(out)[0]!;
+    for (const f of ['result.json', 'report.md', 'results.csv']) assert.ok(existsSync(path.join(out, dir, f)), f);
+    assert.match(r.stderr, /Parity/);
+    assert.equal(liveServers().length, 0);
+  });
+
+  test('SIGINT during a run stops it with exit 130, keeps a valid partial report, and leaves no process behind', async () => {
+    const out = tmp();
+    const child = spawn(process.execPath, [path.join(projectRoot, 'dist/cli/main.js'), 'run', '--runtime', 'node-ws', 'bun', '--scenario', 'echo', '--repeat', '3', '--warmup', '0.5', '--duration', '2', '--out', out], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    // Wait until at least one cell is on disk, then interrupt in the middle of the next one.
+    const deadline = Date.now() + 60_000;
+    let file = '';
+    while (Date.now() < deadline) {
+      const dirs = existsSync(out) ? readdirSync(out) : [];
+      file = dirs[0] ? path.join(out, dirs[0], 'result.json') : '';
+      if (file && existsSync(file) && (JSON.parse(readFileSync(file, 'utf8')) as RunResult).cells.some((c) => c.status === 'completed')) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await new Promise((r) => setTimeout(r, 1200));
+    const family = descendants(child.pid!);
+    assert.ok(family.length > 0, 'a server or load generator was running');
+    child.kill('SIGINT');
+    const code = await exited;
+    assert.equal(code, 130, stderr);
+    const result = JSON.parse(readFileSync(file, 'utf8')) as RunResult;
+    assert.equal(result.status, 'interrupted');
+    assert.ok(result.cells.some((c) => c.status === 'completed'));
+    assert.ok(result.cells.some((c) => c.status === 'skipped'));
+    await new Promise((r) => setTimeout(r, 300));
+    for (const pid of family) assert.equal(isAlive(pid), false, `process ${pid} outlived bench`);
+  });
+});
+
+describe('bench run: bad input exits 2 naming the field', () => {
+  test('a bad flag value', async () => {
+    const r = await cli(['run', '--repeat', '0']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--repeat: must be a whole number ≥ 1/);
+  });
+
+  test('an invalid scenario file lists every problem with its field path', async () => {
+    const file = path.join(tmp(), 's.json');
+    writeFileSync(file, JSON.stringify({ name: 'x', description: 'd', route: '/echo', connections: 0, durationSec: 1, load: { model: 'closed', depth: 0 }, message: { kind: 'binary', size: { type: 'fixed', bytes: 64 } } }));
+    const r = await cli(['run', '--scenario', file]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /error\[E_INVALID_SCENARIO\]/);
+    assert.match(r.stderr, /scenario "x": connections: must be at least 1, got 0/);
+    assert.match(r.stderr, /scenario "x": load\.depth: must be at least 1, got 0/);
+  });
+
+  test('an unknown scenario name lists the built-ins', async () => {
+    const r = await cli(['run', '--scenario', 'nope']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /built-in scenarios: .*echo-rate/);
+  });
+
+  test('an unknown runtime', async () => {
+    const r = await cli(['run', '--runtime', 'node-express']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /E_UNKNOWN_RUNTIME/);
+  });
+});
+
+describe('bench report', () => {
+  const fixture = path.join(projectRoot, 'test', 'fixtures', 'run-result.json');
+  for (const format of ['table', 'json', 'markdown', 'csv']) {
+    test(`re-renders a stored result as ${format}`, async () => {
+      const r = await cli(['report', fixture, '--format', format]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(r.stdout.length > 200);
+    });
+  }
+
+  test('a file that is not a result exits 2 naming the field', async () => {
+    const file = path.join(tmp(), 'r.json');
+    writeFileSync(file, JSON.stringify({ schemaVersion: 99, cells: {} }));
+    const r = await cli(['report', file]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /E_INVALID_RESULT/);
+    assert.match(r.stderr, /schemaVersion: must be 1, got 99/);
+    assert.match(r.stderr, /cells: must be a list/);
+  });
+
+  test('an unknown format lists the valid ones', async () => {
+    const r = await cli(['report', fixture, '--format', 'xml']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /table, json, markdown, csv/);
+  });
+});
+
+describe('bench list scenarios and doctor', () => {
+  test('list scenarios shows each built-in with its description', async () => {
+    const r = await cli(['list', 'scenarios']);
+    assert.equal(r.code, 0);
+    for (const name of ['echo', 'echo-rate', 'broadcast', 'http', 'idle']) assert.match(r.stdout, new RegExp(`^${name}\\b`, 'm'));
+  });
+
+  test('doctor checks runtimes, the open-file limit against planned connections, and the pinning plan', async () => {
+    const r = await cli(['doctor', '--connections', '50000', '--json']);
+    assert.equal(r.code, 0);
+    const { checks } = JSON.parse(r.stdout) as { checks: { name: string; status: string; fix?: string }[] };
+    assert.ok(checks.some((c) => c.name === 'open-file limit' && c.status === 'warn' && c.fix));
+    assert.ok(checks.some((c) => c.name === 'CPUs and pinning'));
+    assert.equal(checks.filter((c) => c.name.startsWith('runtime ')).length, 4);
+  });
+});
