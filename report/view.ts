@@ -321,9 +321,28 @@ export function buildView(result: RunResult): ReportView {
       'loadgen CPU: busiest load-generator worker, % of one core (spin: open-loop workers spin-wait by design, so the schedule, not CPU, tells saturation; sat: saturated)',
       '(n/m) after a runtime: only n of m repetitions completed',
     ],
-    warnings: summary.flatMap((row) =>
-      row.warnings.map((w) => ({ code: w.code, where: `${row.case} · ${row.runtime}`, message: w.message, hint: w.hint })),
-    ),
+    warnings: groupWarnings(summary),
     failedCells: failedCells(result),
   };
+}
+
+/**
+ * One line per distinct warning: the same warning on several rows (a single
+ * repetition everywhere, say) is listed once with the rows it concerns, so the
+ * warnings that differ between rows are not buried.
+ */
+export function groupWarnings(summary: readonly SummaryRow[]): WarningView[] {
+  const groups = new Map<string, { w: WarningView; rows: string[] }>();
+  for (const row of summary) {
+    for (const w of row.warnings) {
+      const key = `${w.code}\u0000${w.message}\u0000${w.hint}`;
+      const g = groups.get(key) ?? { w: { code: w.code, where: '', message: w.message, hint: w.hint }, rows: [] };
+      g.rows.push(`${row.case} · ${row.runtime}`);
+      groups.set(key, g);
+    }
+  }
+  return [...groups.values()].map(({ w, rows }) => ({
+    ...w,
+    where: rows.length === summary.length && rows.length > 1 ? `every row (${rows.length})` : rows.join(', '),
+  }));
 }
