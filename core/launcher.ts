@@ -36,7 +36,10 @@ export interface StopResult {
 }
 
 export interface ServerHandle {
-  runtimeId: RuntimeId;
+  /** Registry id, or the label of a user's server started with `startCommand`. */
+  runtimeId: RuntimeId | string;
+  /** False for a user's server that printed no ready line: its settings are unknown. */
+  reportsSettings: boolean;
   pid: number;
   host: string;
   port: number;
@@ -202,6 +205,7 @@ export async function startServer(opts: StartServerOptions): Promise<ServerHandl
   let stopping: Promise<StopResult> | undefined;
   const handle: ServerHandle = {
     runtimeId: spec.id,
+    reportsSettings: true,
     pid: child.pid!,
     host,
     port: ready.port,
@@ -240,4 +244,133 @@ export function serverIsGone(handle: ServerHandle): boolean {
 function tailLines(s: string, n = 12): string[] {
   if (!s) return ['(the server wrote nothing to stderr)'];
   return s.split('\n').slice(-n).map((l) => `stderr: ${l}`);
+}
+
+export interface StartCommandOptions {
+  /** Shell command of the user's server; it gets PORT and HOST in its environment. */
+  command: string;
+  /** Label for reports (in place of a runtime id). */
+  label: string;
+  host?: string;
+  cpus?: string;
+  readyTimeoutMs?: number;
+}
+
+/** A free port on `host`, chosen by the kernel (it may be taken again before the server binds: a small race). */
+async function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen({ host, port: 0 }, () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function portAccepts(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host, port });
+    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * Starts a user's own server (`--server-cmd`): `sh -c "exec CMD"` so that the
+ * pid is the server's, with PORT set to a free port. It is ready when it prints
+ * a bench ready line (then its settings are checked like ours) or when the port
+ * accepts connections.
+ */
+export async function startCommand(opts: StartCommandOptions): Promise<ServerHandle> {
+  const host = opts.host ?? '127.0.0.1';
+  const port = await freePort(host);
+  const argv = ['-c', `exec ${opts.command}`];
+  const [cmd, args] = opts.cpus ? ['taskset', ['-c', opts.cpus, 'sh', ...argv]] : ['sh', argv];
+  const child = spawn(cmd, args, { env: { ...process.env, PORT: String(port), HOST: host }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (s: string) => (stderr = (stderr + s).slice(-STDERR_TAIL_BYTES)));
+  let readyLine: ReadyLine | undefined;
+  let out = '';
+  child.stdout!.on('data', (b: Buffer) => {
+    if (readyLine) return;
+    out += b.toString('utf8');
+    for (const line of out.split('\n')) {
+      try {
+        const r = parseReadyLine(line.trim());
+        if (r) readyLine = r;
+      } catch {
+        // not a ready line: a user's server may print anything
+      }
+    }
+  });
+  const spawnedAt = Date.now();
+  let forced = false;
+  let stopStartedMs = 0;
+  const exited = new Promise<StopResult>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal, forced, durationMs: Date.now() - (stopStartedMs || spawnedAt) })),
+  );
+  const deadline = Date.now() + (opts.readyTimeoutMs ?? 15_000);
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new BenchError('E_SERVER_EXITED', `the server command exited before it was ready (${child.signalCode ?? `code ${child.exitCode}`})`, {
+        details: tailLines(stderr.trimEnd()),
+        hint: `run it yourself with PORT=${port} to see why: ${opts.command}`,
+      });
+    }
+    if (readyLine || (await portAccepts(host, port))) break;
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new BenchError('E_SERVER_NOT_READY', `the server command did not listen on ${host}:${port} (PORT) within ${opts.readyTimeoutMs ?? 15_000} ms`, {
+        details: tailLines(stderr.trimEnd()),
+        hint: 'the server must listen on the port given in the PORT environment variable, or print a bench ready line (servers/CONTRACT.md)',
+      });
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  child.stdout!.resume();
+  const ready: ReadyLine = readyLine ?? {
+    event: 'ready',
+    runtime: 'unknown',
+    runtimeVersion: 'unknown',
+    library: 'unknown',
+    libraryVersion: 'unknown',
+    pid: child.pid!,
+    host,
+    port,
+    settings: undefined as unknown as ReadyLine['settings'],
+  };
+  let stopping: Promise<StopResult> | undefined;
+  const handle: ServerHandle = {
+    runtimeId: opts.label,
+    reportsSettings: readyLine !== undefined,
+    pid: child.pid!,
+    host,
+    port: ready.port,
+    ready,
+    process: child,
+    stderrTail: () => stderr.trimEnd(),
+    exited,
+    stop(graceMs = SHUTDOWN_GRACE_MS) {
+      stopping ??= (async () => {
+        if (child.exitCode === null && child.signalCode === null) {
+          stopStartedMs = Date.now();
+          child.kill('SIGTERM');
+          const timer = setTimeout(() => {
+            forced = true;
+            child.kill('SIGKILL');
+          }, graceMs);
+          const r = await exited;
+          clearTimeout(timer);
+          return r;
+        }
+        return exited;
+      })();
+      return stopping;
+    },
+  };
+  live.add(handle);
+  void exited.then(() => live.delete(handle));
+  return handle;
 }

@@ -25,6 +25,8 @@ export interface Warning {
     | 'delivery-errors'
     | 'server-cpu-unpinned'
     | 'server-killed'
+    | 'parity-unknown'
+    | 'server-unobserved'
     | 'first-run-outlier';
   message: string;
   hint: string;

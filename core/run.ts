@@ -4,7 +4,7 @@ import type { LoadPlan, LoadProgress, LoadResult } from '../loadgen/types.js';
 import type { ParityManifest } from '../servers/settings.js';
 import type { Environment } from './environment.js';
 import { BenchError, isBenchError } from './errors.js';
-import type { ServerHandle, StartServerOptions } from './launcher.js';
+import type { ServerHandle, StartCommandOptions, StartServerOptions } from './launcher.js';
 import { computeCellMetrics, type PhaseSamples } from './metrics.js';
 import { describeDifferences, diffManifests } from './parity.js';
 import { exePath, hasUwsLoaded, runtimeOfExe, threadAffinities } from './procfs.js';
@@ -24,7 +24,10 @@ import { summarizeCells } from './summarize.js';
  */
 
 export interface RunPlan {
-  runtimes: RuntimeId[];
+  /** Registry ids; with `external`, the one label of the user's server. */
+  runtimes: string[];
+  /** A server bench does not take from its registry (--target, --server-cmd). */
+  external?: ExternalServer;
   cases: ScenarioCase[];
   repeat: number;
   seed: number;
@@ -63,6 +66,8 @@ export interface RunDeps {
   environment: Environment;
   toolVersion: string;
   startServer(opts: StartServerOptions): Promise<ServerHandle>;
+  /** Starts a user's server command (--server-cmd). */
+  startCommand?(opts: StartCommandOptions): Promise<ServerHandle>;
   runLoad(plan: LoadPlan, opts: RunLoadOptions): Promise<LoadResult>;
   onEvent?(e: RunEvent): void;
   /** Persists the result; called after every cell (atomically, by the caller's writer). */
@@ -238,6 +243,12 @@ function dedupe<T extends { name: string }>(xs: T[]): T[] {
   return xs.filter((x) => (seen.has(x.name) ? false : (seen.add(x.name), true)));
 }
 
+/** A server bench does not start from its registry: one already running, or a user's command. */
+export type ExternalServer = { kind: 'target'; url: string; pid?: number } | { kind: 'command'; command: string };
+
+/** A zero reading, for a server whose pid is unknown: nothing of it can be sampled. */
+const UNOBSERVED: ProcSample = { tMs: 0, cpuUserUs: 0, cpuSystemUs: 0, rssBytes: 0, peakRssBytes: 0, threads: 0, fds: 0, kernelTcpMemBytes: 0 };
+
 async function runCell(
   cell: CellResult,
   c: ScenarioCase,
@@ -246,65 +257,94 @@ async function runCell(
   parity: { manifests: Record<string, ParityManifest>; differences: string[] },
 ): Promise<void> {
   const step = (s: LifecycleStep) => deps.onEvent?.({ type: 'lifecycle', cellId: cell.id, step: s });
-  const runtime = cell.runtime as RuntimeId;
+  const label = cell.runtime;
   step('spawn');
   const spawnedAt = performance.now();
-  const server = await deps.startServer({
-    runtime,
-    port: 0,
-    host: '127.0.0.1',
-    hostInfo: deps.host,
-    ...(plan.serverCpus ? { cpus: plan.serverCpus } : {}),
-  });
+  const ext = plan.external;
+  let server: ServerHandle | undefined;
+  let host = '127.0.0.1';
+  let port: number;
+  let pid: number | undefined;
+  if (ext?.kind === 'target') {
+    const u = new URL(ext.url);
+    host = u.hostname;
+    port = Number(u.port || 80);
+    pid = ext.pid;
+  } else {
+    server =
+      ext?.kind === 'command'
+        ? await deps.startCommand!({ command: ext.command, label, ...(plan.serverCpus ? { cpus: plan.serverCpus } : {}) })
+        : await deps.startServer({ runtime: label as RuntimeId, port: 0, host, hostInfo: deps.host, ...(plan.serverCpus ? { cpus: plan.serverCpus } : {}) });
+    port = server.port;
+    pid = server.pid;
+  }
   let sampler: ReturnType<typeof startSampler> | undefined;
   try {
     step('ready');
     const startupMs = performance.now() - spawnedAt;
-    const exe = verifyRuntime(runtime, server.pid);
-    // Equivalence first: the server's effective settings must match the contract and every other server's.
-    const others = { ...parity.manifests };
-    delete others[runtime];
-    const diffs = diffManifests({ contract: CONTRACT_SETTINGS, ...others, [runtime]: server.ready.settings });
-    parity.manifests[runtime] = server.ready.settings;
-    if (diffs.length > 0) {
-      parity.differences = describeDifferences(diffs);
-      throw new BenchError('E_PARITY_MISMATCH', `${runtime} runs with different settings from the contract or the other servers`, {
-        details: parity.differences,
-        hint: 'differing settings are a refusal, not a footnote: make the server apply servers/settings.ts',
+    // Only registry runtimes have a known executable to check.
+    const exe = ext ? (pid ? (exePath(pid) ?? 'unknown') : 'unknown') : verifyRuntime(label as RuntimeId, pid!);
+    if (server?.reportsSettings) {
+      // Equivalence first: the server's effective settings must match the contract and every other server's.
+      const others = { ...parity.manifests };
+      delete others[label];
+      const diffs = diffManifests({ contract: CONTRACT_SETTINGS, ...others, [label]: server.ready.settings });
+      parity.manifests[label] = server.ready.settings;
+      if (diffs.length > 0) {
+        parity.differences = describeDifferences(diffs);
+        throw new BenchError('E_PARITY_MISMATCH', `${label} runs with different settings from the contract or the other servers`, {
+          details: parity.differences,
+          hint: 'differing settings are a refusal, not a footnote: make the server apply servers/settings.ts',
+        });
+      }
+    } else {
+      cell.warnings.push({
+        code: 'parity-unknown',
+        message: `${label} did not report its settings (max payload, compression, backpressure, idle timeout, publish-to-self), so its equivalence with other servers is unchecked`,
+        hint: 'print a bench ready line with the settings when listening (servers/CONTRACT.md)',
       });
     }
-    if (plan.serverCpus) {
-      const aff = threadAffinities(server.pid);
+    if (pid === undefined) {
+      cell.warnings.push({
+        code: 'server-unobserved',
+        message: 'no server pid: server CPU, memory, threads and fds were not measured (shown as 0)',
+        hint: 'pass --target-pid PID, or let bench start the server with --server-cmd',
+      });
+    } else if (plan.serverCpus && server) {
+      const aff = threadAffinities(pid);
       const stray = [...aff].filter(([, cpus]) => !cpusEqual(cpus, plan.serverCpus!));
       if (stray.length > 0) cell.warnings.push(unpinnedWarning(`${stray.length} of ${aff.size} server threads are not confined to CPUs ${plan.serverCpus}`));
     } else {
-      cell.warnings.push(unpinnedWarning('the server was not pinned: server and load generator share CPUs'));
+      cell.warnings.push(unpinnedWarning(server ? 'the server was not pinned: server and load generator share CPUs' : 'bench did not start this server, so it could not pin it'));
     }
+    const ready = server?.ready;
     cell.server = {
-      pid: server.pid,
-      runtime: server.ready.runtime,
-      runtimeVersion: server.ready.runtimeVersion,
-      library: server.ready.library,
-      libraryVersion: server.ready.libraryVersion,
+      pid: pid ?? 0,
+      runtime: ready?.runtime ?? 'unknown',
+      runtimeVersion: ready?.runtimeVersion ?? 'unknown',
+      library: ready?.library ?? 'unknown',
+      libraryVersion: ready?.libraryVersion ?? 'unknown',
       exe,
-      settings: server.ready.settings,
-      cpus: plan.serverCpus,
+      settings: ready?.settings as ParityManifest,
+      cpus: server ? plan.serverCpus : null,
       startupMs: Math.round(startupMs),
     };
     step('verified');
 
     await delay(deps.baselineSettleMs ?? 200);
-    sampler = startSampler(server.pid, 250);
-    const baseline = sampler.sampleNow();
-    if (!baseline) throw serverGone(server, 'before the load started');
+    if (pid !== undefined) sampler = startSampler(pid, 250);
+    const baseline = sampler ? sampler.sampleNow() : UNOBSERVED;
+    if (!baseline) throw serverGone(label, server, 'before the load started');
     step('baseline');
 
     const marks: Partial<Record<'connected' | 'measureStart' | 'measureEnd', ProcSample>> = {};
     const path = c.model.model === 'http' ? '/health' : c.scenario.route;
-    const url = `${c.model.model === 'http' ? 'http' : 'ws'}://127.0.0.1:${server.port}${path}`;
-    const serverDied = server.exited.then((r) => {
-      throw serverGone(server, `during the load (${r.signal ?? `code ${r.code}`})`);
-    });
+    const url = `${c.model.model === 'http' ? 'http' : 'ws'}://${host}:${port}${path}`;
+    const serverDied = server
+      ? server.exited.then((r) => {
+          throw serverGone(label, server, `during the load (${r.signal ?? `code ${r.code}`})`);
+        })
+      : new Promise<never>(() => {});
     serverDied.catch(() => {});
     const load = await Promise.race([
       deps.runLoad(loadPlanFor(c, url, plan), {
@@ -312,7 +352,7 @@ async function runCell(
         ...(deps.signal ? { signal: deps.signal } : {}),
         onProgress: (p) => deps.onEvent?.({ type: 'progress', cellId: cell.id, progress: p }),
         onPhase: (p) => {
-          const s = sampler!.sampleNow();
+          const s = sampler ? sampler.sampleNow() : UNOBSERVED;
           if (p === 'connected') {
             if (s) marks.connected = s;
             step('connected');
@@ -329,8 +369,8 @@ async function runCell(
       serverDied,
     ]);
     step('drain-done');
-    const end = sampler.sampleNow() ?? sampler.samples[sampler.samples.length - 1]!;
-    const all = sampler.stop();
+    const end = sampler ? (sampler.sampleNow() ?? sampler.samples[sampler.samples.length - 1]!) : UNOBSERVED;
+    const all = sampler ? sampler.stop() : [UNOBSERVED];
     const ph: PhaseSamples = {
       baseline,
       connected: marks.connected ?? baseline,
@@ -354,14 +394,14 @@ async function runCell(
   } catch (e) {
     if (isBenchError(e) && e.code === 'E_SERVER_EXITED') throw e;
     // Attach what the server said last: often the only clue to why a cell failed.
-    if (isBenchError(e) && server.stderrTail()) {
+    if (isBenchError(e) && server?.stderrTail()) {
       throw new BenchError(e.code, e.message, { details: [...e.details, ...server.stderrTail().split('\n').slice(-8).map((l) => `server stderr: ${l}`)] });
     }
     throw e;
   } finally {
     sampler?.stop();
     step('stop');
-    const r = await server.stop();
+    const r = server ? await server.stop() : { forced: false };
     if (r.forced) cell.warnings.push({ code: 'server-killed', message: 'the server ignored SIGTERM for 2 s and was killed', hint: 'check its shutdown path (servers/CONTRACT.md)' });
     step('gone');
   }
@@ -371,9 +411,9 @@ function unpinnedWarning(message: string): Warning {
   return { code: 'server-cpu-unpinned', message, hint: 'pin the server and the load generator to separate CPUs (--server-cpus, --loadgen-cpus)' };
 }
 
-function serverGone(server: ServerHandle, when: string): BenchError {
-  return new BenchError('E_SERVER_EXITED', `the ${server.runtimeId} server exited ${when}`, {
-    details: server.stderrTail().split('\n').slice(-10).map((l) => `server stderr: ${l}`),
-    hint: `run \`bench serve --runtime ${server.runtimeId}\` to reproduce`,
+function serverGone(label: string, server: ServerHandle | undefined, when: string): BenchError {
+  return new BenchError('E_SERVER_EXITED', `the ${label} server exited ${when}`, {
+    details: (server?.stderrTail() ?? '').split('\n').slice(-10).map((l) => `server stderr: ${l}`),
+    hint: server && !server.reportsSettings ? 'run the server command yourself to see why' : `run \`bench serve --runtime ${label}\` to reproduce`,
   });
 }

@@ -1,10 +1,10 @@
 import path from 'node:path';
 import { captureEnvironment } from '../../core/environment.js';
 import { BenchError, ExitCode } from '../../core/errors.js';
-import { startServer } from '../../core/launcher.js';
+import { startCommand, startServer } from '../../core/launcher.js';
 import type { RunResult } from '../../core/result.js';
-import { runBenchmark, type RunEvent, type RunPlan } from '../../core/run.js';
-import { parseRuntimeList, probeRuntimes, RUNTIME_IDS, type RuntimeId } from '../../core/runtimes.js';
+import { runBenchmark, type ExternalServer, type RunEvent, type RunPlan } from '../../core/run.js';
+import { parseRuntimeList, probeRuntimes, RUNTIME_IDS } from '../../core/runtimes.js';
 import { applyQuick, builtinScenarios, expandCases, resolveScenario, type Scenario } from '../../core/scenario.js';
 import { runLoad } from '../../loadgen/run.js';
 import { getFormat } from '../../report/format.js';
@@ -20,6 +20,18 @@ export function pinningPlan(allowed: string, serverCpus?: string, loadgenCpus?: 
   if (serverCpus || loadgenCpus) return { server: serverCpus ?? null, loadgen: loadgenCpus ?? null };
   if (cpus.length < 2) return { server: null, loadgen: null };
   return { server: String(cpus[0]), loadgen: cpus.slice(1).join(',') };
+}
+
+/** ws://host:port (a path is ignored: the scenarios give the routes). */
+function parseTarget(url: string): string {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new BenchError('E_USAGE', `--target: not a URL: "${url}"`, { hint: 'for example ws://127.0.0.1:9001' });
+  }
+  if (u.protocol !== 'ws:' || !u.port) throw new BenchError('E_USAGE', `--target: must be ws://host:port, got "${url}"`);
+  return `ws://${u.hostname}:${u.port}`;
 }
 
 function utcStamp(d: Date): string {
@@ -75,12 +87,20 @@ export async function runCommand(opts: Record<string, unknown>, _args: string[],
   const version = toolVersion();
   const environment = await captureEnvironment(io.host, version);
 
+  const external: ExternalServer | undefined = opts['target']
+    ? { kind: 'target', url: parseTarget(String(opts['target'])), ...(opts['targetPid'] ? { pid: opts['targetPid'] as number } : {}) }
+    : opts['serverCmd']
+      ? { kind: 'command', command: String(opts['serverCmd']) }
+      : undefined;
+  if (opts['target'] && opts['serverCmd']) throw new BenchError('E_USAGE', '--target and --server-cmd exclude each other', { hint: 'use --target for a running server, --server-cmd for one bench starts' });
+  if (external && opts['runtime']) throw new BenchError('E_USAGE', '--runtime cannot be combined with --target or --server-cmd', { hint: 'compare your server with the built-in ones in separate runs, then `bench compare`' });
+
   // Runtimes: "all" means the usable ones; an explicitly named unusable runtime is an error with its fix.
   const asked = (opts['runtime'] as string[] | undefined) ?? ['all'];
-  const requested = parseRuntimeList(asked);
+  const requested = external ? [] : parseRuntimeList(asked);
   const statuses = await probeRuntimes(io.host);
   const explicit = !asked.includes('all');
-  const runtimes: RuntimeId[] = [];
+  const runtimes: string[] = external ? [String(opts['serverLabel'])] : [];
   for (const id of requested) {
     const st = statuses.find((s) => s.id === id)!;
     if (st.usable) runtimes.push(id);
@@ -101,8 +121,8 @@ export async function runCommand(opts: Record<string, unknown>, _args: string[],
 
   const pins = pinningPlan(environment.allowedCpus, opts['serverCpus'] as string | undefined, opts['loadgenCpus'] as string | undefined);
   const loadgenCpuCount = pins.loadgen ? expandCpus(pins.loadgen).length : 1;
-  const reference = String(opts['reference']);
-  if (!(RUNTIME_IDS as readonly string[]).includes(reference)) {
+  const reference = external ? runtimes[0]! : String(opts['reference']);
+  if (!external && !(RUNTIME_IDS as readonly string[]).includes(reference)) {
     throw new BenchError('E_UNKNOWN_RUNTIME', `--reference: unknown runtime "${reference}"`, { hint: `valid runtimes: ${RUNTIME_IDS.join(', ')}` });
   }
   const startedAt = new Date();
@@ -115,7 +135,8 @@ export async function runCommand(opts: Record<string, unknown>, _args: string[],
     quick,
     serverCpus: pins.server,
     loadgenCpus: pins.loadgen,
-    referenceRuntime: runtimes.includes(reference as RuntimeId) ? reference : runtimes[0]!,
+    referenceRuntime: runtimes.includes(reference) ? reference : runtimes[0]!,
+    ...(external ? { external } : {}),
     client: opts['client'] as 'raw' | 'ws',
     workers: (opts['workers'] as number | undefined) ?? loadgenCpuCount,
     label,
@@ -148,6 +169,7 @@ export async function runCommand(opts: Record<string, unknown>, _args: string[],
       environment,
       toolVersion: version,
       startServer,
+      startCommand,
       runLoad,
       save,
       signal: abort.signal,

@@ -146,3 +146,60 @@ describe('runBenchmark with a mock load generator and a real server', () => {
     assert.equal(liveServers().length, 0);
   });
 });
+
+describe('servers bench does not take from its registry', () => {
+  test('--server-cmd: a server printing a bench ready line is started, checked for parity, sampled and stopped', async () => {
+    const { startCommand } = await import('../../core/launcher.js');
+    const cmd = `${process.execPath} ${new URL('../../servers/node-ws.js', import.meta.url).pathname}`;
+    const r = await runBenchmark(plan({ runtimes: ['mine'], external: { kind: 'command', command: cmd }, referenceRuntime: 'mine' }), {
+      host, environment: env, toolVersion: 't', startServer, startCommand, runLoad: mockLoad().run, baselineSettleMs: 10,
+    });
+    const cell = r.cells[0]!;
+    assert.equal(cell.status, 'completed', cell.error?.message);
+    assert.equal(cell.server?.runtime, 'node');
+    assert.ok((cell.metrics?.rssBaselineBytes ?? 0) > 0, 'sampled from /proc');
+    assert.ok(r.parity.manifests['mine']);
+    assert.ok(!cell.warnings.some((w) => w.code === 'parity-unknown'));
+    assert.equal(isAlive(cell.server!.pid), false);
+  });
+
+  test('--server-cmd: a server that only listens on PORT is measured, with its unknown settings flagged', async () => {
+    const { startCommand } = await import('../../core/launcher.js');
+    const script = "require('http').createServer((q,s)=>s.end('ok')).listen(Number(process.env.PORT),process.env.HOST)";
+    const r = await runBenchmark(plan({ runtimes: ['plain'], external: { kind: 'command', command: `${process.execPath} -e "${script}"` }, referenceRuntime: 'plain' }), {
+      host, environment: env, toolVersion: 't', startServer, startCommand, runLoad: mockLoad().run, baselineSettleMs: 10,
+    });
+    const cell = r.cells[0]!;
+    assert.equal(cell.status, 'completed', cell.error?.message);
+    assert.ok(cell.warnings.some((w) => w.code === 'parity-unknown'));
+    assert.equal(isAlive(cell.server!.pid), false, 'stopped after the cell');
+  });
+
+  test('--server-cmd that never listens errors the cell with E_SERVER_EXITED and its stderr', async () => {
+    const { startCommand } = await import('../../core/launcher.js');
+    const r = await runBenchmark(plan({ runtimes: ['broken'], external: { kind: 'command', command: `${process.execPath} -e "console.error('no config file'); process.exit(3)"` }, referenceRuntime: 'broken' }), {
+      host, environment: env, toolVersion: 't', startServer, startCommand, runLoad: mockLoad().run, baselineSettleMs: 10,
+    });
+    const cell = r.cells[0]!;
+    assert.equal(cell.status, 'errored');
+    assert.equal(cell.error?.code, 'E_SERVER_EXITED');
+    assert.ok(cell.error?.details.some((d) => d.includes('no config file')));
+  });
+
+  test('--target without a pid: measured, with the server marked unobserved', async () => {
+    const s = await startServer({ runtime: 'node-ws' });
+    try {
+      const load = mockLoad();
+      const r = await runBenchmark(plan({ runtimes: ['t'], external: { kind: 'target', url: `ws://127.0.0.1:${s.port}` }, referenceRuntime: 't' }), {
+        host, environment: env, toolVersion: 't', startServer, runLoad: load.run, baselineSettleMs: 10,
+      });
+      const cell = r.cells[0]!;
+      assert.equal(cell.status, 'completed', cell.error?.message);
+      assert.equal(load.plans[0]!.url, `ws://127.0.0.1:${s.port}/echo`);
+      assert.ok(cell.warnings.some((w) => w.code === 'server-unobserved'));
+      assert.ok(isAlive(s.pid), 'a target is not bench\'s to stop');
+    } finally {
+      await s.stop();
+    }
+  });
+});
