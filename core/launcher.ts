@@ -202,8 +202,7 @@ export async function startServer(opts: StartServerOptions): Promise<ServerHandl
   // Past the ready line stdout is not ours to read; keep draining it so the server never blocks on a full pipe.
   child.stdout!.resume();
 
-  let stopping: Promise<StopResult> | undefined;
-  const handle: ServerHandle = {
+  return track({
     runtimeId: spec.id,
     reportsSettings: true,
     pid: child.pid!,
@@ -213,26 +212,37 @@ export async function startServer(opts: StartServerOptions): Promise<ServerHandl
     process: child,
     stderrTail,
     exited,
-    stop(graceMs = SHUTDOWN_GRACE_MS) {
-      stopping ??= (async () => {
-        if (child.exitCode === null && child.signalCode === null) {
-          stopStartedMs = Date.now();
-          child.kill('SIGTERM');
-          const timer = setTimeout(() => {
-            forced = true;
-            child.kill('SIGKILL');
-          }, graceMs);
-          const r = await exited;
-          clearTimeout(timer);
-          return r;
-        }
-        return exited;
-      })();
-      return stopping;
-    },
+    stop: stopper(child, exited, {
+      started: () => (stopStartedMs = Date.now()),
+      killed: () => (forced = true),
+    }),
+  });
+}
+
+/** SIGTERM, then SIGKILL after the grace period; the same promise however often it is called. */
+function stopper(child: ChildProcess, exited: Promise<StopResult>, mark: { started(): void; killed(): void }) {
+  let stopping: Promise<StopResult> | undefined;
+  return (graceMs = SHUTDOWN_GRACE_MS) => {
+    stopping ??= (async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return exited;
+      mark.started();
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => {
+        mark.killed();
+        child.kill('SIGKILL');
+      }, graceMs);
+      const r = await exited;
+      clearTimeout(timer);
+      return r;
+    })();
+    return stopping;
   };
+}
+
+/** Keeps a server in the live set until it has exited, so stopAllServers() can reach it. */
+function track(handle: ServerHandle): ServerHandle {
   live.add(handle);
-  void exited.then(() => live.delete(handle));
+  void handle.exited.then(() => live.delete(handle));
   return handle;
 }
 
@@ -341,8 +351,7 @@ export async function startCommand(opts: StartCommandOptions): Promise<ServerHan
     port,
     settings: undefined as unknown as ReadyLine['settings'],
   };
-  let stopping: Promise<StopResult> | undefined;
-  const handle: ServerHandle = {
+  return track({
     runtimeId: opts.label,
     reportsSettings: readyLine !== undefined,
     pid: child.pid!,
@@ -352,25 +361,9 @@ export async function startCommand(opts: StartCommandOptions): Promise<ServerHan
     process: child,
     stderrTail: () => stderr.trimEnd(),
     exited,
-    stop(graceMs = SHUTDOWN_GRACE_MS) {
-      stopping ??= (async () => {
-        if (child.exitCode === null && child.signalCode === null) {
-          stopStartedMs = Date.now();
-          child.kill('SIGTERM');
-          const timer = setTimeout(() => {
-            forced = true;
-            child.kill('SIGKILL');
-          }, graceMs);
-          const r = await exited;
-          clearTimeout(timer);
-          return r;
-        }
-        return exited;
-      })();
-      return stopping;
-    },
-  };
-  live.add(handle);
-  void exited.then(() => live.delete(handle));
-  return handle;
+    stop: stopper(child, exited, {
+      started: () => (stopStartedMs = Date.now()),
+      killed: () => (forced = true),
+    }),
+  });
 }

@@ -3,12 +3,13 @@ import type { RunLoadOptions } from '../loadgen/run.js';
 import type { LoadPlan, LoadProgress, LoadResult } from '../loadgen/types.js';
 import type { ParityManifest } from '../servers/settings.js';
 import type { Environment } from './environment.js';
+import { sameCpus } from './cpus.js';
 import { BenchError, isBenchError } from './errors.js';
 import type { ServerHandle, StartCommandOptions, StartServerOptions } from './launcher.js';
 import { computeCellMetrics, type PhaseSamples } from './metrics.js';
 import { describeDifferences, diffManifests } from './parity.js';
 import { exePath, hasUwsLoaded, runtimeOfExe, threadAffinities } from './procfs.js';
-import { RESULT_SCHEMA_VERSION, type CellResult, type RunResult, type Warning } from './result.js';
+import { RESULT_SCHEMA_VERSION, type CellResult, type RunResult, type RunSettings, type Warning } from './result.js';
 import { RUNTIMES, type HostInfo, type RuntimeId } from './runtimes.js';
 import { startSampler, type ProcSample } from './sampler.js';
 import type { ScenarioCase } from './scenario.js';
@@ -23,19 +24,13 @@ import { summarizeCells } from './summarize.js';
  * lifecycle or replace the load generator.
  */
 
-export interface RunPlan {
+/** What to run: the result's settings (RunSettings), with the scenario cases themselves instead of their definitions. */
+export interface RunPlan extends Omit<RunSettings, 'scenarios'> {
   /** Registry ids; with `external`, the one label of the user's server. */
   runtimes: string[];
   /** A server bench does not take from its registry (--target, --server-cmd). */
   external?: ExternalServer;
   cases: ScenarioCase[];
-  repeat: number;
-  seed: number;
-  quick: boolean;
-  serverCpus: string | null;
-  loadgenCpus: string | null;
-  referenceRuntime: string;
-  client: 'raw' | 'ws';
   /** Load-generator worker processes (default: the number of load-generator CPUs). */
   workers: number;
   label: string;
@@ -153,19 +148,6 @@ export function verifyRuntime(runtime: RuntimeId, pid: number): string {
     throw new BenchError('E_RUNTIME_MISMATCH', `the ${runtime} server (pid ${pid}) has uWebSockets.js loaded`);
   }
   return exe;
-}
-
-function cpusEqual(a: string, b: string): boolean {
-  const expand = (s: string) => {
-    const out = new Set<number>();
-    for (const part of s.split(',')) {
-      const [x, y] = part.split('-').map(Number);
-      if (x === undefined || Number.isNaN(x)) continue;
-      for (let c = x; c <= (y ?? x); c++) out.add(c);
-    }
-    return [...out].sort().join(',');
-  };
-  return expand(a) === expand(b);
 }
 
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -312,7 +294,7 @@ async function runCell(
       });
     } else if (plan.serverCpus && server) {
       const aff = threadAffinities(pid);
-      const stray = [...aff].filter(([, cpus]) => !cpusEqual(cpus, plan.serverCpus!));
+      const stray = [...aff].filter(([, cpus]) => !sameCpus(cpus, plan.serverCpus!));
       if (stray.length > 0) cell.warnings.push(unpinnedWarning(`${stray.length} of ${aff.size} server threads are not confined to CPUs ${plan.serverCpus}`));
     } else {
       cell.warnings.push(unpinnedWarning(server ? 'the server was not pinned: server and load generator share CPUs' : 'bench did not start this server, so it could not pin it'));

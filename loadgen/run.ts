@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expandCpuList } from '../core/cpus.js';
 import { BenchError } from '../core/errors.js';
 import { decodeHistogram, encodeHistogram, mergeHistograms, recordUs, createLatencyHistogram, summarizeHistogram } from './histogram.js';
 import type { FromWorker, ToWorker, WorkerResult } from './ipc.js';
@@ -42,16 +43,6 @@ export interface RunLoadOptions {
   signal?: AbortSignal;
   /** Extra Node flags for the workers, e.g. ['--cpu-prof', '--cpu-prof-dir=/tmp/p'] to profile the hot path. */
   workerExecArgv?: string[];
-}
-
-function expandCpuList(list: string): number[] {
-  const out: number[] = [];
-  for (const part of list.split(',')) {
-    const [a, b] = part.split('-').map(Number);
-    if (a === undefined || Number.isNaN(a)) continue;
-    for (let c = a; c <= (b ?? a); c++) out.push(c);
-  }
-  return out;
 }
 
 /** How many connections each worker gets: as even as possible, none above the per-worker cap. */

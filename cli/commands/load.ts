@@ -2,7 +2,7 @@ import { BenchError, ExitCode } from '../../core/errors.js';
 import { runLoad } from '../../loadgen/run.js';
 import type { LoadModel, LoadPlan } from '../../loadgen/types.js';
 import { renderLoadSummary } from '../../report/load-summary.js';
-import { expandCpus } from '../cpus.js';
+import { expandCpuList } from '../../core/cpus.js';
 import type { Io } from '../io.js';
 
 /** The load model the flags describe: --idle, --publishers (broadcast), --rate (open) or a closed loop. */
@@ -45,7 +45,7 @@ export async function loadCommand(opts: Record<string, unknown>, _args: string[]
     client: opts['client'] as 'raw' | 'ws',
     seed: 1,
   };
-  if (cpus && expandCpus(cpus).length === 0) throw new BenchError('E_USAGE', `--cpus: no CPU in "${cpus}"`);
+  if (cpus && expandCpuList(cpus).length === 0) throw new BenchError('E_USAGE', `--cpus: no CPU in "${cpus}"`);
   const abort = new AbortController();
   const unsubscribe = io.onSignal(() => abort.abort());
   try {

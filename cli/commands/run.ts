@@ -10,13 +10,13 @@ import { runLoad } from '../../loadgen/run.js';
 import { getFormat } from '../../report/format.js';
 import { tableFormat } from '../../report/table.js';
 import { writeRunReports } from '../../report/writer.js';
-import { expandCpus } from '../cpus.js';
+import { expandCpuList } from '../../core/cpus.js';
 import type { Io } from '../io.js';
 import { toolVersion } from '../version.js';
 
 /** Server on the first allowed CPU, load generator on the rest; no pinning on a single CPU. */
 export function pinningPlan(allowed: string, serverCpus?: string, loadgenCpus?: string): { server: string | null; loadgen: string | null } {
-  const cpus = expandCpus(allowed);
+  const cpus = expandCpuList(allowed);
   if (serverCpus || loadgenCpus) return { server: serverCpus ?? null, loadgen: loadgenCpus ?? null };
   if (cpus.length < 2) return { server: null, loadgen: null };
   return { server: String(cpus[0]), loadgen: cpus.slice(1).join(',') };
@@ -120,7 +120,7 @@ export async function runCommand(opts: Record<string, unknown>, _args: string[],
   const cases = scenarios.flatMap(expandCases);
 
   const pins = pinningPlan(environment.allowedCpus, opts['serverCpus'] as string | undefined, opts['loadgenCpus'] as string | undefined);
-  const loadgenCpuCount = pins.loadgen ? expandCpus(pins.loadgen).length : 1;
+  const loadgenCpuCount = pins.loadgen ? expandCpuList(pins.loadgen).length : 1;
   const reference = external ? runtimes[0]! : String(opts['reference']);
   if (!external && !(RUNTIME_IDS as readonly string[]).includes(reference)) {
     throw new BenchError('E_UNKNOWN_RUNTIME', `--reference: unknown runtime "${reference}"`, { hint: `valid runtimes: ${RUNTIME_IDS.join(', ')}` });
