@@ -31,7 +31,13 @@ export type ErrorCode =
   | 'E_INVALID_SCENARIO'
   | 'E_INVALID_RESULT'
   | 'E_LOADGEN_FAILED'
-  | 'E_INTERRUPTED';
+  | 'E_INTERRUPTED'
+  /** `bench compare`: the results differ in schema, scenario definitions or environment (without --force). */
+  | 'E_INCOMPARABLE'
+  /** `bench compare --thresholds`: the thresholds file is not valid. */
+  | 'E_INVALID_THRESHOLDS'
+  /** `bench compare --noise`: not a calibration written by `bench calibrate`. */
+  | 'E_INVALID_CALIBRATION';
 
 const exitCodeOf: Record<ErrorCode, ExitCodeValue> = {
   E_USAGE: ExitCode.badInput,
@@ -47,6 +53,9 @@ const exitCodeOf: Record<ErrorCode, ExitCodeValue> = {
   E_INVALID_RESULT: ExitCode.badInput,
   E_LOADGEN_FAILED: ExitCode.runFailed,
   E_INTERRUPTED: ExitCode.interrupted,
+  E_INCOMPARABLE: ExitCode.badInput,
+  E_INVALID_THRESHOLDS: ExitCode.badInput,
+  E_INVALID_CALIBRATION: ExitCode.badInput,
 };
 
 export class BenchError extends Error {

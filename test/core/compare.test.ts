@@ -1,0 +1,308 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import {
+  compareResults,
+  decideVerdict,
+  findDifferences,
+  mergeResults,
+  minPossibleP,
+  repetitionsNeeded,
+  stableJson,
+  type VerdictInput,
+} from '../../core/compare.js';
+import {
+  EMPTY_THRESHOLDS,
+  parseThresholdOverride,
+  thresholdFor,
+  validateThresholds,
+  withOverrides,
+} from '../../core/compare-metrics.js';
+import { BenchError } from '../../core/errors.js';
+import type { RunResult } from '../../core/result.js';
+import { holmAdjust } from '../../stats/index.js';
+import { syntheticResult } from '../helpers/synthetic.js';
+
+function rejects(fn: () => unknown, code: string): BenchError {
+  try {
+    fn();
+  } catch (e) {
+    assert.ok(e instanceof BenchError, String(e));
+    assert.equal(e.code, code);
+    return e;
+  }
+  assert.fail(`expected ${code}`);
+}
+
+const row = (r: ReturnType<typeof compareResults>, runtime: string, metric: string, caseName = 'echo') =>
+  r.rows.find((x) => x.runtime === runtime && x.metric === metric && x.case === caseName)!;
+
+describe('minPossibleP and repetitionsNeeded', () => {
+  test('the smallest exact two-sided p is 2 / C(n1 + n2, n1)', () => {
+    for (const [n1, n2, p] of [
+      [1, 1, 1],
+      [2, 2, 2 / 6],
+      [3, 3, 0.1],
+      [3, 4, 2 / 35],
+      [4, 4, 2 / 70],
+      [10, 10, 2 / 184756],
+    ] as const) {
+      assert.ok(Math.abs(minPossibleP(n1, n2) - p) < 1e-12, `${n1} vs ${n2}`);
+    }
+  });
+
+  test('with 1–3 repetitions per side Mann–Whitney cannot reach p < 0.05; 4 can for one row, more rows need more', () => {
+    assert.ok(minPossibleP(3, 3) > 0.05);
+    assert.equal(repetitionsNeeded(1, 0.05), 4);
+    // 28 rows: 6 gives 28 × 2/924 = 0.061, 7 gives 28 × 2/3432 = 0.016.
+    assert.equal(repetitionsNeeded(28, 0.05), 7);
+  });
+});
+
+describe('decideVerdict at every boundary', () => {
+  const base: VerdictInput = {
+    better: 'higher',
+    thresholdPct: 5,
+    ciPct: { lowPct: -8, highPct: -6 },
+    p: 0.001,
+    pAdjusted: 0.01,
+    alpha: 0.05,
+    canBeSignificant: true,
+    lowerBound: false,
+  };
+  const cases: [string, Partial<VerdictInput>, string, string[]][] = [
+    ['msgs/s down, whole CI beyond −5%', {}, 'regression', []],
+    ['CI bound exactly at the threshold counts as reaching it', { ciPct: { lowPct: -8, highPct: -5 } }, 'regression', []],
+    ['a bound a float hair inside the threshold still counts', { ciPct: { lowPct: -8, highPct: -5 + 1e-12 } }, 'regression', []],
+    ['CI just inside the threshold straddles it', { ciPct: { lowPct: -8, highPct: -4.99 } }, 'suspect', ['ci-straddles-threshold']],
+    ['CI touching the threshold from inside straddles it', { ciPct: { lowPct: -5, highPct: -1 } }, 'suspect', ['ci-straddles-threshold']],
+    ['significant but wholly within ±threshold: unchanged', { ciPct: { lowPct: -4.99, highPct: -1 } }, 'unchanged', []],
+    ['msgs/s up beyond +5%: improvement', { ciPct: { lowPct: 5, highPct: 9 } }, 'improvement', []],
+    ['latency up beyond +5% is a regression', { better: 'lower', ciPct: { lowPct: 5, highPct: 9 } }, 'regression', []],
+    ['latency down beyond −5% is an improvement', { better: 'lower', ciPct: { lowPct: -9, highPct: -5 } }, 'improvement', []],
+    ['adjusted p exactly α is significant', { pAdjusted: 0.05 }, 'regression', []],
+    ['adjusted p just above α, raw below, CI beyond: not significant after Holm', { pAdjusted: 0.0501 }, 'suspect', ['not-significant-after-holm']],
+    ['adjusted and raw p above α: unchanged', { p: 0.051, pAdjusted: 0.3 }, 'unchanged', []],
+    ['raw p below α but CI not beyond: unchanged', { pAdjusted: 0.2, ciPct: { lowPct: -8, highPct: -2 } }, 'unchanged', []],
+    ['a load-generator-bound side is never a regression', { lowerBound: true }, 'suspect', ['lower-bound']],
+    ['too few repetitions for significance', { canBeSignificant: false, p: 1, pAdjusted: 1 }, 'suspect', ['too-few-repetitions']],
+    ['no relative scale', { ciPct: null }, 'suspect', ['no-relative-scale']],
+    ['reasons accumulate', { lowerBound: true, canBeSignificant: false }, 'suspect', ['lower-bound', 'too-few-repetitions']],
+  ];
+  for (const [name, over, verdict, reasons] of cases) {
+    test(name, () => {
+      const v = decideVerdict({ ...base, ...over });
+      assert.equal(v.verdict, verdict);
+      assert.deepEqual(v.reasons, reasons);
+    });
+  }
+});
+
+describe('compareResults', () => {
+  test('catches a planted 10% regression (10 repetitions, 2% noise) in msgs/s and CPU per message, and nothing else', () => {
+    const base = syntheticResult({ seed: 11 });
+    const head = syntheticResult({ seed: 12, factors: { bun: { msgsPerSec: 0.9, serverCpuUsPerMsg: 1.1 } } });
+    const c = compareResults(base, head);
+    assert.equal(row(c, 'bun', 'msgsPerSec').verdict, 'regression');
+    assert.equal(row(c, 'bun', 'serverCpuUsPerMsg').verdict, 'regression');
+    assert.equal(c.counts.regression, 2);
+    assert.equal(c.counts.improvement, 0);
+    const msgs = row(c, 'bun', 'msgsPerSec');
+    assert.ok(msgs.deltaPct! < -7 && msgs.deltaPct! > -13, String(msgs.deltaPct));
+    assert.ok(msgs.shift!.highPct <= -5 && msgs.shift!.lowPct > -15);
+    assert.equal(msgs.pMethod, 'exact');
+    for (const r of c.rows.filter((x) => x.runtime === 'node-ws')) assert.equal(r.verdict, 'unchanged', `${r.metric}`);
+  });
+
+  test('is direction-aware: more msgs/s and less latency are improvements, more latency a regression', () => {
+    const base = syntheticResult({ seed: 21 });
+    const head = syntheticResult({ seed: 22, factors: { bun: { msgsPerSec: 1.12, latencyP50Us: 0.88 }, 'node-ws': { latencyP50Us: 1.12, rssPeakBytes: 0.8 } } });
+    const c = compareResults(base, head);
+    assert.equal(row(c, 'bun', 'msgsPerSec').verdict, 'improvement');
+    assert.equal(row(c, 'bun', 'latencyP50Us').verdict, 'improvement');
+    assert.equal(row(c, 'node-ws', 'latencyP50Us').verdict, 'regression');
+    assert.equal(row(c, 'node-ws', 'rssPeakBytes').verdict, 'improvement');
+    assert.equal(row(c, 'bun', 'msgsPerSec').better, 'higher');
+    assert.equal(row(c, 'bun', 'latencyP50Us').better, 'lower');
+  });
+
+  test('over 200 seeded A/A pairs at most 5% are called changed, while raw p < 0.05 occurs at about its nominal rate', () => {
+    let pairsChanged = 0;
+    let rows = 0;
+    let rawSignificant = 0;
+    for (let i = 0; i < 200; i++) {
+      const c = compareResults(syntheticResult({ seed: 1000 + 2 * i }), syntheticResult({ seed: 1001 + 2 * i }));
+      if (c.counts.regression + c.counts.improvement > 0) pairsChanged++;
+      rows += c.rows.length;
+      rawSignificant += c.rows.filter((r) => r.p <= 0.05).length;
+    }
+    assert.ok(pairsChanged <= 10, `${pairsChanged} of 200 A/A pairs called changed`);
+    const rate = rawSignificant / rows;
+    assert.ok(rate > 0.01 && rate < 0.1, `raw false-positive rate ${rate}`);
+  });
+
+  test('Holm adjusts over every compared row', () => {
+    const c = compareResults(syntheticResult({ seed: 31 }), syntheticResult({ seed: 32, factors: { bun: { msgsPerSec: 0.9 } } }));
+    assert.deepEqual(
+      c.rows.map((r) => r.pAdjusted),
+      holmAdjust(c.rows.map((r) => r.p)),
+    );
+    assert.equal(c.rows.length, 2 * 7);
+  });
+
+  test('expresses the Hodges–Lehmann shift in % of the base median', () => {
+    const base = syntheticResult({ repeat: 5, exact: { bun: { msgsPerSec: [1000, 1010, 1020, 1030, 1040] } } });
+    const head = syntheticResult({ repeat: 5, exact: { bun: { msgsPerSec: [900, 910, 920, 930, 940] } } });
+    const r = row(compareResults(base, head, { force: true }), 'bun', 'msgsPerSec');
+    assert.equal(r.base.median, 1020);
+    assert.ok(Math.abs(r.shift!.pct - (-100 / 1020) * 100) < 1e-9);
+    assert.ok(Math.abs(r.deltaPct! - (-100 / 1020) * 100) < 1e-9);
+    assert.ok(Math.abs(r.minPossibleP - 2 / 252) < 1e-12);
+  });
+
+  test('with 3 repetitions per side every row is suspect (too few) and a note says how many are needed', () => {
+    const c = compareResults(syntheticResult({ repeat: 3, seed: 41 }), syntheticResult({ repeat: 3, seed: 42, factors: { bun: { msgsPerSec: 0.5 } } }));
+    assert.equal(c.counts.suspect, c.rows.length);
+    assert.ok(c.rows.every((r) => r.reasons.includes('too-few-repetitions')));
+    assert.match(c.notes[0]!, /no difference can be significant/);
+    assert.match(c.notes[0]!, new RegExp(`at least ${repetitionsNeeded(c.rows.length, 0.05)} repetitions per side`));
+  });
+
+  test('a load-generator-bound repetition makes msgs/s and latency suspect, not the server-side figures', () => {
+    const base = syntheticResult({ seed: 51 });
+    const head = syntheticResult({ seed: 52, loadgenBound: ['echo/bun/3'], factors: { bun: { msgsPerSec: 0.8, serverCpuUsPerMsg: 1.2 } } });
+    const c = compareResults(base, head);
+    const msgs = row(c, 'bun', 'msgsPerSec');
+    assert.equal(msgs.verdict, 'suspect');
+    assert.deepEqual(msgs.reasons, ['lower-bound']);
+    assert.ok(msgs.head.lowerBound && !msgs.base.lowerBound);
+    assert.equal(row(c, 'bun', 'latencyP99Us').verdict, 'suspect');
+    assert.equal(row(c, 'bun', 'serverCpuUsPerMsg').verdict, 'regression');
+  });
+
+  test('uses per-metric and per-scenario thresholds', () => {
+    const t = withOverrides(EMPTY_THRESHOLDS, [parseThresholdOverride('msgs=12'), parseThresholdOverride('echo:cpu=2')]);
+    const c = compareResults(syntheticResult({ seed: 61 }), syntheticResult({ seed: 62, factors: { bun: { msgsPerSec: 0.9 } } }), { thresholds: t });
+    assert.equal(row(c, 'bun', 'msgsPerSec').thresholdPct, 12);
+    assert.notEqual(row(c, 'bun', 'msgsPerSec').verdict, 'regression');
+    assert.equal(row(c, 'bun', 'serverCpuUsPerMsg').thresholdPct, 2);
+    assert.equal(row(c, 'bun', 'latencyP99Us').thresholdPct, 10);
+    assert.equal(row(c, 'bun', 'latencyP999Us').thresholdPct, 20);
+  });
+
+  test('warns where a threshold is below twice the A/A noise floor', () => {
+    const noise = { source: 'cal.json', floorPct: { msgsPerSec: 3, latencyP99Us: 4 }, perCase: {} };
+    const c = compareResults(syntheticResult({ seed: 71 }), syntheticResult({ seed: 72 }), { noise });
+    assert.equal(c.warnings.length, 1);
+    assert.match(c.warnings[0]!, /^msgs\/s: threshold 5% is below twice the A\/A noise floor \(2 × 3\.0%\) in 2 rows/);
+    assert.equal(row(c, 'bun', 'msgsPerSec').noiseFloorPct, 3);
+    assert.equal(row(c, 'bun', 'latencyP99Us').noiseFloorPct, undefined, '10% ≥ 2 × 4%');
+    const perCase = compareResults(syntheticResult({ seed: 71 }), syntheticResult({ seed: 72 }), { noise: { ...noise, perCase: { echo: { msgsPerSec: 1 } } } });
+    assert.deepEqual(perCase.warnings, [], "the case's own floor wins over the metric's largest");
+  });
+
+  test('lists cases and runtimes only one side has, and compares the rest', () => {
+    const base = syntheticResult({ runtimes: ['bun', 'node-ws', 'deno'], seed: 81 });
+    const head = syntheticResult({ runtimes: ['bun', 'node-ws'], seed: 82 });
+    const c = compareResults(base, head);
+    assert.deepEqual([...new Set(c.rows.map((r) => r.runtime))], ['bun', 'node-ws']);
+    assert.ok(c.notes.some((n) => n === 'echo · deno: only in base, not compared'));
+  });
+});
+
+describe('refusing incomparable results', () => {
+  const base = syntheticResult({ seed: 91 });
+  const variants: [string, (r: RunResult) => void, RegExp][] = [
+    ['CPU model', (r) => (r.environment.cpuModel = 'Intel Xeon'), /^environment\.cpuModel: base "AMD EPYC 7B13", head "Intel Xeon"$/],
+    ['core count', (r) => (r.environment.logicalCpus = 4), /^environment\.logicalCpus: base 2, head 4$/],
+    ['kernel', (r) => (r.environment.kernel = 'Linux 6.9'), /^environment\.kernel: /],
+    ['runtime version', (r) => (r.environment.runtimes.find((x) => x.id === 'bun')!.runtimeVersion = '1.5.0'), /^environment\.runtimes\.bun\.runtimeVersion: base "1\.4\.5", head "1\.5\.0"$/],
+    ['schema version', (r) => ((r as { schemaVersion: number }).schemaVersion = 2), /^schemaVersion: base 1, head 2$/],
+    ['scenario definition', (r) => ((r.settings.scenarios[0] as { connections: number }).connections = 64), /^settings\.scenarios\.echo: /],
+    ['client', (r) => (r.settings.client = 'ws'), /^settings\.client: base "raw", head "ws"$/],
+    ['server settings', (r) => ((r.parity.manifests['bun'] as unknown as Record<string, unknown>)['idleTimeoutSec'] = 120), /^parity\.manifests\.bun: /],
+  ];
+  for (const [name, change, pattern] of variants) {
+    test(`a different ${name} is refused (E_INCOMPARABLE) naming the field, and recorded with force`, () => {
+      const head = syntheticResult({ seed: 92 });
+      change(head);
+      const e = rejects(() => compareResults(base, head), 'E_INCOMPARABLE');
+      assert.equal(e.exitCode, 2);
+      assert.ok(e.details.some((d) => pattern.test(d)), e.details.join('\n'));
+      const forced = compareResults(base, head, { force: true });
+      assert.equal(forced.forced, true);
+      assert.ok(forced.differences.some((d) => pattern.test(d)));
+    });
+  }
+
+  test('host name, git revision and tool version are not differences', () => {
+    const head = syntheticResult({ seed: 93, revision: 'ffffffffffffffffffffffffffffffffffffffff' });
+    head.environment.hostname = 'other-runner';
+    head.tool = { ...head.tool, version: '9.9.9' };
+    assert.deepEqual(findDifferences(base, head), []);
+    assert.equal(compareResults(base, head).forced, false);
+  });
+
+  test('key order does not count as a difference', () => {
+    assert.equal(stableJson({ a: 1, b: [1, { d: 2, c: 3 }] }), stableJson({ b: [1, { c: 3, d: 2 }], a: 1 }));
+  });
+});
+
+describe('mergeResults', () => {
+  test('concatenates runs of one side and renumbers the repetitions', () => {
+    const a = syntheticResult({ repeat: 3, seed: 101 });
+    const b = syntheticResult({ repeat: 2, seed: 102 });
+    const m = mergeResults([
+      { name: 'a', result: a },
+      { name: 'b', result: b },
+    ]);
+    assert.equal(m.settings.repeat, 5);
+    const bun = m.cells.filter((c) => c.runtime === 'bun');
+    assert.deepEqual(bun.map((c) => c.repetition), [1, 2, 3, 4, 5]);
+    assert.deepEqual(bun.map((c) => c.id), [1, 2, 3, 4, 5].map((i) => `echo/bun/${i}`));
+    assert.equal(m.summary.find((r) => r.runtime === 'bun')!.msgsPerSec!.n, 5);
+  });
+
+  test('refuses to merge runs measured differently, naming the parts', () => {
+    const b = syntheticResult({ seed: 104 });
+    b.environment.kernel = 'Linux 7.0';
+    const e = rejects(() => mergeResults([{ name: 'r1', result: syntheticResult({ seed: 103 }) }, { name: 'r2', result: b }]), 'E_INCOMPARABLE');
+    assert.match(e.details[0]!, /^environment\.kernel: r1 ".*", r2 "Linux 7\.0"$/);
+  });
+});
+
+describe('thresholds', () => {
+  test('parses metric=pct by alias or id, with an optional scope', () => {
+    assert.deepEqual(parseThresholdOverride('p99=15'), { metric: 'latencyP99Us', pct: 15 });
+    assert.deepEqual(parseThresholdOverride('echo-rate@10000/s:msgsPerSec=2.5%'), { scope: 'echo-rate@10000/s', metric: 'msgsPerSec', pct: 2.5 });
+  });
+
+  test('rejects an unknown metric or a malformed value, naming the flag', () => {
+    assert.throws(() => parseThresholdOverride('p98=5'), /--threshold: unknown metric "p98"/);
+    assert.throws(() => parseThresholdOverride('p99'), /--threshold: must be metric=pct/);
+    assert.throws(() => parseThresholdOverride('p99=-1'), /--threshold: must be metric=pct/);
+  });
+
+  test('a case entry wins over its scenario, which wins over the metric, which wins over the default', () => {
+    const t = validateThresholds({ metrics: { p99: 15 }, scenarios: { 'echo-rate': { p99: 20 }, 'echo-rate@10000/s': { p99: 25 } } }, 't.json');
+    assert.equal(thresholdFor(t, 'latencyP99Us', 'echo-rate', 'echo-rate@10000/s'), 25);
+    assert.equal(thresholdFor(t, 'latencyP99Us', 'echo-rate', 'echo-rate@50000/s'), 20);
+    assert.equal(thresholdFor(t, 'latencyP99Us', 'echo', 'echo'), 15);
+    assert.equal(thresholdFor(t, 'msgsPerSec', 'echo', 'echo'), 5);
+    assert.equal(thresholdFor(t, 'rssPeakBytes', 'echo', 'echo'), 10);
+  });
+
+  test('a thresholds file is validated strictly, every problem with its field path', () => {
+    const e = rejects(
+      () => validateThresholds({ metrics: { p98: 5, p99: 'ten' }, scenarios: { echo: { cpu: -1 }, idle: 3 }, extra: true }, 't.json'),
+      'E_INVALID_THRESHOLDS',
+    );
+    assert.equal(e.exitCode, 2);
+    assert.deepEqual(e.details, [
+      'extra: unknown key (allowed: metrics, scenarios)',
+      'metrics.p98: unknown metric (metrics: msgs (msgsPerSec), p50 (latencyP50Us), p99 (latencyP99Us), p999 (latencyP999Us), cpu (serverCpuUsPerMsg), rss (rssPeakBytes), conn-bytes (bytesPerConnection))',
+      'metrics.p99: must be a percentage from 0 to 999 (e.g. 5 for 5%), got "ten"',
+      'scenarios.echo.cpu: must be a percentage from 0 to 999 (e.g. 5 for 5%), got -1',
+      'scenarios.idle: must be an object of metric: pct',
+    ]);
+  });
+});
