@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { runtimeChoice } from '../../core/choice.js';
+import { compareResults, type Comparison } from '../../core/compare.js';
+import { choiceMarkdownFormat, choiceTableFormat, CHOICE_MARKER } from '../../report/compare/choice.js';
+import { COMPARE_FORMAT_NAMES, getChoiceFormat, getComparisonFormat } from '../../report/compare/format.js';
+import { compareJsonFormat } from '../../report/compare/json.js';
+import { COMMENT_MARKER, MAX_COMMENT_CHARS, renderCompareMarkdown } from '../../report/compare/markdown.js';
+import { compareTableFormat } from '../../report/compare/table.js';
+import { signedPct } from '../../report/compare/view.js';
+import { BenchError } from '../../core/errors.js';
+import { syntheticResult } from '../helpers/synthetic.js';
+
+const base = syntheticResult({ seed: 11, label: 'main' });
+const head = syntheticResult({ seed: 12, label: 'pr', factors: { bun: { msgsPerSec: 0.9 } } });
+const comparison = compareResults(base, head);
+const md = renderCompareMarkdown(comparison);
+const lines = md.split('\n');
+
+/** Cells of a Markdown table row (no escaped pipes in these tests). */
+const cells = (line: string) => line.slice(2, -2).split(' | ');
+
+describe('compare Markdown (pull-request comment)', () => {
+  test('starts with the stable marker, then a one-line summary with counts, repetitions, thresholds and noise floor', () => {
+    assert.equal(lines[0], COMMENT_MARKER);
+    assert.match(lines[1]!, /^\*\*bench compare: 1 regression, 0 improvements, 0 suspect, 13 unchanged\*\* · /);
+    assert.match(lines[1]!, /repetitions: 10 base vs 10 head · α 0\.05 after Holm over 14 rows/);
+    assert.match(lines[1]!, /minimum effect \(the whole CI must reach it\): msgs\/s 5%, p50 5%, p99 10%, p99\.9 20%, CPU\/msg 5%, peak RSS 10%, bytes\/conn 10%/);
+    assert.match(lines[1]!, /noise floor: not calibrated/);
+  });
+
+  test('lists the changed rows first and folds the unchanged ones in <details>', () => {
+    const changed = lines.indexOf('#### Changed or suspect (1)');
+    const details = lines.indexOf('<summary>Unchanged (13)</summary>');
+    assert.ok(changed > 0 && details > changed);
+    const regression = cells(lines[changed + 4]!);
+    assert.deepEqual(regression.slice(0, 3), ['echo', 'bun', 'msgs/s ↑']);
+    assert.equal(regression[8], 'REGRESSION');
+    assert.match(regression[5]!, /^-\d+(\.\d)?%$/);
+    assert.match(regression[6]!, /^\\\[-\d+(\.\d)?%, -\d+(\.\d)?%\\\]$/);
+    const unchangedRows = lines.slice(details).filter((l) => l.startsWith('| echo |'));
+    assert.equal(unchangedRows.length, 13);
+    assert.ok(unchangedRows.every((l) => /\| ~( \(significant, within ±\d+%\))? \|$/.test(l)), unchangedRows.join('\n'));
+  });
+
+  test('shows forced differences in the header', () => {
+    const other = syntheticResult({ seed: 12 });
+    other.environment.kernel = 'Linux 9.9';
+    const text = renderCompareMarkdown(compareResults(base, other, { force: true }));
+    assert.match(text, /> \*\*Forced\*\* \(`--force`\): compared despite these differences:\n> - environment\.kernel: base "Linux 6\.8\.0-1019-gcp", head "Linux 9\.9"/);
+  });
+
+  test('a huge comparison stays under 65,536 characters, keeps the regressions and says what it left out', () => {
+    const many: Comparison = { ...comparison, rows: [] };
+    for (let i = 0; i < 800; i++) many.rows.push(...comparison.rows.map((r) => ({ ...r, case: `scenario-with-a-long-name-${i}@100000/s` })));
+    many.counts = { regression: 800, improvement: 0, suspect: 0, unchanged: 800 * 13 };
+    const text = renderCompareMarkdown(many);
+    assert.ok(text.length <= MAX_COMMENT_CHARS, String(text.length));
+    assert.ok(text.length > MAX_COMMENT_CHARS - 2000, 'fills the space it has');
+    assert.equal(text.split('\n')[0], COMMENT_MARKER);
+    assert.match(text, /_\d+ of 11200 rows are not shown \(\d+ changed, 10400 unchanged\): a comment holds at most 65,536 characters/);
+    assert.ok(text.includes('| scenario-with-a-long-name-0@100000/s | bun | msgs/s ↑ |'));
+    assert.ok(text.trimEnd().endsWith('</details>'), 'the legend closes the comment');
+  });
+
+  test('a small cap drops unchanged rows before changed ones', () => {
+    const full = renderCompareMarkdown(comparison);
+    const cap = full.length - 300;
+    const text = renderCompareMarkdown(comparison, cap);
+    assert.ok(text.length <= cap);
+    assert.ok(text.includes('| REGRESSION |'));
+    assert.match(text, /rows are not shown \(0 changed, \d+ unchanged\)/);
+  });
+});
+
+describe('compare table and JSON', () => {
+  const table = compareTableFormat.render(comparison);
+
+  test('the table opens with the counts and both sides, and fits 120 columns', () => {
+    const t = table.split('\n');
+    assert.equal(t[0], 'bench compare: 1 regression, 0 improvements, 0 suspect, 13 unchanged');
+    assert.match(t[1]!, /^ {2}base {2}552ac61 "main"/);
+    assert.match(t[2]!, /^ {2}head {2}552ac61 "pr"/);
+    for (const l of t) assert.ok([...l].length <= 120, l);
+    assert.ok(table.indexOf('Changed or suspect (1)') < table.indexOf('Unchanged (13)'));
+    assert.match(table, /bun {6}msgs\/s ↑ .* REGRESSION\n/);
+  });
+
+  test('the JSON is the comparison itself', () => {
+    const back = JSON.parse(compareJsonFormat.render(comparison)) as Comparison;
+    assert.equal(back.kind, 'bench-comparison');
+    assert.deepEqual(back.counts, comparison.counts);
+    assert.equal(back.rows.length, comparison.rows.length);
+  });
+
+  test('the registries know table, json and markdown and reject anything else', () => {
+    assert.deepEqual(COMPARE_FORMAT_NAMES, ['table', 'json', 'markdown']);
+    assert.equal(getComparisonFormat('markdown').render(comparison), md);
+    assert.throws(() => getComparisonFormat('csv'), (e: unknown) => e instanceof BenchError && e.code === 'E_USAGE' && /table, json, markdown/.test(e.message));
+    assert.throws(() => getChoiceFormat('html'), (e: unknown) => e instanceof BenchError && e.code === 'E_USAGE');
+  });
+
+  test('signed percentages never show -0', () => {
+    assert.equal(signedPct(-0.01), '0%');
+    assert.equal(signedPct(3.14), '+3.1%');
+    assert.equal(signedPct(-12.4), '-12%');
+  });
+});
+
+describe('runtime-choice reports', () => {
+  const t = runtimeChoice(syntheticResult({ runtimes: ['node-ws', 'bun'], seed: 5, factors: { bun: { msgsPerSec: 1.5 } } }), { resamples: 1000 });
+
+  test('Markdown has its own marker, the verdict and one ranked table per case with costs', () => {
+    const text = choiceMarkdownFormat.render(t);
+    const l = text.split('\n');
+    assert.equal(l[0], CHOICE_MARKER);
+    assert.ok(l.includes('#### echo: ranked by msgs/s (higher is better)'));
+    assert.ok(l.some((x) => /^\*\*winner: bun \(/.test(x)));
+    const header = l.findIndex((x) => x.startsWith('| # | runtime | figure |'));
+    assert.deepEqual(cells(l[header]!).slice(6), ['CPU/msg', 'bytes/conn', 'peak RSS', 'n']);
+    assert.deepEqual(cells(l[header + 2]!).slice(0, 2), ['1', 'bun']);
+    assert.equal(cells(l[header + 2]!)[5], 'best');
+    assert.equal(cells(l[header + 3]!)[5], 'behind');
+  });
+
+  test('the terminal table shows the same ranking', () => {
+    const text = choiceTableFormat.render(t);
+    assert.match(text, /winner: bun/);
+    assert.match(text, /\n {4}1 {2}bun .* best /);
+    assert.match(text, /\n {4}2 {2}node-ws .* behind /);
+  });
+});
