@@ -1,3 +1,5 @@
+import { calibrateCommand } from './commands/calibrate.js';
+import { chooseCommand, compareCommand } from './commands/compare.js';
 import { doctorCommand } from './commands/doctor.js';
 import { listCommand } from './commands/list.js';
 import { loadCommand } from './commands/load.js';
@@ -15,6 +17,9 @@ export const ACTIONS: Record<string, Action> = {
   load: loadCommand,
   serve: serveCommand,
   list: listCommand,
+  compare: compareCommand,
+  choose: chooseCommand,
+  calibrate: calibrateCommand,
 };
 
 export { toolVersion };

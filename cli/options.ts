@@ -4,6 +4,8 @@
  * so documentation and behaviour cannot disagree.
  */
 
+import { parseThresholdOverride, type ThresholdOverride } from '../core/compare-metrics.js';
+
 export interface OptionDef {
   /** Commander flag syntax, e.g. "--port <n>". */
   flags: string;
@@ -104,6 +106,7 @@ export const RUN: CommandDef = {
     { flags: '--server-label <name>', description: 'name of the --target or --server-cmd server in reports', defaultValue: 'custom' },
     { flags: '--format <name>', description: 'also print the report in this format on stdout: table, json, markdown or csv', choices: ['table', 'json', 'markdown', 'csv'] },
     { flags: '--json', description: 'print the result JSON on stdout (same as --format json)' },
+    { flags: '--baseline <result>', description: 'after the run, compare with this result (file or folder, as bench compare BASE) and print the comparison on stderr' },
   ],
 };
 
@@ -176,4 +179,62 @@ export const LIST: CommandDef = {
   options: [{ flags: '--json', description: 'print machine-readable JSON on stdout', defaultValue: false }],
 };
 
-export const COMMANDS: CommandDef[] = [RUN, LIST, DOCTOR, LOAD, SERVE, REPORT];
+/** `--threshold` values: `[scenario:]metric=pct`, parsed and validated as they come, collected into a list. */
+export function collectThresholds(value: string, previous: unknown): ThresholdOverride[] {
+  const prev = Array.isArray(previous) ? (previous as ThresholdOverride[]) : [];
+  return [...prev, ...value.split(',').filter(Boolean).map((v) => parseThresholdOverride(v))];
+}
+
+export const COMPARE: CommandDef = {
+  name: 'compare',
+  summary: 'Compare two results: per case × runtime × metric, medians, Δ%, a 95% CI, a Holm-corrected Mann–Whitney p-value and a verdict',
+  args: [
+    { syntax: '<base>', description: 'the baseline: result.json, its folder, or a folder of result folders (merged)' },
+    { syntax: '<head>', description: 'the candidate, in the same forms' },
+  ],
+  examples: [
+    'bench compare results/main results/my-branch',
+    'bench compare base/ head/ --format markdown > comment.md',
+    'bench compare base/ head/ --threshold p99=15 echo-rate:msgs=3 --fail-on-regression',
+    'bench compare base/ head/ --thresholds thresholds.json --noise results/<time>-calibrate-node-ws/',
+  ],
+  options: [
+    { flags: '--format <name>', description: 'table (terminal), json, or markdown (a pull-request comment)', defaultValue: 'table', choices: ['table', 'json', 'markdown'] },
+    { flags: '--fail-on-regression', description: 'exit 10 when any row is a regression' },
+    { flags: '--force', description: 'compare results whose environment, settings or scenarios differ; the differences are printed in the header' },
+    { flags: '--threshold <metric=pct...>', description: 'minimum effect per metric (msgs, p50, p99, p999, cpu, rss, conn-bytes), optionally per scenario: scenario:metric=pct', parse: collectThresholds },
+    { flags: '--thresholds <file>', description: 'JSON file of minimum effects: { "metrics": { "p99": 15 }, "scenarios": { "echo-rate": { "msgs": 3 } } }' },
+    { flags: '--noise <calibration>', description: 'calibration.json (or its folder) from bench calibrate: warn where a threshold is below twice the noise floor' },
+  ],
+};
+
+export const CHOOSE: CommandDef = {
+  name: 'choose',
+  summary: 'The runtime-choice table of one result: per case the runtimes ranked with ratios to the best, confidence intervals, ties and costs',
+  args: [{ syntax: '<result>', description: 'result.json, its folder, or a folder of result folders (merged)' }],
+  examples: ['bench choose results/2026-11-24T10-00-00Z-all', 'bench choose results/nightly --format markdown > choice.md'],
+  options: [
+    { flags: '--format <name>', description: 'table, json or markdown', defaultValue: 'table', choices: ['table', 'json', 'markdown'] },
+    { flags: '--seed <n>', description: 'seed of the bootstrap confidence intervals', defaultValue: 1, parse: parseIntAtLeast('--seed', 0) },
+  ],
+};
+
+const runOption = (long: string): OptionDef => RUN.options.find((o) => o.flags.split(' ')[0] === long)!;
+
+export const CALIBRATE: CommandDef = {
+  name: 'calibrate',
+  summary: 'Measure the A/A noise floor: one runtime against itself, 2 × N interleaved repetitions split odd/even, noise per metric',
+  examples: [
+    'bench calibrate                                   # node-ws, default scenarios (quick), 5 + 5 repetitions',
+    'bench calibrate --runtime bun --scenario echo-rate --repeat 10',
+    'bench compare base/ head/ --noise results/<time>-calibrate-bun/',
+  ],
+  options: [
+    { flags: '--runtime <id>', description: 'the runtime to run against itself', defaultValue: 'node-ws' },
+    { flags: '--repeat <n>', description: 'repetitions per group: the runtime runs 2 × n times, odd ones are group A, even ones group B', defaultValue: 5, parse: parseIntAtLeast('--repeat', 2) },
+    ...['--scenario', '--quick', '--full', '--warmup', '--duration', '--seed', '--server-cpus', '--loadgen-cpus', '--workers', '--client', '--out'].map(runOption),
+    { flags: '--json', description: 'print the calibration JSON on stdout' },
+  ],
+};
+
+export const COMMANDS: CommandDef[] = [RUN, LIST, DOCTOR, LOAD, SERVE, REPORT, COMPARE, CHOOSE, CALIBRATE];

@@ -10,6 +10,9 @@ import { runLoad } from '../../loadgen/run.js';
 import { getFormat } from '../../report/format.js';
 import { tableFormat } from '../../report/table.js';
 import { writeRunReports } from '../../report/writer.js';
+import { compareResults } from '../../core/compare.js';
+import { compareTableFormat } from '../../report/compare/table.js';
+import { loadSide } from './compare.js';
 import { expandCpuList } from '../../core/cpus.js';
 import type { Io } from '../io.js';
 import { toolVersion } from '../version.js';
@@ -85,6 +88,8 @@ function progressRenderer(io: Io) {
 
 export async function runCommand(opts: Record<string, unknown>, _args: string[], io: Io): Promise<number> {
   const version = toolVersion();
+  // Read the baseline first: a bad path should fail before minutes of measuring, not after.
+  const baseline = opts['baseline'] ? loadSide(String(opts['baseline']), io.cwd) : undefined;
   const environment = await captureEnvironment(io.host, version);
 
   const external: ExternalServer | undefined = opts['target']
@@ -183,6 +188,10 @@ export async function runCommand(opts: Record<string, unknown>, _args: string[],
   io.stderr.write(`\nresults written to ${outDir}\n`);
   const format = opts['json'] ? 'json' : (opts['format'] as string | undefined);
   if (format) io.stdout.write(getFormat(format).render(result));
+  if (baseline && result.status !== 'interrupted') {
+    const comparison = compareResults(baseline.result, result, { names: { base: 'baseline', head: 'this run' } }, { base: baseline.runs, head: 1 });
+    io.stderr.write(`\nCompared with the baseline ${String(opts['baseline'])}:\n${compareTableFormat.render(comparison)}`);
+  }
   if (result.status === 'interrupted') return ExitCode.interrupted;
   return result.cells.some((c) => c.status === 'errored') ? ExitCode.runFailed : ExitCode.ok;
 }
