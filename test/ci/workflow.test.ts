@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { parse } from 'yaml';
+import { projectRoot } from '../../core/paths.js';
+import { COMMENT_MARKER } from '../../report/compare/markdown.js';
+
+interface Step {
+  name?: string;
+  uses?: string;
+  run?: string;
+  with?: Record<string, unknown>;
+  if?: string;
+  'working-directory'?: string;
+}
+interface Job {
+  if?: string;
+  steps: Step[];
+  permissions?: Record<string, string>;
+}
+interface Workflow {
+  on: Record<string, unknown>;
+  permissions?: Record<string, string>;
+  env?: Record<string, string>;
+  jobs: Record<string, Job>;
+}
+
+const file = path.join(projectRoot, '.github', 'workflows', 'bench.yml');
+const text = readFileSync(file, 'utf8');
+const wf = parse(text) as Workflow;
+const steps = Object.values(wf.jobs).flatMap((j) => j.steps);
+const runs = (job: Job) => job.steps.map((s) => s.run ?? '').join('\n');
+const ALLOWED_ACTIONS = ['actions/checkout', 'actions/setup-node', 'actions/upload-artifact', 'actions/download-artifact', 'actions/github-script'];
+
+describe('.github/workflows/bench.yml', () => {
+  test('parses as YAML and runs on pull requests and pushes to main', () => {
+    assert.deepEqual(Object.keys(wf.on).sort(), ['pull_request', 'push', 'workflow_dispatch']);
+    assert.deepEqual((wf.on['push'] as { branches: string[] }).branches, ['main']);
+    assert.deepEqual(wf.permissions, { contents: 'read' });
+  });
+
+  test('uses no third-party action, each pinned to a major version', () => {
+    for (const s of steps.filter((x) => x.uses)) {
+      const [name, version] = s.uses!.split('@');
+      assert.ok(ALLOWED_ACTIONS.includes(name!), `${s.uses} is not an allowed action`);
+      assert.match(version ?? '', /^v\d+$/, s.uses);
+    }
+  });
+
+  test('downloads nothing outside npm', () => {
+    for (const s of steps) assert.doesNotMatch(s.run ?? '', /\b(curl|wget|playwright|puppeteer|apt-get|setup-bun|setup-deno)\b/, s.name);
+    assert.ok(steps.every((s) => !s.uses || !/bun|deno/.test(s.uses)));
+  });
+
+  describe('pull requests', () => {
+    const job = wf.jobs['compare']!;
+    test('check out the head with full history, find the merge-base and build both with npm ci', () => {
+      assert.equal(job.if, "github.event_name == 'pull_request'");
+      const checkout = job.steps.find((s) => s.uses?.startsWith('actions/checkout'))!;
+      assert.equal(checkout.with!['fetch-depth'], 0);
+      assert.equal(checkout.with!['ref'], '${{ github.event.pull_request.head.sha }}');
+      assert.match(runs(job), /git merge-base "origin\/\$BASE_REF" HEAD/);
+      assert.match(runs(job), /git worktree add --detach \.\.\/base "\$base_sha"/);
+      const installs = job.steps.filter((s) => /^npm ci\b/.test(s.run ?? ''));
+      assert.deepEqual(installs.map((s) => s['working-directory']), ['head', 'base']);
+    });
+
+    test('runs bench run on both sides interleaved and bench compare, through scripts/ci-compare.sh', () => {
+      assert.match(runs(job), /head\/scripts\/ci-compare\.sh base head bench-out/);
+      const script = readFileSync(path.join(projectRoot, 'scripts', 'ci-compare.sh'), 'utf8');
+      assert.match(script, /dist\/cli\/main\.js run "\$\{run_args\[@\]\}" --repeat 1 --seed "\$3"/);
+      assert.match(script, /dist\/cli\/main\.js" compare "\$out\/base" "\$out\/head"/);
+      assert.match(script, /--format markdown/);
+      assert.match(script, /--fail-on-regression/);
+    });
+
+    test('writes the job summary and posts or updates the sticky comment by its marker', () => {
+      assert.match(runs(job), /cat bench-out\/comment\.md >> "\$GITHUB_STEP_SUMMARY"/);
+      const post = job.steps.find((s) => s.uses?.startsWith('actions/github-script'))!;
+      const script = String(post.with!['script']);
+      assert.ok(script.includes(`upsertComment(api, body, '${COMMENT_MARKER}')`));
+      assert.match(script, /github\.rest\.issues\.updateComment/);
+      assert.match(script, /github\.rest\.issues\.createComment/);
+      assert.match(post.if!, /always\(\)/);
+      assert.deepEqual(job.permissions, { contents: 'read', 'pull-requests': 'write' });
+    });
+
+    test('passes untrusted refs through the environment, not into the script text', () => {
+      for (const s of job.steps) assert.doesNotMatch(s.run ?? '', /\$\{\{\s*github\.(base_ref|head_ref|event\.pull_request\.(title|body))/, s.name);
+    });
+  });
+
+  describe('main', () => {
+    const job = wf.jobs['baseline']!;
+    test('runs bench and uploads the result as the baseline artifact', () => {
+      assert.match(job.if!, /github\.event_name == 'push'/);
+      assert.ok(job.steps.some((s) => /^npm ci\b/.test(s.run ?? '')));
+      assert.match(runs(job), /node dist\/cli\/main\.js run "\$\{args\[@\]\}" --repeat "\$BENCH_ROUNDS"/);
+      const upload = job.steps.find((s) => s.uses?.startsWith('actions/upload-artifact'))!;
+      assert.equal(upload.with!['name'], 'bench-baseline');
+      assert.equal(upload.with!['path'], 'bench-baseline');
+    });
+  });
+});
