@@ -469,6 +469,10 @@ export function compareResults(base: RunResult, head: RunResult, opts: CompareOp
         ` (with 1–3 repetitions per side not even p < 0.05 is possible). Run at least ${repetitionsNeeded(m, alpha)} repetitions per side (10+ for power).`,
     );
   }
+  const known = new Set(rows.flatMap((r) => [r.scenario, r.case]));
+  for (const scope of Object.keys(thresholds.scenarios)) {
+    if (!known.has(scope)) notes.push(`thresholds for "${scope}": no compared scenario or case has that name (${[...new Set(rows.map((r) => r.scenario))].join(', ') || 'none'})`);
+  }
   const warnings = opts.noise ? noiseWarnings(rows, opts.noise) : [];
   if (base.status !== 'completed') notes.push(`${names.base}: run ${base.status}; compared what completed`);
   if (head.status !== 'completed') notes.push(`${names.head}: run ${head.status}; compared what completed`);

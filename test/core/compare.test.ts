@@ -187,6 +187,9 @@ describe('compareResults', () => {
     assert.equal(row(c, 'bun', 'serverCpuUsPerMsg').thresholdPct, 2);
     assert.equal(row(c, 'bun', 'latencyP99Us').thresholdPct, 10);
     assert.equal(row(c, 'bun', 'latencyP999Us').thresholdPct, 20);
+    assert.deepEqual(c.notes, []);
+    const typo = compareResults(syntheticResult({ seed: 61 }), syntheticResult({ seed: 62 }), { thresholds: withOverrides(EMPTY_THRESHOLDS, [parseThresholdOverride('ecco:cpu=2')]) });
+    assert.deepEqual(typo.notes, ['thresholds for "ecco": no compared scenario or case has that name (echo)']);
   });
 
   test('warns where a threshold is below twice the A/A noise floor', () => {
