@@ -157,6 +157,16 @@ export function mergeWorkerResults(results: WorkerResult[], cpuLists: (string | 
   return out;
 }
 
+/**
+ * Starts one load-generator worker process (pinned with taskset to `cpus` when given), with stdout inherited,
+ * stderr piped and an IPC channel. The one place workers are spawned: runLoad and the ceiling session use it.
+ */
+export function spawnWorkerProcess(nodePath: string, cpus: string | null, execArgv: string[] = []): ChildProcess {
+  const args = [...execArgv, workerScript];
+  const [cmd, argv] = cpus ? ['taskset', ['-c', cpus, nodePath, ...args]] : [nodePath, args];
+  return spawn(cmd, argv, { stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
+}
+
 interface WorkerHandle {
   index: number;
   child: ChildProcess;
@@ -198,9 +208,7 @@ export async function runLoad(plan: LoadPlan, opts: RunLoadOptions): Promise<Loa
     const n = counts[i]!;
     // One CPU per worker when there are enough; otherwise all workers share the list.
     const cpus = cpuPool.length >= counts.length ? String(cpuPool[i]) : plan.cpus ?? null;
-    const args = [...(opts.workerExecArgv ?? []), workerScript];
-    const [cmd, argv] = cpus ? ['taskset', ['-c', cpus, opts.nodePath, ...args]] : [opts.nodePath, args];
-    const child = spawn(cmd, argv, { stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
+    const child = spawnWorkerProcess(opts.nodePath, cpus, opts.workerExecArgv);
     const w: WorkerHandle = { index: i, child, cpus, connections: n, stderr: '' };
     child.stderr!.setEncoding('utf8');
     child.stderr!.on('data', (s: string) => (w.stderr = (w.stderr + s).slice(-4000)));

@@ -48,6 +48,43 @@ export interface BroadcastModel {
 /** Idle: open the connections and hold them; nothing is sent (memory per connection). */
 export interface IdleModel {
   model: 'idle';
+  /**
+   * Open the connections in this many equal steps, each held until the server's RSS settles, so bytes per
+   * connection is the slope of a least-squares fit (core/ceiling.ts). 1 or absent: all at once, one plateau.
+   */
+  steps?: number;
+}
+
+/**
+ * Ceiling search: open connections in equal steps up to the scenario's `connections`, hold each plateau (RSS
+ * settles idle, then heartbeats on every connection), and stop at the first plateau that breaks the SLO.
+ * Run by core/ceiling.ts with the load generator's ceiling session (loadgen/ceiling-run.ts), not by runLoad.
+ */
+export interface CeilingModel {
+  model: 'ceiling';
+  /** Equal steps from 0 to the scenario's `connections`; each step ends in a plateau. */
+  steps: number;
+  /** Light traffic at each plateau: every connection sends one `bytes`-byte message per `intervalMs`; null: none (memory only). */
+  heartbeat: { kind: 'echo' | 'ping'; intervalMs: number; bytes: number } | null;
+  /** The service level a plateau must meet; the first plateau that breaks any bound ends the search. */
+  slo: {
+    /** Heartbeat round-trip p99 bound, ms. */
+    heartbeatP99Ms: number;
+    /** Bound on failed connects / attempted connects, and on lost heartbeats / sent heartbeats (each), as a fraction. */
+    maxErrorRatio: number;
+    /** Settled server RSS bound, MiB; null: no memory budget. */
+    memoryBudgetMiB: number | null;
+    /** Server CPU bound over the heartbeat window, % of the CPUs the server may use. */
+    maxServerCpuPct: number;
+  };
+  /** When RSS counts as settled at a plateau: within ±tolerancePct for windowMs, or timeoutMs with a warning. */
+  settle: { tolerancePct: number; windowMs: number; timeoutMs: number };
+  /** Bisection steps between the last good and the first bad plateau (0: none). */
+  bisectSteps: number;
+  /** Stop this many connections short of the server's open-file limit instead of running into it (0: run into it). */
+  stopShortOfFdLimitBy: number;
+  /** Spread the load generator's connections over this many source addresses 127.0.0.2… (1: do not bind). */
+  sourceAddresses: number;
 }
 
 /** Plain HTTP against /health, driven by autocannon (keep-alive connections, optional pipelining). */
@@ -57,7 +94,7 @@ export interface HttpModel {
   pipelining: number;
 }
 
-export type LoadModel = ClosedModel | OpenModel | BroadcastModel | IdleModel | HttpModel;
+export type LoadModel = ClosedModel | OpenModel | BroadcastModel | IdleModel | HttpModel | CeilingModel;
 
 export interface LoadPlan {
   /** ws://host:port/path of the server. */

@@ -11,6 +11,7 @@ import { prebuildTemplates, type TemplatePool } from './shapes.js';
 import { createTransport, type Transport, type TransportConn } from './transport.js';
 import type { ErrorKind, LoadPlan, TimelineBucket } from './types.js';
 import { createHttpRunner, type Runner } from './http.js';
+import { createCeilingRunner } from './ceiling.js';
 
 type Init = Extract<ToWorker, { type: 'init' }>;
 
@@ -413,6 +414,10 @@ process.on('message', (m: ToWorker) => {
     if (m.type === 'init') {
       if (m.plan.load.model === 'http') {
         worker = createHttpRunner(m, post);
+        return;
+      }
+      if (m.plan.load.model === 'ceiling') {
+        worker = createCeilingRunner(m);
         return;
       }
       const w = new Worker(m);

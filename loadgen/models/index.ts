@@ -1,6 +1,7 @@
 import type { Problems } from '../../core/validate.js';
 import type { LoadModel } from '../types.js';
 import * as broadcast from './broadcast.js';
+import * as ceiling from './ceiling.js';
 import * as closed from './closed.js';
 import * as http from './http.js';
 import * as idle from './idle.js';
@@ -24,6 +25,7 @@ export const MODELS: { [K in AnyModel['model']]: ModelModule<Extract<AnyModel, {
   broadcast,
   idle,
   http,
+  ceiling,
 };
 
 export const MODEL_NAMES = Object.keys(MODELS) as AnyModel['model'][];

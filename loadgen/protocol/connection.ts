@@ -298,6 +298,17 @@ export class RawWebSocket<T = unknown> {
     this.socket.destroy();
   }
 
+  /**
+   * Aborts the TCP connection with a reset (SO_LINGER 0): no close handshake and no TIME_WAIT on either side,
+   * so tearing down thousands of connections leaves no ports tied up for 60 s. For teardown, not for tests of
+   * close behaviour.
+   */
+  reset(): void {
+    if (this._state === 'closed') return;
+    this._state = 'closing';
+    this.socket.resetAndDestroy();
+  }
+
   /** Writes queued bytes now (normally done once per event-loop turn). */
   flush(): void {
     this.queued = false;
