@@ -27,7 +27,9 @@ export interface Warning {
     | 'server-killed'
     | 'parity-unknown'
     | 'server-unobserved'
-    | 'first-run-outlier';
+    | 'first-run-outlier'
+    /** A plateau's server RSS did not settle within the timeout: its memory figure is the last window's median. */
+    | 'rss-unsettled';
   message: string;
   hint: string;
 }
@@ -76,6 +78,133 @@ export interface CellMetrics {
   loadgen: { workers: WorkerStats[]; saturation: SaturationVerdict };
   /** HTTP scenarios (autocannon): requests per second and non-2xx responses. */
   http?: { requestsPerSec: number; non2xx: number };
+  /** Ceiling scenarios: the search, its stop and the plateau series (core/ceiling.ts). */
+  ceiling?: CeilingMetrics;
+  /** Idle scenarios opened in steps: memory per connection as a fit over the plateaus (`bytesPerConnection` is its slope). */
+  memory?: MemoryPerConnection;
+}
+
+/**
+ * Why a ceiling search stopped. Runtime limits: `latency`, `errors`, `memory`, `cpu`, `crash`. Environment
+ * limits: `fd-limit` (the server's open-file limit), `fd-margin` (stopped short of it on request),
+ * `loadgen-ports`, `loadgen-fds`, `loadgen-saturated` (this machine's load generator fell behind).
+ * `max-connections`: the search reached the scenario's maximum within the SLO.
+ */
+export type CeilingCause =
+  | 'latency'
+  | 'errors'
+  | 'memory'
+  | 'cpu'
+  | 'crash'
+  | 'fd-limit'
+  | 'fd-margin'
+  | 'loadgen-ports'
+  | 'loadgen-fds'
+  | 'loadgen-saturated'
+  | 'max-connections';
+
+/** Whose limit stopped the search: the runtime's own, the environment's (it has not shown its ceiling), or none. */
+export type LimitClass = 'runtime' | 'environment' | 'none';
+
+/** How a server behaved at its open-file limit, as observed. */
+export type FdLimitBehaviour = 'exited' | 'closes-extra' | 'spins' | 'stalls';
+
+/** One plateau of a ceiling search (or of a stepped idle run): what the server and the heartbeats showed there. */
+export interface CeilingPlateau {
+  /** Connections the step aimed at, and connections open at the end of the plateau. */
+  targetConnections: number;
+  connections: number;
+  /** True for a plateau of the bisection (reached by closing connections from the first bad plateau). */
+  bisection: boolean;
+  /** Settled server RSS with no traffic, bytes; null when the server could not be observed. */
+  rssIdleBytes: number | null;
+  rssIdleSettled: boolean;
+  /** Settled server RSS during the heartbeats, bytes (= rssIdleBytes without heartbeats). */
+  rssBytes: number | null;
+  rssSettled: boolean;
+  /** Heartbeat round trips in the measured window, µs; null without heartbeats. */
+  p50Us: number | null;
+  p99Us: number | null;
+  maxUs: number | null;
+  heartbeatsSent: number;
+  heartbeatsLost: number;
+  connectAttempted: number;
+  connectFailed: number;
+  /** Client-side errors of the step and the plateau (failed connects and drops, by kind). */
+  errors: Partial<Record<ErrorKind, number>>;
+  /** Open connections the server closed or reset during the plateau. */
+  drops: number;
+  /** Server CPU during the heartbeats, and while idle (settling), % of one core; null when unobserved. */
+  cpuPct: number | null;
+  idleCpuPct: number | null;
+  fds: number | null;
+  threads: number | null;
+  /** Kernel TCP buffer memory of the whole machine (/proc/net/sockstat), bytes. */
+  kernelTcpMemBytes: number | null;
+  /** Kernel slab objects in use on the whole machine (/proc/slabinfo, root only), bytes: where sockets themselves live. */
+  kernelSlabBytes: number | null;
+  /** Time the step took to open (or close) its connections, ms. */
+  connectMs: number;
+  /** The load generator fell behind during the heartbeats (its latency is then partly its own). */
+  loadgenSaturated: boolean;
+  /** Whether the plateau met the SLO, and if not, why (plain words). */
+  ok: boolean;
+  verdict: string;
+}
+
+/** A least-squares line of settled RSS (bytes) against open connections over the plateaus (stats linearRegression). */
+export interface MemoryFit {
+  bytesPerConnection: number;
+  interceptBytes: number;
+  r2: number;
+  n: number;
+  /** The fitted points: [connections, bytes]. */
+  points: [number, number][];
+}
+
+/** Memory per connection: fits idle and with heartbeats, kernel socket memory beside them, and projections. */
+export interface MemoryPerConnection {
+  idle: MemoryFit | null;
+  active: MemoryFit | null;
+  /**
+   * Kernel memory per socket, which RSS does not include, as slopes against connections of machine-wide figures,
+   * halved (on loopback every connection is two sockets): TCP buffer pages (/proc/net/sockstat; about 0 for idle
+   * sockets) and slab objects (/proc/slabinfo, readable by root only: the sockets themselves). Null when unmeasured.
+   */
+  kernel: { buffersBytesPerSocket: number | null; slabBytesPerSocket: number | null; slabR2: number | null };
+  /**
+   * Projections, labelled as such: connections a server process could hold within `budgetBytes` of RSS,
+   * (budget − fitted intercept) ÷ bytes per connection, from the `basis` fit. Kernel socket memory not included.
+   */
+  projections: { budgetBytes: number; connections: number; basis: 'active' | 'idle' }[];
+}
+
+/** A ceiling search: where it stopped, why, whose limit it was, the plateau series and memory per connection. */
+export interface CeilingMetrics {
+  /** The last plateau that met the SLO when the runtime's own limit stopped the search; null when not reached. */
+  ceilingConnections: number | null;
+  /** Most connections held within the SLO, whatever stopped the search. */
+  lastGoodConnections: number;
+  /** Connections of the first plateau that broke the SLO (null when none did). */
+  firstBadConnections: number | null;
+  /** True when `ceilingConnections` is from bisection, or interpolated between plateaus for a memory budget. */
+  refined: 'bisection' | 'interpolated' | null;
+  cause: CeilingCause;
+  limitClass: LimitClass;
+  /** The headline in plain words: "18,000 connections" or "not reached: stopped by the open-file limit 20000". */
+  summary: string;
+  /** The cause in plain words, with the figures that broke the bound. */
+  causeText: string;
+  /** The server's open-file limit (soft RLIMIT_NOFILE from /proc), null when unknown. */
+  openFileLimit: number | null;
+  /** What the server did at its open-file limit, when it got there. */
+  atFdLimit?: { behaviour: FdLimitBehaviour; text: string };
+  /** The SLO as applied. */
+  slo: { heartbeatP99Ms: number; maxErrorRatio: number; memoryBudgetMiB: number | null; maxServerCpuPct: number };
+  plateaus: CeilingPlateau[];
+  memory: MemoryPerConnection;
+  /** Wall time of the whole search, ms. */
+  searchMs: number;
 }
 
 export interface CellResult {

@@ -15,6 +15,8 @@ import { startSampler, type ProcSample } from './sampler.js';
 import type { ScenarioCase } from './scenario.js';
 import { CONTRACT_SETTINGS } from '../servers/settings.js';
 import { summarizeCells } from './summarize.js';
+import { runCeilingCell, runsAsCeiling } from './ceiling.js';
+import type { openCeilingSession } from '../loadgen/ceiling-run.js';
 
 /**
  * The orchestrator: runs every (runtime × case × repetition) cell, each on a
@@ -64,6 +66,8 @@ export interface RunDeps {
   /** Starts a user's server command (--server-cmd). */
   startCommand?(opts: StartCommandOptions): Promise<ServerHandle>;
   runLoad(plan: LoadPlan, opts: RunLoadOptions): Promise<LoadResult>;
+  /** The ceiling session (ceiling and stepped idle cases); default: the load generator's own (loadgen/ceiling-run.ts). */
+  openCeiling?: typeof openCeilingSession;
   onEvent?(e: RunEvent): void;
   /** Persists the result; called after every cell (atomically, by the caller's writer). */
   save?(result: RunResult): Promise<void> | void;
@@ -328,6 +332,10 @@ async function runCell(
         })
       : new Promise<never>(() => {});
     serverDied.catch(() => {});
+    if (runsAsCeiling(c.model)) {
+      await runCeilingCell({ cell, scenarioCase: c, plan, deps, url, pid, server, sampler, baseline, step });
+      return;
+    }
     const load = await Promise.race([
       deps.runLoad(loadPlanFor(c, url, plan), {
         nodePath: deps.host.nodePath,

@@ -80,7 +80,7 @@ export function validateScenario(raw: unknown, source: string): { scenario?: Sce
       if (modelName === 'http' && route && route !== '/health') problems.push(`route: the http model drives /health, got "${route}"`);
       if (modelName !== 'http' && route === '/health') problems.push('route: /health is for the http model; WebSocket models use /echo or /broadcast');
       if (modelName === 'broadcast' && route && route !== '/broadcast') problems.push(`route: the broadcast model needs /broadcast, got "${route}"`);
-      if ((modelName === 'closed' || modelName === 'open') && route && route !== '/echo') problems.push(`route: the ${modelName} model measures round trips on /echo, got "${route}"`);
+      if ((modelName === 'closed' || modelName === 'open' || modelName === 'ceiling') && route && route !== '/echo') problems.push(`route: the ${modelName} model measures round trips on /echo, got "${route}"`);
       const b = models[0];
       if (b?.model === 'broadcast' && connections !== undefined && b.publishers > connections) {
         problems.push(`load.publishers: must be at most connections (${connections}), got ${b.publishers}`);
@@ -89,7 +89,8 @@ export function validateScenario(raw: unknown, source: string): { scenario?: Sce
   }
 
   let message: MessageShape | undefined;
-  const sends = models.some((m) => m.model !== 'idle' && m.model !== 'http');
+  // The ceiling's heartbeat has its own size (load.heartbeat.bytes).
+  const sends = models.some((m) => m.model !== 'idle' && m.model !== 'http' && m.model !== 'ceiling');
   if (obj['message'] !== undefined) {
     const errs = validateShape(obj['message'], 'message');
     problems.push(...errs);

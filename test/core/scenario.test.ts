@@ -56,7 +56,7 @@ describe('validateScenario', () => {
 describe('built-in scenarios', () => {
   test('all are valid and each has a description', () => {
     const all = builtinScenarios();
-    assert.deepEqual(all.map((s) => s.name).sort(), ['broadcast', 'echo', 'echo-rate', 'http', 'idle']);
+    assert.deepEqual(all.map((s) => s.name).sort(), ['broadcast', 'ceiling', 'echo', 'echo-rate', 'http', 'idle']);
     for (const s of all) assert.ok(s.description.length > 40, s.name);
   });
 

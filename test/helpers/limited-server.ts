@@ -1,0 +1,39 @@
+// A deliberately limited WebSocket echo server for the ceiling tests, started
+// as a child process (`node limited-server.js MODE N`) with PORT set, like a
+// user's server under --server-cmd. Modes, each limited from the N-th connection:
+//   stop-accepting  stops listening after N connections (later connects are refused)
+//   close           closes every connection once N are open
+//   slow            delays each echo by 0.1 ms per open connection above N
+//   crash           exits with code 3 when connection N+1 arrives
+//   memory          holds N KiB of memory per connection (N = KiB)
+import http from 'node:http';
+import { WebSocketServer, type WebSocket } from 'ws';
+
+const [mode = 'slow', nArg = '100'] = process.argv.slice(2);
+const n = Number(nArg);
+const port = Number(process.env['PORT'] ?? 0);
+const server = http.createServer((_req, res) => res.writeHead(426).end());
+const wss = new WebSocketServer({ server, perMessageDeflate: false });
+const open = new Set<WebSocket>();
+const held = new Map<WebSocket, Buffer>();
+
+wss.on('connection', (ws) => {
+  open.add(ws);
+  if (mode === 'crash' && open.size > n) process.exit(3);
+  if (mode === 'memory') held.set(ws, Buffer.alloc(n * 1024, 1));
+  if (mode === 'stop-accepting' && open.size >= n) server.close();
+  if (mode === 'close' && open.size >= n) for (const c of open) c.terminate();
+  ws.on('message', (data, isBinary) => {
+    if (mode === 'slow') {
+      const delayMs = Math.max(0, open.size - n) * 0.1;
+      setTimeout(() => ws.send(data, { binary: isBinary }), delayMs);
+    } else ws.send(data, { binary: isBinary });
+  });
+  ws.on('close', () => {
+    open.delete(ws);
+    held.delete(ws);
+  });
+  ws.on('error', () => {});
+});
+server.listen(port, '127.0.0.1');
+process.on('SIGTERM', () => process.exit(0));
