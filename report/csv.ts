@@ -2,6 +2,7 @@
 // scripts: raw numbers in the units their column names state, no rounding.
 
 import type { CellResult, RunResult } from '../core/result.js';
+import { CEILING_CSV_COLUMNS, hasCeilings } from './ceiling.js';
 import type { ReportFormat } from './format.js';
 
 type Value = string | number | boolean | null | undefined;
@@ -65,8 +66,10 @@ export const csvFormat: ReportFormat = {
   name: 'csv',
   extension: 'csv',
   render(result: RunResult): string {
-    const lines = [CSV_COLUMNS.map((c) => csvField(c.name)).join(',')];
-    for (const cell of result.cells) lines.push(CSV_COLUMNS.map((c) => csvField(c.get(cell))).join(','));
+    // Ceiling columns only when some cell has a ceiling, so other results keep their columns.
+    const columns = hasCeilings(result) ? [...CSV_COLUMNS, ...CEILING_CSV_COLUMNS] : CSV_COLUMNS;
+    const lines = [columns.map((c) => csvField(c.name)).join(',')];
+    for (const cell of result.cells) lines.push(columns.map((c) => csvField(c.get(cell))).join(','));
     return `${lines.join('\r\n')}\r\n`;
   },
 };

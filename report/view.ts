@@ -7,6 +7,7 @@ import { summarizeCells } from '../core/summarize.js';
 import { median } from '../stats/descriptive.js';
 import { isNonEmpty } from '../stats/errors.js';
 import { formatBytes, formatCount, formatPct, formatRate, formatRatio, formatUs, sig3 } from './units.js';
+import { ceilingViews, hasCeilings } from './ceiling.js';
 
 /** Shown in a cell whose runtime lacks a metric that other runtimes of the case have. */
 export const MISSING = '–';
@@ -65,6 +66,8 @@ export interface ReportView {
   parity: Pair[];
   settings: Pair[];
   cases: CaseView[];
+  /** Connection ceilings (report/ceiling.ts), one per ceiling case; absent when the result has none. */
+  ceilings?: CaseView[];
   legend: string[];
   warnings: WarningView[];
   failedCells: FailedCellView[];
@@ -312,6 +315,7 @@ export function buildView(result: RunResult): ReportView {
     parity: parityLines(result),
     settings: settingsLines(result),
     cases: caseViews(result, summary),
+    ...(hasCeilings(result) ? { ceilings: ceilingViews(result) } : {}),
     legend: [
       'msgs/s: median over completed repetitions ± MAD/median',
       `×ref: ratio of medians to ${ref}`,

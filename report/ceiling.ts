@@ -1,0 +1,149 @@
+// The connection-ceiling section of the reports: one table per ceiling case,
+// one row per runtime (repetitions aggregated), with the cause of each stop
+// and what each server did at its open-file limit written out below. Laid out
+// as a CaseView so the table and Markdown formats render it like any case.
+
+import type { CeilingCause, CeilingMetrics, CellResult, RunResult } from '../core/result.js';
+import { summarize } from '../stats/descriptive.js';
+import { isNonEmpty } from '../stats/errors.js';
+import { formatBytes, formatCount, formatPct, formatRate, formatUs } from './units.js';
+import type { CaseView, ColumnView } from './view.js';
+
+const MISSING = '–';
+
+/** Short names of the causes, for the table; the footnotes give them in full. */
+export const CAUSE_LABELS: Record<CeilingCause, string> = {
+  latency: 'heartbeat p99',
+  errors: 'errors',
+  memory: 'memory budget',
+  cpu: 'server CPU',
+  crash: 'crash',
+  'fd-limit': 'open-file limit',
+  'fd-margin': 'open-file margin',
+  'loadgen-ports': 'loadgen ports',
+  'loadgen-fds': 'loadgen fds',
+  'loadgen-saturated': 'load generator',
+  'max-connections': 'scenario max',
+};
+
+const COLUMNS: ColumnView[] = [
+  { id: 'runtime', header: ['runtime'], align: 'left', group: 'runtime' },
+  { id: 'ceiling', header: ['ceiling'], align: 'left', group: 'traffic' },
+  { id: 'limit', header: ['limit'], align: 'left', group: 'traffic' },
+  { id: 'stop', header: ['stopped by'], align: 'left', group: 'traffic' },
+  { id: 'held', header: ['held', 'in SLO'], align: 'right', group: 'traffic' },
+  { id: 'p99', header: ['p99 at', 'held'], align: 'right', group: 'traffic' },
+  { id: 'idle', header: ['bytes/conn', 'idle'], align: 'right', group: 'server' },
+  { id: 'active', header: ['bytes/conn', 'active'], align: 'right', group: 'server' },
+  { id: 'r2', header: ['fit', 'R²'], align: 'right', group: 'server' },
+  { id: 'kernel', header: ['kernel/', 'socket'], align: 'right', group: 'server' },
+  { id: 'gib1', header: ['proj.', '1 GiB'], align: 'right', group: 'health' },
+  { id: 'gib4', header: ['proj.', '4 GiB'], align: 'right', group: 'health' },
+  { id: 'gib16', header: ['proj.', '16 GiB'], align: 'right', group: 'health' },
+];
+
+function medianText(values: number[], format: (x: number) => string, withSpread: boolean): string | undefined {
+  if (!isNonEmpty(values)) return undefined;
+  const s = summarize(values);
+  return `${format(s.median)}${withSpread && s.n > 1 && s.madPct !== null ? ` ±${formatPct(s.madPct)}` : ''}`;
+}
+
+function ceilingText(list: CeilingMetrics[]): string {
+  const runtime = list.filter((c) => c.ceilingConnections !== null).map((c) => c.ceilingConnections!);
+  if (runtime.length === list.length && isNonEmpty(runtime)) {
+    const s = summarize(runtime);
+    const refined = list.some((c) => c.refined === 'interpolated') ? ' (interpolated)' : list.some((c) => c.refined === 'bisection') ? ' (bisected)' : '';
+    return `${formatCount(Math.round(s.median))}${s.n > 1 && s.min !== s.max ? ` (${formatCount(s.min)}–${formatCount(s.max)})` : ''}${refined}`;
+  }
+  const distinct = [...new Set(list.map((c) => c.summary))];
+  return distinct.length === 1 ? distinct[0]! : distinct.map((d) => `${d} (${list.filter((c) => c.summary === d).length}/${list.length})`).join('; ');
+}
+
+function distinctText(values: string[]): string {
+  const distinct = [...new Set(values)];
+  return distinct.length === 1 ? distinct[0]! : distinct.map((d) => `${d} (${values.filter((v) => v === d).length}/${values.length})`).join(', ');
+}
+
+function kernelText(c: CeilingMetrics): number | undefined {
+  const k = c.memory.kernel;
+  if (k.slabBytesPerSocket === null && k.buffersBytesPerSocket === null) return undefined;
+  return Math.max(0, k.slabBytesPerSocket ?? 0) + Math.max(0, k.buffersBytesPerSocket ?? 0);
+}
+
+/** The ceiling of a case's cells with a ceiling, one row per runtime. Empty when the result has none. */
+export function ceilingViews(result: RunResult): CaseView[] {
+  const withCeiling = result.cells.filter((c) => c.status === 'completed' && c.metrics?.ceiling);
+  const caseNames = [...new Set(withCeiling.map((c) => c.case))];
+  return caseNames.map((name) => {
+    const cells = withCeiling.filter((c) => c.case === name);
+    const runtimes = [...new Set(result.cells.filter((c) => c.case === name).map((c) => c.runtime))];
+    const footnotes: string[] = [];
+    const rows: Record<string, string | undefined>[] = runtimes.map((runtime) => {
+      const mine: CellResult[] = cells.filter((c) => c.runtime === runtime).sort((a, b) => a.repetition - b.repetition);
+      const list = mine.map((c) => c.metrics!.ceiling!);
+      const total = result.cells.filter((c) => c.case === name && c.runtime === runtime).length;
+      if (list.length === 0) return { runtime: `${runtime} (0/${total})` };
+      for (const text of new Set(list.map((c) => c.causeText))) footnotes.push(`${runtime}: ${text}`);
+      for (const text of new Set(list.filter((c) => c.atFdLimit).map((c) => c.atFdLimit!.text))) footnotes.push(`${runtime} at its open-file limit: ${text}`);
+      const held = list.map((c) => c.plateaus.filter((p) => p.ok && !p.bisection).at(-1)).filter((p) => p !== undefined);
+      const proj = (i: number) => medianText(list.map((c) => c.memory.projections[i]?.connections).filter((v): v is number => v !== undefined), (x) => `≈${formatRate(x)}`, false);
+      const r2 = list.map((c) => c.memory.idle?.r2).filter((v): v is number => v !== undefined);
+      return {
+        runtime: list.length < total ? `${runtime} (${list.length}/${total})` : runtime,
+        ceiling: ceilingText(list),
+        limit: distinctText(list.map((c) => c.limitClass)),
+        stop: distinctText(list.map((c) => CAUSE_LABELS[c.cause])),
+        held: medianText(list.map((c) => c.lastGoodConnections), (x) => formatCount(Math.round(x)), false),
+        p99: medianText(held.map((p) => p.p99Us).filter((v): v is number => v !== null), formatUs, false),
+        idle: medianText(list.map((c) => c.memory.idle?.bytesPerConnection).filter((v): v is number => v !== undefined), formatBytes, true),
+        active: medianText(list.map((c) => c.memory.active?.bytesPerConnection).filter((v): v is number => v !== undefined), formatBytes, true),
+        r2: isNonEmpty(r2) ? Math.min(...r2).toFixed(3) : undefined,
+        kernel: medianText(list.map(kernelText).filter((v): v is number => v !== undefined), formatBytes, false),
+        gib1: proj(0),
+        gib4: proj(1),
+        gib16: proj(2),
+      };
+    });
+    const columns = COLUMNS.filter((c) => rows.some((r) => r[c.id] !== undefined));
+    const first = cells[0]!.metrics!.ceiling!;
+    const s = first.slo;
+    const slo = [`heartbeat p99 ≤ ${s.heartbeatP99Ms} ms`, `errors ≤ ${s.maxErrorRatio * 100}%`, ...(s.memoryBudgetMiB !== null ? [`RSS ≤ ${s.memoryBudgetMiB} MiB`] : []), `server CPU < ${s.maxServerCpuPct}%`].join(', ');
+    footnotes.push(
+      'ceiling: the last plateau that met the SLO, printed only when the runtime\'s own limit (latency, errors, memory budget, CPU, crash) stopped the search; "not reached" means the environment (open-file limit, load generator, this machine) stopped it first, so the runtime has not shown its ceiling there',
+      'bytes/conn: slope of a least-squares fit of settled server RSS against open connections over the plateaus that met the SLO, idle and with heartbeats (± MAD/median over repetitions); fit R²: the lowest of the idle fits',
+      'kernel/socket: kernel memory RSS does not include, per socket: slab objects (/proc/slabinfo) plus TCP buffers (/proc/net/sockstat), machine-wide slopes halved (client and server sockets on loopback)',
+      'proj.: projections, not measurements: connections a server process could hold in 1, 4 or 16 GiB of RSS, (budget − fitted intercept) ÷ bytes per connection with heartbeats; kernel memory not included',
+    );
+    return {
+      name: `connection ceiling: ${name}`,
+      scenario: cells[0]!.scenario,
+      subtitle: `SLO: ${slo} · ${result.settings.repeat} repetition${result.settings.repeat === 1 ? '' : 's'} per runtime · plateaus in the JSON (metrics.ceiling.plateaus)`,
+      columns,
+      rows: rows.map((r) => columns.map((c) => r[c.id] ?? MISSING)),
+      footnotes,
+    };
+  });
+}
+
+type Value = string | number | boolean | null | undefined;
+
+/** Columns appended to the CSV when a result has ceiling cells (empty for other cells). */
+export const CEILING_CSV_COLUMNS: readonly { name: string; get: (c: CellResult) => Value }[] = [
+  { name: 'ceilingConnections', get: (c) => c.metrics?.ceiling?.ceilingConnections },
+  { name: 'ceilingSummary', get: (c) => c.metrics?.ceiling?.summary },
+  { name: 'ceilingCause', get: (c) => c.metrics?.ceiling?.cause },
+  { name: 'limitClass', get: (c) => c.metrics?.ceiling?.limitClass },
+  { name: 'lastGoodConnections', get: (c) => c.metrics?.ceiling?.lastGoodConnections },
+  { name: 'atFdLimit', get: (c) => c.metrics?.ceiling?.atFdLimit?.behaviour },
+  { name: 'bytesPerConnIdle', get: (c) => (c.metrics?.ceiling ?? c.metrics)?.memory?.idle?.bytesPerConnection },
+  { name: 'bytesPerConnIdleR2', get: (c) => (c.metrics?.ceiling ?? c.metrics)?.memory?.idle?.r2 },
+  { name: 'bytesPerConnActive', get: (c) => c.metrics?.ceiling?.memory.active?.bytesPerConnection },
+  { name: 'kernelSlabBytesPerSocket', get: (c) => c.metrics?.ceiling?.memory.kernel.slabBytesPerSocket },
+  { name: 'kernelBufferBytesPerSocket', get: (c) => c.metrics?.ceiling?.memory.kernel.buffersBytesPerSocket },
+  ...[0, 1, 2].map((i) => ({ name: `projectedConnections${[1, 4, 16][i]}GiB`, get: (c: CellResult) => c.metrics?.ceiling?.memory.projections.find((p) => p.budgetBytes === [1, 4, 16][i]! * 1024 ** 3)?.connections })),
+];
+
+/** Whether the result has any cell with a ceiling (the section and the CSV columns appear only then). */
+export function hasCeilings(result: RunResult): boolean {
+  return result.cells.some((c) => c.metrics?.ceiling !== undefined);
+}
