@@ -136,7 +136,11 @@ function errorList(errors: Partial<Record<ErrorKind, number>>): string {
 }
 
 function lastStderrLine(tail: string, re?: RegExp): string | undefined {
-  const lines = tail.split('\n').map((l) => l.trim()).filter((l) => l.length > 0);
+  // Deno colours its errors even into a pipe: drop the escape sequences.
+  const lines = tail
+    .split('\n')
+    .map((l) => l.replace(/\x1b\[[0-9;]*m/g, '').trim())
+    .filter((l) => l.length > 0);
   return (re ? lines.filter((l) => re.test(l)) : lines).at(-1)?.slice(0, 200);
 }
 
