@@ -2,8 +2,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import type { ReadyLine } from '../servers/settings.js';
 import { SHUTDOWN_GRACE_MS } from '../servers/settings.js';
+import { resolveUpstreamConfig, upstreamArgs, type UpstreamConfig, type UpstreamReadyLine } from '../upstream/config.js';
 import { BenchError } from './errors.js';
 import { currentHost } from './host.js';
+import { upstreamScript } from './paths.js';
 import { isAlive } from './procfs.js';
 import { RUNTIMES, type HostInfo, type RuntimeId } from './runtimes.js';
 
@@ -61,9 +63,9 @@ export function liveServers(): ServerHandle[] {
   return [...live];
 }
 
-/** Stop every server this process started; used on SIGINT/SIGTERM and at exit. */
+/** Stop every server (and simulated upstream) this process started; used on SIGINT/SIGTERM and at exit. */
 export async function stopAllServers(graceMs = SHUTDOWN_GRACE_MS): Promise<void> {
-  await Promise.all([...live].map((h) => h.stop(graceMs)));
+  await Promise.all([...live, ...liveUpstreamSet].map((h) => h.stop(graceMs)));
 }
 
 /** Fails with E_PORT_IN_USE when a fixed port is taken, before a server gets a confusing error. */
@@ -216,7 +218,7 @@ export async function startServer(opts: StartServerOptions): Promise<ServerHandl
       started: () => (stopStartedMs = Date.now()),
       killed: () => (forced = true),
     }),
-  });
+  }, live);
 }
 
 /** SIGTERM, then SIGKILL after the grace period; the same promise however often it is called. */
@@ -239,10 +241,10 @@ function stopper(child: ChildProcess, exited: Promise<StopResult>, mark: { start
   };
 }
 
-/** Keeps a server in the live set until it has exited, so stopAllServers() can reach it. */
-function track(handle: ServerHandle): ServerHandle {
-  live.add(handle);
-  void handle.exited.then(() => live.delete(handle));
+/** Keeps a server in a live set until it has exited, so stopAllServers() can reach it. */
+function track<H extends { exited: Promise<StopResult> }>(handle: H, set: Set<H>): H {
+  set.add(handle);
+  void handle.exited.then(() => set.delete(handle));
   return handle;
 }
 
@@ -365,5 +367,128 @@ export async function startCommand(opts: StartCommandOptions): Promise<ServerHan
       started: () => (stopStartedMs = Date.now()),
       killed: () => (forced = true),
     }),
+  }, live);
+}
+
+export interface StartUpstreamOptions {
+  /** The upstream's settings (upstream/config.ts); unknown keys and bad values are refused with E_USAGE. Defaults fill the rest. */
+  config?: Readonly<Record<string, unknown>> & Partial<UpstreamConfig>;
+  /** CPU list for taskset, so that the upstream gets its own core where there is one. */
+  cpus?: string;
+  /** How long to wait for the ready line (default 10 s). */
+  readyTimeoutMs?: number;
+  hostInfo?: HostInfo;
+}
+
+export interface UpstreamHandle {
+  pid: number;
+  host: string;
+  port: number;
+  /** What a server's UPSTREAM_URL should be: `ws://host:port/`. */
+  url: string;
+  /** The ready line, with the upstream's effective config. */
+  ready: UpstreamReadyLine;
+  process: ChildProcess;
+  stderrTail(): string;
+  exited: Promise<StopResult>;
+  /** SIGTERM, then SIGKILL after `graceMs` (default 2 s). */
+  stop(graceMs?: number): Promise<StopResult>;
+}
+
+const liveUpstreamSet = new Set<UpstreamHandle>();
+
+/** Handles of simulated upstreams that have not exited yet. */
+export function liveUpstreams(): UpstreamHandle[] {
+  return [...liveUpstreamSet];
+}
+
+/**
+ * Starts the simulated model service (upstream/model.ts) under the Node that
+ * runs bench, pinned with taskset when `cpus` is given, and waits for its
+ * ready line. Tracked like a server: stopAllServers() stops it too.
+ */
+export async function startUpstream(opts: StartUpstreamOptions = {}): Promise<UpstreamHandle> {
+  const { config, problems } = resolveUpstreamConfig(opts.config ?? {});
+  if (problems.length > 0) {
+    throw new BenchError('E_USAGE', 'invalid configuration for the simulated upstream', {
+      details: problems,
+      hint: 'see upstream/README.md for each setting and its range',
+    });
+  }
+  const hostInfo = opts.hostInfo ?? currentHost();
+  await assertPortFree(config.host, config.port);
+  const argv = [upstreamScript, ...upstreamArgs(config)];
+  const [cmd, args] = opts.cpus ? ['taskset', ['-c', opts.cpus, hostInfo.nodePath, ...argv]] : [hostInfo.nodePath, argv];
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (s: string) => (stderr = (stderr + s).slice(-STDERR_TAIL_BYTES)));
+  const stderrTail = () => stderr.trimEnd();
+  const spawnedAtMs = Date.now();
+  let stopStartedMs = 0;
+  let forced = false;
+  const exited = new Promise<StopResult>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal, forced, durationMs: Date.now() - (stopStartedMs || spawnedAtMs) })),
+  );
+  const handle: UpstreamHandle = {
+    pid: child.pid ?? 0,
+    host: config.host,
+    port: 0,
+    url: '',
+    ready: undefined as unknown as UpstreamReadyLine,
+    process: child,
+    stderrTail,
+    exited,
+    stop: stopper(child, exited, {
+      started: () => (stopStartedMs = Date.now()),
+      killed: () => (forced = true),
+    }),
+  };
+  // Tracked from the spawn, so an interrupt while it starts still stops it.
+  track(handle, liveUpstreamSet);
+
+  const timeoutMs = opts.readyTimeoutMs ?? 10_000;
+  const ready = await new Promise<UpstreamReadyLine | BenchError>((resolve) => {
+    let buf = '';
+    const timer = setTimeout(
+      () => resolve(new BenchError('E_SERVER_NOT_READY', `the simulated upstream printed no ready line within ${timeoutMs} ms`, { details: tailLines(stderrTail()) })),
+      timeoutMs,
+    );
+    const onData = (chunk: Buffer) => {
+      buf += chunk.toString('utf8');
+      const nl = buf.indexOf('\n');
+      if (nl < 0) return;
+      clearTimeout(timer);
+      child.stdout!.off('data', onData);
+      try {
+        const line = JSON.parse(buf.slice(0, nl)) as UpstreamReadyLine;
+        if (line.event === 'ready' && line.role === 'upstream' && typeof line.port === 'number') resolve(line);
+        else resolve(new BenchError('E_SERVER_BAD_READY_LINE', `the simulated upstream's first line is not its ready line: ${buf.slice(0, nl)}`));
+      } catch {
+        resolve(new BenchError('E_SERVER_BAD_READY_LINE', `the simulated upstream's first line is not JSON: ${buf.slice(0, nl)}`));
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      // Let the last stderr bytes arrive before reporting them.
+      setImmediate(() =>
+        resolve(
+          new BenchError('E_SERVER_EXITED', `the simulated upstream exited before it was ready (${signal ? `signal ${signal}` : `code ${code}`})`, {
+            details: tailLines(stderrTail()),
+          }),
+        ),
+      );
+    });
+    child.once('error', (e) => resolve(new BenchError('E_SERVER_EXITED', `could not start the simulated upstream: ${e.message}`)));
   });
+  if (ready instanceof BenchError) {
+    await handle.stop(0);
+    throw ready;
+  }
+  child.stdout!.resume();
+  handle.ready = ready;
+  handle.port = ready.port;
+  handle.url = `ws://${config.host.includes(':') ? `[${config.host}]` : config.host}:${ready.port}/`;
+  return handle;
 }

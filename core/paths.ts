@@ -11,3 +11,6 @@ export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.u
 export const serversDir = path.join(projectRoot, 'dist', 'servers');
 
 export const binDir = path.join(projectRoot, 'node_modules', '.bin');
+
+/** The compiled simulated upstream (upstream/model.ts), run by Node. */
+export const upstreamScript = path.join(projectRoot, 'dist', 'upstream', 'model.js');
