@@ -8,14 +8,16 @@ import {
   DEFAULT_ROOM,
   SHUTDOWN_GRACE_MS,
   type ReadyLine,
+  type RelayInfo,
 } from './settings.js';
 
 /** The routes of the contract (see servers/CONTRACT.md). */
 export const HEALTH_PATH = '/health';
 export const ECHO_PATH = '/echo';
 export const BROADCAST_PATH = '/broadcast';
+export const RELAY_PATH = '/relay';
 
-export type Route = 'health' | 'echo' | 'broadcast' | 'unknown';
+export type Route = 'health' | 'echo' | 'broadcast' | 'relay' | 'unknown';
 
 /** Routes by exact path; the query string must already be stripped. */
 export function routeOf(pathname: string): Route {
@@ -26,6 +28,8 @@ export function routeOf(pathname: string): Route {
       return 'echo';
     case BROADCAST_PATH:
       return 'broadcast';
+    case RELAY_PATH:
+      return 'relay';
     default:
       return 'unknown';
   }
@@ -37,17 +41,76 @@ export function roomFromQuery(query: string): string {
   return room === null || room === '' ? DEFAULT_ROOM : room;
 }
 
+/** `session` from a raw query string; absent means the empty string. */
+export function sessionFromQuery(query: string): string {
+  return new URLSearchParams(query).get('session') ?? '';
+}
+
 /** Status codes and bodies, stated once so that the four servers answer alike. */
 export const HTTP_OK = 200;
 export const HTTP_NOT_FOUND = 404;
 export const HTTP_UPGRADE_REQUIRED = 426;
+/** A /relay upgrade on a server started without UPSTREAM_URL. */
+export const HTTP_SERVICE_UNAVAILABLE = 503;
 export const HEALTH_BODY = 'ok';
 export const NOT_FOUND_BODY = 'not found';
 export const UPGRADE_REQUIRED_BODY = 'upgrade required';
+export const SERVICE_UNAVAILABLE_BODY = 'no upstream';
 
 /** WebSocket close codes the servers send themselves (RFC 6455 section 7.4.1). */
+export const CLOSE_NORMAL = 1000;
 export const CLOSE_GOING_AWAY = 1001;
 export const CLOSE_MESSAGE_TOO_BIG = 1009;
+export const CLOSE_INTERNAL_ERROR = 1011;
+
+/**
+ * The code a relay closes its client with when the upstream leg ends: 1000
+ * when the upstream closed normally with 1000, 1011 for anything else (another
+ * code, 1001 from an upstream shutting down, an error, a dropped connection,
+ * a leg that never opened).
+ */
+export function relayCloseCodeFor(upstreamCode: number): number {
+  return upstreamCode === CLOSE_NORMAL ? CLOSE_NORMAL : CLOSE_INTERNAL_ERROR;
+}
+
+/**
+ * Parses UPSTREAM_URL: undefined or empty means no upstream (null); anything
+ * else must be a ws: or wss: URL, or this throws with a one-line message.
+ */
+export function upstreamUrlFromEnv(value: string | undefined): string | null {
+  if (value === undefined || value === '') return null;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new Error(`UPSTREAM_URL must be a ws:// or wss:// URL, got ${JSON.stringify(value)}`);
+  }
+  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
+    throw new Error(`UPSTREAM_URL must be a ws:// or wss:// URL, got ${JSON.stringify(value)}`);
+  }
+  return url.href;
+}
+
+/**
+ * The size a relay counts for a client message queued while its upstream leg
+ * is still connecting: bytes for binary, UTF-16 code units for text (equal to
+ * bytes for ASCII, such as JSON events; it avoids encoding just to measure).
+ */
+export function queuedSize(data: string | ArrayBuffer | ArrayBufferView): number {
+  return typeof data === 'string' ? data.length : data.byteLength;
+}
+
+/** The upstream URL of one session: UPSTREAM_URL with its `session` query parameter set to the client's. */
+export function upstreamUrlFor(upstreamUrl: string, session: string): string {
+  const url = new URL(upstreamUrl);
+  url.searchParams.set('session', session);
+  return url.href;
+}
+
+/** The ready line's `relay` section. */
+export function relayInfo(upstreamUrl: string | null, client: RelayInfo['upstreamClient'], clientVersion: string, connectTimeoutMs: number): RelayInfo {
+  return { upstreamUrl, upstreamClient: client, upstreamClientVersion: clientVersion, connectTimeoutMs };
+}
 
 /**
  * The contract's backpressure rule for servers that apply it by hand (Node+ws,

@@ -5,30 +5,41 @@
  * Deno's WebSocket has no rooms, no max-payload option and no backpressure
  * limit, so this file keeps the rooms, closes with 1009 above the contract's
  * max payload, and applies the backpressure rule with `bufferedAmount`.
+ * /relay's upstream leg uses Deno's global WebSocket client.
  */
 import {
   BACKPRESSURE_LIMIT_BYTES,
   BACKPRESSURE_POLICY,
   IDLE_TIMEOUT_SEC,
   MAX_PAYLOAD_BYTES,
+  RELAY_CONNECT_TIMEOUT_MS,
   type ParityManifest,
 } from './settings.js';
 import {
   CLOSE_GOING_AWAY,
   CLOSE_MESSAGE_TOO_BIG,
+  CLOSE_NORMAL,
   HEALTH_BODY,
   HTTP_NOT_FOUND,
   HTTP_OK,
+  HTTP_SERVICE_UNAVAILABLE,
   HTTP_UPGRADE_REQUIRED,
   NOT_FOUND_BODY,
+  SERVICE_UNAVAILABLE_BODY,
   SHUTDOWN_FALLBACK_MS,
   UPGRADE_REQUIRED_BODY,
   describeError,
   formatReadyLine,
   listenAddressFromEnv,
   mayBufferMore,
+  queuedSize,
+  relayCloseCodeFor,
+  relayInfo,
   roomFromQuery,
   routeOf,
+  sessionFromQuery,
+  upstreamUrlFor,
+  upstreamUrlFromEnv,
   type ListenAddress,
 } from './common.js';
 
@@ -39,8 +50,10 @@ const deno: DenoGlobal =
   })();
 
 let address: ListenAddress;
+let upstreamUrl: string | null;
 try {
   address = listenAddressFromEnv(deno.env.get('PORT'), deno.env.get('HOST'));
+  upstreamUrl = upstreamUrlFromEnv(deno.env.get('UPSTREAM_URL'));
 } catch (error) {
   console.error(`deno: ${describeError(error)}`);
   deno.exit(1);
@@ -99,6 +112,63 @@ function accept(socket: WebSocket, room: string | undefined): void {
   socket.onerror = () => {};
 }
 
+/**
+ * /relay, once the client is open: opens this session's upstream leg, queues
+ * client messages until it is open (the contract's 1 MiB rule applies to the
+ * queue), then forwards both ways. See servers/CONTRACT.md.
+ */
+function acceptRelay(socket: WebSocket, session: string): void {
+  socket.binaryType = 'arraybuffer';
+  let upstream: WebSocket | undefined;
+  let pending: (string | ArrayBuffer)[] | undefined = [];
+  let pendingBytes = 0;
+  socket.onopen = () => {
+    sockets.add(socket);
+    const leg = new WebSocket(upstreamUrlFor(upstreamUrl!, session));
+    upstream = leg;
+    leg.binaryType = 'arraybuffer';
+    const timer = setTimeout(() => leg.close(), RELAY_CONNECT_TIMEOUT_MS);
+    leg.onopen = () => {
+      clearTimeout(timer);
+      const queued = pending ?? [];
+      pending = undefined;
+      for (const data of queued) sendChecked(leg, data);
+    };
+    leg.onmessage = (event: MessageEvent) => sendChecked(socket, event.data as string | ArrayBuffer);
+    leg.onclose = (event: { code: number }) => {
+      clearTimeout(timer);
+      if (socket.readyState === WebSocket.OPEN) socket.close(relayCloseCodeFor(event.code));
+    };
+    leg.onerror = () => {}; // followed by a close event
+  };
+  socket.onmessage = (event: MessageEvent) => {
+    const data = event.data as string | ArrayBuffer;
+    if (exceedsMaxPayload(data)) {
+      socket.close(CLOSE_MESSAGE_TOO_BIG, 'message too big');
+      return;
+    }
+    if (pending === undefined) sendChecked(upstream!, data);
+    else if (mayBufferMore(pendingBytes)) {
+      pending.push(data);
+      pendingBytes += queuedSize(data);
+    }
+  };
+  socket.onclose = () => {
+    sockets.delete(socket);
+    upstream?.close(CLOSE_NORMAL); // still connecting: the attempt is abandoned
+    if (shuttingDown && sockets.size === 0) deno.exit(0);
+  };
+  socket.onerror = () => {};
+}
+
+function isUpgrade(request: Request): boolean {
+  return request.headers.get('upgrade')?.toLowerCase() === 'websocket';
+}
+
+function upgradeRequired(): Response {
+  return new Response(UPGRADE_REQUIRED_BODY, { status: HTTP_UPGRADE_REQUIRED, headers: { upgrade: 'websocket' } });
+}
+
 function handle(request: Request): Response {
   const url = new URL(request.url);
   const route = routeOf(url.pathname);
@@ -107,11 +177,16 @@ function handle(request: Request): Response {
       return new Response(HEALTH_BODY, { status: HTTP_OK });
     case 'unknown':
       return new Response(NOT_FOUND_BODY, { status: HTTP_NOT_FOUND });
+    case 'relay': {
+      if (!isUpgrade(request)) return upgradeRequired();
+      if (upstreamUrl === null) return new Response(SERVICE_UNAVAILABLE_BODY, { status: HTTP_SERVICE_UNAVAILABLE });
+      const { socket, response } = deno.upgradeWebSocket(request, upgradeOptions);
+      acceptRelay(socket, sessionFromQuery(url.search));
+      return response;
+    }
     case 'echo':
     case 'broadcast': {
-      if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') {
-        return new Response(UPGRADE_REQUIRED_BODY, { status: HTTP_UPGRADE_REQUIRED, headers: { upgrade: 'websocket' } });
-      }
+      if (!isUpgrade(request)) return upgradeRequired();
       const { socket, response } = deno.upgradeWebSocket(request, upgradeOptions);
       accept(socket, route === 'broadcast' ? roomFromQuery(url.search) : undefined);
       return response;
@@ -146,6 +221,7 @@ try {
             host: bound.hostname,
             port: bound.port,
             settings,
+            relay: relayInfo(upstreamUrl, 'deno', deno.version.deno, RELAY_CONNECT_TIMEOUT_MS),
           }),
         );
       },

@@ -4,29 +4,43 @@
  *
  * uWebSockets.js applies every contract setting natively; the backpressure
  * rule is its own `maxBackpressure` check with `closeOnBackpressureLimit: false`.
+ * uWebSockets.js has no WebSocket client and Node 20 has none of its own, so
+ * /relay's upstream leg uses the `ws` package's client (servers/CONTRACT.md).
  */
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type * as UWS from 'uWebSockets.js';
+import { WebSocket as WsClient, type RawData } from 'ws';
 import {
   BACKPRESSURE_LIMIT_BYTES,
   BACKPRESSURE_POLICY,
   IDLE_TIMEOUT_SEC,
   MAX_PAYLOAD_BYTES,
+  RELAY_CONNECT_TIMEOUT_MS,
   type ParityManifest,
 } from './settings.js';
 import {
   BROADCAST_PATH,
   CLOSE_GOING_AWAY,
+  CLOSE_NORMAL,
   ECHO_PATH,
   HEALTH_BODY,
   HEALTH_PATH,
   NOT_FOUND_BODY,
+  RELAY_PATH,
+  SERVICE_UNAVAILABLE_BODY,
   SHUTDOWN_FALLBACK_MS,
   UPGRADE_REQUIRED_BODY,
   describeError,
   formatReadyLine,
   listenAddressFromEnv,
+  mayBufferMore,
+  relayCloseCodeFor,
+  relayInfo,
   roomFromQuery,
+  sessionFromQuery,
+  upstreamUrlFor,
+  upstreamUrlFromEnv,
   type ListenAddress,
 } from './common.js';
 
@@ -54,9 +68,13 @@ function libraryVersion(): string {
   return pkg.name === 'uWebSockets.js' ? pkg.version : `${pkg.version} (${pkg.name})`;
 }
 
+const wsVersion = (createRequire(import.meta.url)('ws/package.json') as { version: string }).version;
+
 let address: ListenAddress;
+let upstreamUrl: string | null;
 try {
   address = listenAddressFromEnv(process.env['PORT'], process.env['HOST']);
+  upstreamUrl = upstreamUrlFromEnv(process.env['UPSTREAM_URL']);
 } catch (error) {
   process.stderr.write(`node-uws: ${describeError(error)}\n`);
   process.exit(1);
@@ -66,6 +84,19 @@ try {
 type EchoData = Record<string, never>;
 interface BroadcastData {
   room: string;
+}
+/** One /relay session's upstream leg (a ws client), and the client messages that arrived while it was connecting. */
+interface RelayLeg {
+  session: string;
+  upstream: WsClient | undefined;
+  /** undefined once the leg is open. */
+  pending: { data: Buffer; isBinary: boolean }[] | undefined;
+  pendingBytes: number;
+  clientOpen: boolean;
+}
+/** uWebSockets.js copies the user data object given to res.upgrade, so the mutable leg sits one level down. */
+interface RelayData {
+  leg: RelayLeg;
 }
 
 /** uWS.DISABLED exists at runtime, but uws-pack's typings declare it only as a type. */
@@ -115,10 +146,82 @@ app.ws<BroadcastData>(BROADCAST_PATH, {
   close: (ws) => onClose(ws),
 });
 
+/**
+ * /relay, once the client is open: opens this session's upstream leg with ws's
+ * client; client messages wait in `pending` until it is open (the contract's
+ * 1 MiB rule applies to the queue). See servers/CONTRACT.md.
+ */
+function openUpstream(ws: UWS.WebSocket<RelayData>, leg: RelayLeg): void {
+  const upstream = new WsClient(upstreamUrlFor(upstreamUrl!, leg.session), { perMessageDeflate: false, maxPayload: MAX_PAYLOAD_BYTES });
+  leg.upstream = upstream;
+  const timer = setTimeout(() => upstream.terminate(), RELAY_CONNECT_TIMEOUT_MS);
+  upstream.on('error', () => {}); // followed by 'close'
+  upstream.once('open', () => {
+    clearTimeout(timer);
+    const queued = leg.pending ?? [];
+    leg.pending = undefined;
+    for (const m of queued) sendUpstream(upstream, m.data, m.isBinary);
+  });
+  // uWS's send copies, and drops above maxBackpressure.
+  upstream.on('message', (data: RawData, isBinary: boolean) => {
+    if (leg.clientOpen) ws.send(data as Buffer, isBinary);
+  });
+  upstream.on('close', (code: number) => {
+    clearTimeout(timer);
+    if (leg.clientOpen) ws.end(relayCloseCodeFor(code));
+  });
+}
+
+/** The contract's rule on the upstream leg, by hand: ws's client has no backpressure limit. */
+function sendUpstream(upstream: WsClient, data: ArrayBuffer | Buffer, isBinary: boolean): void {
+  if (upstream.readyState === WsClient.OPEN && mayBufferMore(upstream.bufferedAmount)) upstream.send(data, { binary: isBinary });
+}
+
+app.ws<RelayData>(RELAY_PATH, {
+  ...behavior,
+  upgrade: (res, req, context) => {
+    if (upstreamUrl === null) {
+      res.writeStatus('503 Service Unavailable').end(SERVICE_UNAVAILABLE_BODY);
+      return;
+    }
+    // Upgrade at once, inside this handler: uws-pack 20.0.8 can close a socket upgraded later from a
+    // res.cork() callback (uNetworking/uWebSockets#1929), so the upstream leg opens after, not before.
+    const leg: RelayLeg = { session: sessionFromQuery(req.getQuery() ?? ''), upstream: undefined, pending: [], pendingBytes: 0, clientOpen: true };
+    res.upgrade<RelayData>(
+      { leg },
+      req.getHeader('sec-websocket-key'),
+      req.getHeader('sec-websocket-protocol'),
+      req.getHeader('sec-websocket-extensions'),
+      context,
+    );
+  },
+  open: (ws) => {
+    sockets.add(ws);
+    openUpstream(ws, ws.getUserData().leg);
+  },
+  message: (ws, message, isBinary) => {
+    const leg = ws.getUserData().leg;
+    // `message` is only valid during this call: ws masks it into a new buffer synchronously (a client always masks),
+    // and a queued message is copied.
+    if (leg.pending === undefined) sendUpstream(leg.upstream!, message, isBinary);
+    else if (mayBufferMore(leg.pendingBytes)) {
+      leg.pending.push({ data: Buffer.from(message.slice(0)), isBinary });
+      leg.pendingBytes += message.byteLength;
+    }
+  },
+  close: (ws) => {
+    const leg = ws.getUserData().leg;
+    leg.clientOpen = false;
+    leg.upstream?.close(CLOSE_NORMAL); // still connecting: ws abandons the handshake
+    onClose(ws);
+  },
+});
+
 app.any(HEALTH_PATH, (res) => void res.end(HEALTH_BODY));
 // ws() routes only take upgrade requests; a plain request to the same path falls through to these.
 app.any(ECHO_PATH, (res) => void res.writeStatus('426 Upgrade Required').writeHeader('upgrade', 'websocket').end(UPGRADE_REQUIRED_BODY));
 app.any(BROADCAST_PATH, (res) => void res.writeStatus('426 Upgrade Required').writeHeader('upgrade', 'websocket').end(UPGRADE_REQUIRED_BODY));
+app.any(RELAY_PATH, (res) => void res.writeStatus('426 Upgrade Required').writeHeader('upgrade', 'websocket').end(UPGRADE_REQUIRED_BODY));
 app.any('/*', (res) => void res.writeStatus('404 Not Found').end(NOT_FOUND_BODY));
 
 app.listen(address.host, address.port, (socket) => {
@@ -147,6 +250,7 @@ app.listen(address.host, address.port, (socket) => {
       host: address.host,
       port: uws.us_socket_local_port(socket as unknown as UWS.us_socket),
       settings,
+      relay: relayInfo(upstreamUrl, 'ws', wsVersion, RELAY_CONNECT_TIMEOUT_MS),
     }) + '\n',
   );
 });

@@ -4,24 +4,31 @@
  *
  * ws has no rooms, no idle timeout, no automatic pings and no backpressure
  * limit, so this file keeps the rooms and applies the backpressure rule itself.
+ * Node 20 has no WebSocket client of its own, so /relay's upstream leg uses
+ * ws's client (the same library as the server side).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { createRequire } from 'node:module';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import {
   BACKPRESSURE_LIMIT_BYTES,
   BACKPRESSURE_POLICY,
   MAX_PAYLOAD_BYTES,
+  RELAY_CONNECT_TIMEOUT_MS,
   type ParityManifest,
 } from './settings.js';
 import {
   CLOSE_GOING_AWAY,
+  CLOSE_NORMAL,
   HEALTH_BODY,
   HTTP_NOT_FOUND,
   HTTP_OK,
+  HTTP_SERVICE_UNAVAILABLE,
   HTTP_UPGRADE_REQUIRED,
   NOT_FOUND_BODY,
+  SERVICE_UNAVAILABLE_BODY,
   SHUTDOWN_FALLBACK_MS,
   UPGRADE_REQUIRED_BODY,
   describeError,
@@ -29,16 +36,24 @@ import {
   formatReadyLine,
   listenAddressFromEnv,
   mayBufferMore,
+  queuedSize,
+  relayCloseCodeFor,
+  relayInfo,
   roomFromQuery,
   routeOf,
+  sessionFromQuery,
+  upstreamUrlFor,
+  upstreamUrlFromEnv,
 } from './common.js';
 
 const require = createRequire(import.meta.url);
 const wsVersion = (require('ws/package.json') as { version: string }).version;
 
 let address: ListenAddress;
+let upstreamUrl: string | null;
 try {
   address = listenAddressFromEnv(process.env['PORT'], process.env['HOST']);
+  upstreamUrl = upstreamUrlFromEnv(process.env['UPSTREAM_URL']);
 } catch (error) {
   process.stderr.write(`node-ws: ${describeError(error)}\n`);
   process.exit(1);
@@ -78,6 +93,43 @@ function join(ws: WebSocket, room: string): void {
   });
 }
 
+/** A plain HTTP answer written on a socket that asked to upgrade. */
+function refuseUpgrade(socket: Duplex, status: number, reason: string, body: string): void {
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nconnection: close\r\ncontent-length: ${body.length}\r\n\r\n${body}`);
+}
+
+/**
+ * /relay, once the client is accepted: opens this session's upstream leg,
+ * queues client messages until it is open (the contract's 1 MiB rule applies
+ * to the queue), then forwards both ways. See servers/CONTRACT.md.
+ */
+function relay(ws: WebSocket, session: string): void {
+  const upstream = new WebSocket(upstreamUrlFor(upstreamUrl!, session), { perMessageDeflate: false, maxPayload: MAX_PAYLOAD_BYTES });
+  let pending: { data: Buffer; isBinary: boolean }[] | undefined = [];
+  let pendingBytes = 0;
+  const timer = setTimeout(() => upstream.terminate(), RELAY_CONNECT_TIMEOUT_MS);
+  upstream.on('error', () => {}); // followed by 'close'
+  upstream.once('open', () => {
+    clearTimeout(timer);
+    const queued = pending ?? [];
+    pending = undefined;
+    for (const m of queued) sendChecked(upstream, m.data, m.isBinary);
+  });
+  upstream.on('message', (data: RawData, isBinary: boolean) => sendChecked(ws, data, isBinary));
+  upstream.on('close', (code: number) => {
+    clearTimeout(timer);
+    ws.close(relayCloseCodeFor(code));
+  });
+  ws.on('message', (data: Buffer, isBinary: boolean) => {
+    if (pending === undefined) sendChecked(upstream, data, isBinary);
+    else if (mayBufferMore(pendingBytes)) {
+      pending.push({ data, isBinary });
+      pendingBytes += queuedSize(data);
+    }
+  });
+  ws.on('close', () => upstream.close(CLOSE_NORMAL)); // still connecting: ws abandons the handshake
+}
+
 const server = http.createServer((req, res) => {
   const url = new URL(req.url ?? '/', 'http://localhost');
   switch (routeOf(url.pathname)) {
@@ -86,6 +138,7 @@ const server = http.createServer((req, res) => {
       return;
     case 'echo':
     case 'broadcast':
+    case 'relay':
       res.writeHead(HTTP_UPGRADE_REQUIRED, { 'content-type': 'text/plain', upgrade: 'websocket' }).end(UPGRADE_REQUIRED_BODY);
       return;
     case 'unknown':
@@ -97,8 +150,12 @@ const server = http.createServer((req, res) => {
 server.on('upgrade', (req, socket, head) => {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const route = routeOf(url.pathname);
-  if (shuttingDown || (route !== 'echo' && route !== 'broadcast')) {
-    socket.end(`HTTP/1.1 ${HTTP_NOT_FOUND} Not Found\r\nconnection: close\r\ncontent-length: ${NOT_FOUND_BODY.length}\r\n\r\n${NOT_FOUND_BODY}`);
+  if (shuttingDown || (route !== 'echo' && route !== 'broadcast' && route !== 'relay')) {
+    refuseUpgrade(socket, HTTP_NOT_FOUND, 'Not Found', NOT_FOUND_BODY);
+    return;
+  }
+  if (route === 'relay' && upstreamUrl === null) {
+    refuseUpgrade(socket, HTTP_SERVICE_UNAVAILABLE, 'Service Unavailable', SERVICE_UNAVAILABLE_BODY);
     return;
   }
   wss.handleUpgrade(req, socket, head, (ws) => {
@@ -106,6 +163,8 @@ server.on('upgrade', (req, socket, head) => {
     ws.on('error', () => {});
     if (route === 'echo') {
       ws.on('message', (data, isBinary) => sendChecked(ws, data, isBinary));
+    } else if (route === 'relay') {
+      relay(ws, sessionFromQuery(url.search));
     } else {
       join(ws, roomFromQuery(url.search));
     }
@@ -140,6 +199,7 @@ server.listen(address.port, address.host, () => {
       host: bound.address,
       port: bound.port,
       settings,
+      relay: relayInfo(upstreamUrl, 'ws', wsVersion, RELAY_CONNECT_TIMEOUT_MS),
     }) + '\n',
   );
 });

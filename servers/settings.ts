@@ -28,6 +28,12 @@ export const IDLE_TIMEOUT_SEC = 0;
 /** The room a /broadcast connection joins when the URL names none. */
 export const DEFAULT_ROOM = 'default';
 
+/**
+ * How long a /relay session waits for its upstream leg (UPSTREAM_URL) to open
+ * before closing the client with 1011.
+ */
+export const RELAY_CONNECT_TIMEOUT_MS = 5000;
+
 /** Grace period for SIGTERM/SIGINT: the server must have exited by then. */
 export const SHUTDOWN_GRACE_MS = 2000;
 
@@ -42,6 +48,21 @@ export interface ParityManifest {
   autoPing: boolean;
 }
 
+/**
+ * What a server reports about its /relay route (servers/CONTRACT.md). Not part
+ * of ParityManifest: `upstreamUrl` depends on how the server was started, and
+ * the client library is one of the differences being compared.
+ */
+export interface RelayInfo {
+  /** UPSTREAM_URL as normalised by URL (for example a trailing `/` added); null when unset (then /relay upgrades get 503). */
+  upstreamUrl: string | null;
+  /** The WebSocket client used for the upstream leg: `ws` (Node servers), `bun` or `deno` (their global WebSocket). */
+  upstreamClient: 'ws' | 'bun' | 'deno';
+  upstreamClientVersion: string;
+  /** RELAY_CONNECT_TIMEOUT_MS, as applied. */
+  connectTimeoutMs: number;
+}
+
 /** The one JSON line a server prints to stdout once it listens. */
 export interface ReadyLine {
   event: 'ready';
@@ -53,6 +74,8 @@ export interface ReadyLine {
   host: string;
   port: number;
   settings: ParityManifest;
+  /** Present on the four contract servers; a user's own server (`--server-cmd`) may have no relay route. */
+  relay?: RelayInfo;
 }
 
 /** The settings every server is asked to apply. */

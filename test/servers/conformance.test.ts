@@ -10,7 +10,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startServer, type ServerHandle } from '../../core/launcher.js';
@@ -530,6 +530,8 @@ describe('node-uws without a uWebSockets.js binary for this Node', () => {
     mkdirSync(path.join(uwsCopy, 'dist'), { recursive: true });
     cpSync(path.join(uwsSource, 'package.json'), path.join(uwsCopy, 'package.json'));
     for (const file of ['index.mjs', 'uws.mjs']) cpSync(path.join(uwsSource, 'dist', file), path.join(uwsCopy, 'dist', file));
+    // ws is installed as usual: node-uws.js imports its client for /relay's upstream leg.
+    symlinkSync(path.join(projectRoot, 'node_modules', 'ws'), path.join(fixtureDir, 'node_modules', 'ws'));
     cpSync(serversDir, path.join(fixtureDir, 'dist', 'servers'), { recursive: true });
     writeFileSync(path.join(fixtureDir, 'package.json'), '{"type":"module"}\n');
 
