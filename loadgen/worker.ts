@@ -2,7 +2,7 @@
 // the load model on the coordinator's clock, and reports what it measured.
 // Spawned only by loadgen/run.ts; talks to it over IPC (loadgen/ipc.ts).
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { DeliveryAccounting } from './accounting.js';
+import { DeliveryAccounting, recordDelivery, type StreamState } from './accounting.js';
 import { createLatencyHistogram, encodeHistogram, LatencyRecorder, recordUs } from './histogram.js';
 import type { FromWorker, ToWorker, WorkerResult } from './ipc.js';
 import { bodyMatches, readHeader, type PayloadHeader } from './payload.js';
@@ -30,6 +30,8 @@ export interface Conn {
   inFlight: number;
   open: boolean;
   t: TransportConn | undefined;
+  /** Delivery accounting of this connection's own messages coming back (echo), looked up once. */
+  own?: StreamState;
 }
 
 class Worker implements Runner {
@@ -289,7 +291,16 @@ class Worker implements Runner {
     this.recvSinceProgress++;
     this.lastRecvAtUs = nowUs;
     const h = readHeader(this.kind, buf, start, this.header);
-    this.accounting.record(h.connId, c.id, h.seq, bodyMatches(this.kind, buf, start, size));
+    const bodyOk = bodyMatches(this.kind, buf, start, size);
+    // Only the first arrival of this connection's own message frees its slot: a duplicate must not end the
+    // drain early (a message still on the wire would be counted lost) or add a send to a closed loop.
+    let freesSlot = false;
+    if (h.connId === c.id && h.seq >= 0) {
+      const own = (c.own ??= this.accounting.stream(c.id, c.id));
+      const duplicatesBefore = own.duplicated;
+      recordDelivery(own, h.seq, bodyOk);
+      freesSlot = own.duplicated === duplicatesBefore;
+    } else this.accounting.record(h.connId, c.id, h.seq, bodyOk);
     // Latency counts for messages sent inside the window; the rest go to the scratch recorder.
     const inWindow = h.tUs >= this.measureStartUs && h.tUs < this.measureEndUs;
     const latencyUs = nowUs - h.tUs;
@@ -298,7 +309,7 @@ class Worker implements Runner {
     const b = this.bucket(nowUs);
     b.receivedMsgs++;
     b.receivedBytes += size;
-    if (this.isBroadcast) return;
+    if (this.isBroadcast || !freesSlot) return;
     c.inFlight--;
     // Closed loop: the reply frees a slot; send the next one at once.
     if (this.isClosed && this.sending && c.open) this.sendOn(c, nowUs);
