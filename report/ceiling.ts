@@ -84,7 +84,11 @@ export function ceilingViews(result: RunResult): CaseView[] {
       const total = result.cells.filter((c) => c.case === name && c.runtime === runtime).length;
       if (list.length === 0) return { runtime: `${runtime} (0/${total})` };
       for (const text of new Set(list.map((c) => c.causeText))) footnotes.push(`${runtime}: ${text}`);
-      for (const text of new Set(list.filter((c) => c.atFdLimit).map((c) => c.atFdLimit!.text))) footnotes.push(`${runtime} at its open-file limit: ${text}`);
+      // What the server did at its open-file limit, unless the cause above already says it.
+      for (const c of list.filter((x) => x.atFdLimit && !x.causeText.includes(x.atFdLimit.text))) {
+        const line = `${runtime} at its open-file limit: ${c.atFdLimit!.text}`;
+        if (!footnotes.includes(line)) footnotes.push(line);
+      }
       const held = list.map((c) => c.plateaus.filter((p) => p.ok && !p.bisection).at(-1)).filter((p) => p !== undefined);
       const proj = (i: number) => medianText(list.map((c) => c.memory.projections[i]?.connections).filter((v): v is number => v !== undefined), (x) => `≈${formatRate(x)}`, false);
       const r2 = list.map((c) => c.memory.idle?.r2).filter((v): v is number => v !== undefined);
