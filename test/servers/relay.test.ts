@@ -216,6 +216,42 @@ for (const id of RUNTIME_IDS) {
       );
     });
 
+    it('drops replies while the client buffers more than the limit, and keeps both legs open', TEST, async () => {
+      // 1024 replies of 64 KiB (64 MiB) exceed what the kernel buffers here (32 MiB receive + 4 MiB send) plus 1 MiB.
+      const chunks = 1024;
+      const bulk = await startUpstream({ config: { latency: { kind: 'fixed', ms: 0 }, chunks, chunkIntervalMs: 1, chunkAudioBytes: 48 * 1024 } });
+      const relay = await startServer({ runtime: id, env: { UPSTREAM_URL: bulk.url } });
+      try {
+        const client = await Client.open(`ws://${relay.host}:${relay.port}/relay?session=slow`);
+        client.ws.pause();
+        await client.send(JSON.stringify({ type: 'response.create' }), false);
+        const bulkStats = async () => JSON.parse((await httpGet(`http://${bulk.host}:${bulk.port}/stats`)).body) as UpstreamStats;
+        let sent = await bulkStats();
+        for (let i = 0; i < 200 && sent.chunksSent + sent.chunksDropped < chunks; i++) {
+          await sleep(50);
+          sent = await bulkStats();
+        }
+        assert.equal(sent.chunksSent + sent.chunksDropped, chunks, 'the upstream finished its burst');
+        client.ws.resume();
+        let seen = -1;
+        while (client.messages.length !== seen) {
+          seen = client.messages.length;
+          await sleep(300);
+        }
+        const deltas = client.messages.map((m) => JSON.parse(m.data.toString('utf8')) as { type: string; seq?: number });
+        const seqs = deltas.filter((d) => d.type === 'response.audio.delta').map((d) => d.seq!);
+        assert.ok(seqs.length > 0, 'some replies before the drops');
+        assert.ok(client.messages.length < sent.chunksSent, `the relay dropped nothing: ${client.messages.length} of ${sent.chunksSent} forwarded`);
+        assert.ok(seqs.every((s, i) => i === 0 || s > seqs[i - 1]!), 'replies are an in-order subsequence');
+        // Both legs are still open: the upstream can still end the session normally.
+        await client.send(JSON.stringify({ type: 'upstream.close', code: 1000 }), false);
+        const closed = await Promise.race([client.closed, sleep(5000).then(() => undefined)]);
+        assert.equal(closed?.code, 1000);
+      } finally {
+        await Promise.all([relay.stop(), bulk.stop()]);
+      }
+    });
+
     it('answers a /relay upgrade with 503 when started without UPSTREAM_URL, and still serves the other routes', TEST, async () => {
       const unset = await startServer({ runtime: id, env: { UPSTREAM_URL: '' } });
       try {
