@@ -83,7 +83,11 @@ export function ceilingViews(result: RunResult): CaseView[] {
       const list = mine.map((c) => c.metrics!.ceiling!);
       const total = result.cells.filter((c) => c.case === name && c.runtime === runtime).length;
       if (list.length === 0) return { runtime: `${runtime} (0/${total})` };
-      for (const text of new Set(list.map((c) => c.causeText))) footnotes.push(`${runtime}: ${text}`);
+      // One line per runtime and cause: the first repetition's words, and how many repetitions stopped the same way.
+      for (const cause of new Set(list.map((c) => c.cause))) {
+        const same = list.filter((c) => c.cause === cause);
+        footnotes.push(`${runtime}: ${same[0]!.causeText}${list.length > 1 ? ` (${same.length} of ${list.length} repetitions stopped by this cause${same.length > 1 ? '; the first one quoted' : ''})` : ''}`);
+      }
       // What the server did at its open-file limit, unless the cause above already says it.
       for (const c of list.filter((x) => x.atFdLimit && !x.causeText.includes(x.atFdLimit.text))) {
         const line = `${runtime} at its open-file limit: ${c.atFdLimit!.text}`;
