@@ -33,6 +33,8 @@ const COLUMNS: ColumnView[] = [
   { id: 'stop', header: ['stopped by'], align: 'left', group: 'traffic' },
   { id: 'held', header: ['held', 'in SLO'], align: 'right', group: 'traffic' },
   { id: 'p99', header: ['p99 at', 'held'], align: 'right', group: 'traffic' },
+  { id: 'opened', header: ['opened', 'in'], align: 'right', group: 'traffic' },
+  { id: 'search', header: ['search'], align: 'right', group: 'traffic' },
   { id: 'idle', header: ['bytes/conn', 'idle'], align: 'right', group: 'server' },
   { id: 'active', header: ['bytes/conn', 'active'], align: 'right', group: 'server' },
   { id: 'r2', header: ['fit', 'R²'], align: 'right', group: 'server' },
@@ -103,6 +105,13 @@ export function ceilingViews(result: RunResult): CaseView[] {
         stop: distinctText(list.map((c) => CAUSE_LABELS[c.cause])),
         held: medianText(list.map((c) => c.lastGoodConnections), (x) => formatCount(Math.round(x)), false),
         p99: medianText(held.map((p) => p.p99Us).filter((v): v is number => v !== null), formatUs, false),
+        // Step time spent opening the connections held in the SLO (the settling and heartbeats excluded), and the whole search.
+        opened: medianText(
+          list.map((c) => c.plateaus.filter((p) => !p.bisection && p.connections <= c.lastGoodConnections).reduce((a, p) => a + p.connectMs, 0)),
+          (ms) => `${(ms / 1000).toFixed(1)} s`,
+          false,
+        ),
+        search: medianText(list.map((c) => c.searchMs), (ms) => `${(ms / 1000).toFixed(0)} s`, false),
         idle: medianText(list.map((c) => c.memory.idle?.bytesPerConnection).filter((v): v is number => v !== undefined), formatBytes, true),
         active: medianText(list.map((c) => c.memory.active?.bytesPerConnection).filter((v): v is number => v !== undefined), formatBytes, true),
         r2: isNonEmpty(r2) ? Math.min(...r2).toFixed(3) : undefined,
@@ -118,6 +127,7 @@ export function ceilingViews(result: RunResult): CaseView[] {
     const slo = [`heartbeat p99 ≤ ${s.heartbeatP99Ms} ms`, `errors ≤ ${s.maxErrorRatio * 100}%`, ...(s.memoryBudgetMiB !== null ? [`RSS ≤ ${s.memoryBudgetMiB} MiB`] : []), `server CPU < ${s.maxServerCpuPct}%`].join(', ');
     footnotes.push(
       'ceiling: the last plateau that met the SLO, printed only when the runtime\'s own limit (latency, errors, memory budget, CPU, crash) stopped the search; "not reached" means the environment (open-file limit, load generator, this machine) stopped it first, so the runtime has not shown its ceiling there',
+      'opened in: time the steps took to open the connections held in the SLO (settling and heartbeats excluded); search: the whole search, median over repetitions',
       'bytes/conn: slope of a least-squares fit of settled server RSS against open connections over the plateaus that met the SLO, idle and with heartbeats (± MAD/median over repetitions); fit R²: the lowest of the idle fits',
       'kernel/socket: kernel memory RSS does not include, per socket: slab objects (/proc/slabinfo) plus TCP buffers (/proc/net/sockstat), machine-wide slopes halved (client and server sockets on loopback)',
       'proj.: projections, not measurements: connections a server process could hold in 1, 4 or 16 GiB of RSS, (budget − fitted intercept) ÷ bytes per connection with heartbeats; kernel memory not included',

@@ -113,6 +113,9 @@ describe('the connection-ceiling section', () => {
     assert.equal(row('node-ws')[col('ceiling')], '16,800');
     assert.equal(row('node-ws')[col('limit')], 'runtime');
     assert.equal(row('node-ws')[col('stopped by')], 'heartbeat p99');
+    // 7 plateaus of 300 ms each up to 16,800; the search took 30 s.
+    assert.equal(row('node-ws')[col('opened')], '2.1 s');
+    assert.equal(row('node-ws')[col('search')], '30 s');
     // The table wraps footnotes at 120 columns: compare with white space folded.
     const text = tableFormat.render(result).replace(/\s+/g, ' ');
     assert.ok(!/19,99\d|20,0\d\d connections\b(?! it)/.test(view!.rows.flat().join(' ')), 'no limit-bound count in the table cells');
