@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import {
@@ -384,8 +385,9 @@ describe('a small real ceiling run against every runtime', () => {
   // The open-file limit lowered to 400 with prlimit, so every runtime meets it within seconds.
   // As seen at 20,000 on this machine (shared/reference.md): Bun and uWebSockets.js spin, ws closes, Deno exits.
   const expected: Record<string, FdLimitBehaviour[]> = { bun: ['spins'], 'node-uws': ['spins'], 'node-ws': ['closes-extra'], deno: ['exited'] };
+  const prlimit = (process.env['PATH'] ?? '').split(':').some((d) => existsSync(path.join(d, 'prlimit')));
   for (const id of usable) {
-    test(`${id} at an open-file limit of 400: "not reached", and its behaviour there named`, async (t) => {
+    test(`${id} at an open-file limit of 400: "not reached", and its behaviour there named`, { skip: prlimit ? false : 'prlimit (util-linux) is not installed' }, async (t) => {
       const { command, args } = RUNTIMES[id].command(host.nodePath);
       const r = await run(planFor(id, ceilingScenario(800, 4), `prlimit --nofile=400:400 ${[command, ...args].join(' ')}`));
       const c = r.cells[0]!;
