@@ -296,7 +296,17 @@ export function createCeilingRunner(init: Init): Runner {
           })
         : undefined;
     let rr = 0;
-    const at = (us: number, fn: () => void) => setTimeout(fn, Math.max(0, (us - epochClockUs()) / 1000));
+    // Runs fn once the clock has reached `us`. A timer alone can fire early (a fractional delay is truncated,
+    // and libuv counts from its cached loop time), which cut the window short: the slots between then and the
+    // window's end were counted as dropped. So the clock is checked and the timer re-armed for what is left.
+    const at = (us: number, fn: () => void) => {
+      const check = () => {
+        const leftUs = us - epochClockUs();
+        if (leftUs > 0) setTimeout(check, Math.ceil(leftUs / 1000));
+        else fn();
+      };
+      check();
+    };
     at(measureStartUs, () => {
       cpu0 = process.cpuUsage();
       loopDelay.enable();

@@ -201,7 +201,17 @@ class Worker implements Runner {
     for (let second = 0; second < Math.ceil(plan.durationMs / 1000); second++) {
       this.timeline.push({ second, sentMsgs: 0, receivedMsgs: 0, sentBytes: 0, receivedBytes: 0 });
     }
-    const at = (us: number, fn: () => void) => setTimeout(fn, Math.max(0, (us - epochClockUs()) / 1000));
+    // Runs fn once the clock has reached `us`. A timer alone can fire early (a fractional delay is truncated,
+    // and libuv counts from its cached loop time), which cut the window short: the slots between then and the
+    // window's end were counted as dropped. So the clock is checked and the timer re-armed for what is left.
+    const at = (us: number, fn: () => void) => {
+      const check = () => {
+        const leftUs = us - epochClockUs();
+        if (leftUs > 0) setTimeout(check, Math.ceil(leftUs / 1000));
+        else fn();
+      };
+      check();
+    };
     at(startAtUs, () => {
       this.phase = 'warmup';
       this.sending = true;
