@@ -8,7 +8,7 @@ import { createLatencyHistogram, encodeHistogram, recordUs } from './histogram.j
 import type { Runner } from './http.js';
 import type { ToWorker } from './ipc.js';
 import { connect, createMaskKey, Opcode, type RawWebSocket, type RawWebSocketError, type RawWebSocketHandler } from './protocol/index.js';
-import { createSchedule, createSender, epochClockUs, finishSender, tick } from './schedule.js';
+import { atEpochUs, createSchedule, createSender, epochClockUs, finishSender, tick } from './schedule.js';
 import type { ErrorKind } from './types.js';
 
 type Init = Extract<ToWorker, { type: 'init' }>;
@@ -296,18 +296,7 @@ export function createCeilingRunner(init: Init): Runner {
           })
         : undefined;
     let rr = 0;
-    // Runs fn once the clock has reached `us`. A timer alone can fire early (a fractional delay is truncated,
-    // and libuv counts from its cached loop time), which cut the window short: the slots between then and the
-    // window's end were counted as dropped. So the clock is checked and the timer re-armed for what is left.
-    const at = (us: number, fn: () => void) => {
-      const check = () => {
-        const leftUs = us - epochClockUs();
-        if (leftUs > 0) setTimeout(check, Math.ceil(leftUs / 1000));
-        else fn();
-      };
-      check();
-    };
-    at(measureStartUs, () => {
+    atEpochUs(measureStartUs, () => {
       cpu0 = process.cpuUsage();
       loopDelay.enable();
     });
@@ -379,7 +368,7 @@ export function createCeilingRunner(init: Init): Runner {
       const nextUs = sender ? Math.min(sender.schedule.peekUs(), endUs) : endUs;
       setTimeout(loop, Math.max(0, Math.floor((nextUs - epochClockUs()) / 1000)));
     };
-    at(startAtUs, loop);
+    atEpochUs(startAtUs, loop);
   }
 
   const onMessage = (m: CeilingToWorker | { type: string }) => {

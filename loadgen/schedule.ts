@@ -32,6 +32,22 @@ export type ClockUs = () => number;
 export const epochClockUs: ClockUs = () => performance.timeOrigin * 1000 + performance.now() * 1000;
 
 /** How intended send times are spaced. */
+/**
+ * Runs `fn` once `epochClockUs()` has reached `us`. A timer alone can fire
+ * early (a fractional delay is truncated, and libuv counts from its cached
+ * loop time), which cut a measured window short and counted the open-loop
+ * slots left before its end as dropped; so the clock is checked when the
+ * timer fires and the timer re-armed for what is left.
+ */
+export function atEpochUs(us: number, fn: () => void): void {
+  const check = () => {
+    const leftUs = us - epochClockUs();
+    if (leftUs > 0) setTimeout(check, Math.ceil(leftUs / 1000));
+    else fn();
+  };
+  check();
+}
+
 export type Arrivals = 'constant' | 'poisson';
 
 /** Options of `createSchedule`. */

@@ -6,7 +6,7 @@ import { DeliveryAccounting, recordDelivery, type StreamState } from './accounti
 import { createLatencyHistogram, encodeHistogram, LatencyRecorder, recordUs } from './histogram.js';
 import type { FromWorker, ToWorker, WorkerResult } from './ipc.js';
 import { bodyMatches, readHeader, type PayloadHeader } from './payload.js';
-import { createSchedule, createSender, epochClockUs, finishSender, tick, type Sender } from './schedule.js';
+import { atEpochUs, createSchedule, createSender, epochClockUs, finishSender, tick, type Sender } from './schedule.js';
 import { prebuildTemplates, type TemplatePool } from './shapes.js';
 import { createTransport, type Transport, type TransportConn } from './transport.js';
 import type { ErrorKind, LoadPlan, TimelineBucket } from './types.js';
@@ -201,28 +201,17 @@ class Worker implements Runner {
     for (let second = 0; second < Math.ceil(plan.durationMs / 1000); second++) {
       this.timeline.push({ second, sentMsgs: 0, receivedMsgs: 0, sentBytes: 0, receivedBytes: 0 });
     }
-    // Runs fn once the clock has reached `us`. A timer alone can fire early (a fractional delay is truncated,
-    // and libuv counts from its cached loop time), which cut the window short: the slots between then and the
-    // window's end were counted as dropped. So the clock is checked and the timer re-armed for what is left.
-    const at = (us: number, fn: () => void) => {
-      const check = () => {
-        const leftUs = us - epochClockUs();
-        if (leftUs > 0) setTimeout(check, Math.ceil(leftUs / 1000));
-        else fn();
-      };
-      check();
-    };
-    at(startAtUs, () => {
+    atEpochUs(startAtUs, () => {
       this.phase = 'warmup';
       this.sending = true;
       this.beginModel();
     });
-    at(this.measureStartUs, () => {
+    atEpochUs(this.measureStartUs, () => {
       this.phase = 'measure';
       this.cpuAtStart = process.cpuUsage();
       this.loopDelay.enable();
     });
-    at(this.measureEndUs, () => {
+    atEpochUs(this.measureEndUs, () => {
       const cpu = process.cpuUsage(this.cpuAtStart);
       this.cpuUs = cpu.user + cpu.system;
       this.measuredMs = plan.durationMs;
