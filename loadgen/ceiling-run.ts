@@ -16,25 +16,14 @@ import type { ErrorKind, LoadPlan, SaturationVerdict } from './types.js';
  * (never more than the per-worker cap), and stay until `close`.
  */
 
-/** What a step did, over all workers. */
-export interface CeilingStepResult {
+/** What a step did, over all workers: the workers' step reports summed, with the merged handshake times. */
+export interface CeilingStepResult extends Omit<WorkerStepReport, 'worker' | 'open' | 'connectMs'> {
   targetOpen: number;
   /** Connections open after the step. */
   open: number;
-  attempted: number;
-  opened: number;
-  failed: number;
-  closedByUs: number;
-  errors: Partial<Record<ErrorKind, number>>;
-  errnos: Record<string, number>;
-  /** Open connections the server closed or reset since the previous report. */
-  drops: number;
   /** Wall time of the step (slowest worker), ms. */
   connectMs: number;
   connect: HistogramSummary;
-  connectEncoded: string;
-  /** Some worker stopped starting connects early because failures passed the bound. */
-  aborted: boolean;
 }
 
 /** What a beat measured, over all workers. */
