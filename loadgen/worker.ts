@@ -61,7 +61,6 @@ class Worker implements Runner {
   measureEndUs = 0;
   /** Sending stops here (= measureEndUs); then the drain. */
   sending = false;
-  recvTotal = 0;
   recvSinceProgress = 0;
   lastRecvAtUs = 0;
   /** Arrival time of the chunk being parsed: every message in one read arrived together. */
@@ -286,7 +285,6 @@ class Worker implements Runner {
   onMessage(c: Conn, buf: Buffer, start: number, end: number) {
     const nowUs = this.readAtUs;
     const size = end - start;
-    this.recvTotal++;
     this.recvSinceProgress++;
     this.lastRecvAtUs = nowUs;
     const h = readHeader(this.kind, buf, start, this.header);
