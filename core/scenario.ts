@@ -24,7 +24,7 @@ export interface Scenario {
   name: string;
   /** One paragraph; `bench list scenarios` shows it. */
   description: string;
-  /** Server route: /echo, /broadcast or /health. */
+  /** Server route: /echo, /broadcast, /relay or /health. */
   route: string;
   connections: number;
   warmupSec: number;
@@ -48,7 +48,7 @@ export interface ScenarioCase {
   model: AnyModel;
 }
 
-const ROUTES = ['/echo', '/broadcast', '/health'] as const;
+const ROUTES = ['/echo', '/broadcast', '/relay', '/health'] as const;
 const TOP_KEYS = ['name', 'description', 'route', 'connections', 'warmupSec', 'durationSec', 'load', 'message', 'default', 'quick', '$schema'];
 
 /** Validates a parsed scenario file; every problem is prefixed with `scenario "<name>":` and its field path. */
@@ -80,6 +80,8 @@ export function validateScenario(raw: unknown, source: string): { scenario?: Sce
       if (modelName === 'http' && route && route !== '/health') problems.push(`route: the http model drives /health, got "${route}"`);
       if (modelName !== 'http' && route === '/health') problems.push('route: /health is for the http model; WebSocket models use /echo or /broadcast');
       if (modelName === 'broadcast' && route && route !== '/broadcast') problems.push(`route: the broadcast model needs /broadcast, got "${route}"`);
+      if (modelName === 'voice' && route && route !== '/relay') problems.push(`route: the voice model drives the relay, /relay, got "${route}"`);
+      if (modelName !== 'voice' && route === '/relay') problems.push('route: /relay is for the voice model (it needs the simulated upstream)');
       if ((modelName === 'closed' || modelName === 'open' || modelName === 'ceiling') && route && route !== '/echo') problems.push(`route: the ${modelName} model measures round trips on /echo, got "${route}"`);
       const b = models[0];
       if (b?.model === 'broadcast' && connections !== undefined && b.publishers > connections) {

@@ -14,10 +14,14 @@ export type SizeSpec =
   | { type: 'lognormal'; medianBytes: number; sigma: number; minBytes?: number; maxBytes?: number }
   | { type: 'weighted'; choices: { bytes: number; weight: number }[] };
 
-export interface MessageShape {
-  kind: MessageKind;
-  size: SizeSpec;
-}
+/**
+ * What a WebSocket model sends. `binary` and `text` are the synthetic payloads of payload.ts (sized by `size`);
+ * `json` is a JSON template with generated fields (loadgen/template.ts), sent as text: its size is the
+ * template's own, or follows `size` when the template has a `{{pad}}` field.
+ */
+export type MessageShape =
+  | { kind: MessageKind; size: SizeSpec }
+  | { kind: 'json'; template: Record<string, unknown>; size?: SizeSpec };
 
 /** Closed loop: each connection keeps `depth` messages in flight; measures capacity, not latency. */
 export interface ClosedModel {
@@ -43,6 +47,42 @@ export interface BroadcastModel {
   ratePerSecPerPublisher: number;
   /** Connections are spread over this many rooms round-robin. */
   rooms: number;
+  /** How publish times are spread: evenly (default) or as a Poisson process. */
+  arrivals?: 'constant' | 'poisson';
+  /**
+   * Bursts (chat): each scheduled arrival is, with `probability`, a burst of `messages` messages from the
+   * same publisher `gapMs` apart instead of one message. The rate counts arrivals, not messages.
+   */
+  burst?: { probability: number; messages: number; gapMs: number };
+  /**
+   * Join and leave during the run (dashboard): subscribers (never publishers) leave at this aggregate rate
+   * and rejoin as a new connection after `rejoinAfterMs`. Their deliveries are checked inside each
+   * membership (gaps count as lost); messages at the edges of a membership are not counted either way.
+   */
+  churn?: { leavesPerSec: number; rejoinAfterMs: number };
+  /**
+   * Slow consumers: this many subscribers (never publishers) read at most `readBytesPerSec` during the
+   * window, then read freely in the drain, so what the server dropped, buffered or closed is counted
+   * exactly. They are reported apart (`LoadResult.slowConsumers`) and not in `delivery`.
+   */
+  slowConsumers?: { count: number; readBytesPerSec: number };
+}
+
+/**
+ * Voice agent (route /relay): each connection is a session that streams one audio event (the scenario's
+ * `message`, a JSON template) every `frameIntervalMs` on an open-loop schedule, and after every
+ * `framesPerTurn` audio events a `{"type":"response.create","turn_id":…}` control event. The server relays
+ * both to the simulated upstream, whose reply chunks it relays back; the model measures the time to the
+ * first chunk, the relay's share of it, and the jitter between chunks.
+ */
+export interface VoiceModel {
+  model: 'voice';
+  /** Gap between a session's audio events, ms (20 = one 20 ms frame per event). */
+  frameIntervalMs: number;
+  /** Audio events per turn; then the session sends response.create (it keeps streaming meanwhile). */
+  framesPerTurn: number;
+  /** The simulated upstream's settings, as in upstream/config.ts (latency as `uniform:200:800` etc.). */
+  upstream: { latency: string; chunks: number; chunkIntervalMs: number; chunkAudioBytes: number; seed: number };
 }
 
 /** Idle: open the connections and hold them; nothing is sent (memory per connection). */
@@ -94,7 +134,7 @@ export interface HttpModel {
   pipelining: number;
 }
 
-export type LoadModel = ClosedModel | OpenModel | BroadcastModel | IdleModel | HttpModel | CeilingModel;
+export type LoadModel = ClosedModel | OpenModel | BroadcastModel | IdleModel | HttpModel | CeilingModel | VoiceModel;
 
 export interface LoadPlan {
   /** ws://host:port/path of the server. */
@@ -195,6 +235,52 @@ export interface LoadResult {
   saturation: SaturationVerdict;
   /** Length of the measured window actually achieved, ms. */
   measuredMs: number;
+  /** Voice model only. */
+  voice?: VoiceResult;
+  /** Broadcast with slow consumers only. */
+  slowConsumers?: SlowConsumerResult;
+  /** Broadcast with churn only. */
+  churn?: { leaves: number; rejoins: number; failedRejoins: number };
+}
+
+/** What the voice model measured (turns triggered inside the measured window). */
+export interface VoiceResult {
+  /** From a turn's response.create (its intended send time) to the arrival of its first reply chunk, µs. */
+  firstChunk: HistogramSummary;
+  firstChunkEncoded: string;
+  /** First-chunk time minus the upstream's think time for that turn (`latencyMs`): the relay's share, both legs, µs. */
+  relayOverhead: HistogramSummary;
+  relayOverheadEncoded: string;
+  /** Per consecutive chunk pair of a turn: |gap between arrivals − gap between the upstream's sends|, µs. */
+  jitter: HistogramSummary;
+  jitterEncoded: string;
+  audioEventsSent: number;
+  controlEventsSent: number;
+  turnsTriggered: number;
+  /** Turns whose response.done arrived. */
+  turnsCompleted: number;
+  /** Reply events owed for the triggered turns (chunks + response.done each). */
+  repliesExpected: number;
+  repliesReceived: number;
+  /** Reply events for another session, an unknown turn, or with audio other than the upstream sends (cross-talk, corruption). */
+  repliesCorrupted: number;
+}
+
+/** What the slow subscribers of a broadcast got: counted after the drain, in which they read freely. */
+export interface SlowConsumerResult {
+  count: number;
+  readBytesPerSec: number;
+  /** Messages published into the slow consumers' rooms while they were members, summed over slow consumers. */
+  expected: number;
+  received: number;
+  /** expected − received: what the server dropped for them (or lost when it closed them). */
+  missing: number;
+  /** Slow consumers the server closed (or reset) before the end. */
+  closedByServer: number;
+  /** Close codes seen on those, e.g. { "1008": 2 }. */
+  closeCodes: Record<string, number>;
+  /** Delivery latency of what they received, µs (large: it includes their own slowness). */
+  latency: HistogramSummary;
 }
 
 /** Progress events sent while a load runs (about once a second). */

@@ -6,6 +6,7 @@ import * as closed from './closed.js';
 import * as http from './http.js';
 import * as idle from './idle.js';
 import * as open from './open.js';
+import * as voice from './voice.js';
 
 /** Every load shape a scenario can name. */
 export type AnyModel = LoadModel;
@@ -26,6 +27,7 @@ export const MODELS: { [K in AnyModel['model']]: ModelModule<Extract<AnyModel, {
   idle,
   http,
   ceiling,
+  voice,
 };
 
 export const MODEL_NAMES = Object.keys(MODELS) as AnyModel['model'][];
