@@ -12,6 +12,14 @@ import type { MessageKind, MessageShape, SizeSpec } from './types.js';
 
 export type { MessageKind, MessageShape, SizeSpec };
 
+/** A shape whose sizes come from payload.ts's synthetic payloads. */
+type SizedShape = { kind: MessageKind; size: SizeSpec };
+
+function sized(shape: MessageShape, what: string): SizedShape {
+  if (shape.kind === 'json') throw new RangeError(`${what}: json shapes are not supported yet`);
+  return shape;
+}
+
 /** Size distributions and the keys each one allows (the first key is always `type`). */
 const SIZE_KEYS: Record<SizeSpec['type'], { allowed: readonly string[]; required: readonly string[] }> = {
   fixed: { allowed: ['type', 'bytes'], required: ['bytes'] },
@@ -167,7 +175,7 @@ function assertValid(shape: MessageShape, what: string): void {
 }
 
 /** Lower and upper size bounds of a shape, in bytes, for clamping. */
-function boundsOf(shape: MessageShape): { minBytes: number; maxBytes: number } {
+function boundsOf(shape: SizedShape): { minBytes: number; maxBytes: number } {
   const s = shape.size;
   const floor = payloadMinBytes(shape.kind);
   if (s.type === 'lognormal') return { minBytes: s.minBytes ?? floor, maxBytes: s.maxBytes ?? MAX_PAYLOAD_BYTES };
@@ -207,7 +215,7 @@ function normalQuantile(p: number): number {
  * distribution (its quantile function). Both the random sampler and the
  * stratified template pool go through it, so they agree by construction.
  */
-function sizeAtProbability(shape: MessageShape, p: number, cumulativeWeights: readonly number[]): number {
+function sizeAtProbability(shape: SizedShape, p: number, cumulativeWeights: readonly number[]): number {
   const s = shape.size;
   switch (s.type) {
     case 'fixed':
@@ -229,7 +237,7 @@ function sizeAtProbability(shape: MessageShape, p: number, cumulativeWeights: re
   }
 }
 
-function cumulativeWeightsOf(shape: MessageShape): number[] {
+function cumulativeWeightsOf(shape: SizedShape): number[] {
   if (shape.size.type !== 'weighted') return [];
   let sum = 0;
   return shape.size.choices.map((c) => (sum += c.weight));
@@ -248,8 +256,9 @@ function cumulativeWeightsOf(shape: MessageShape): number[] {
  * @param seed any integer (default 1)
  * @throws RangeError if the shape is invalid (see `validateShape`)
  */
-export function createSizeSampler(shape: MessageShape, seed = 1): () => number {
-  assertValid(shape, 'createSizeSampler');
+export function createSizeSampler(anyShape: MessageShape, seed = 1): () => number {
+  assertValid(anyShape, 'createSizeSampler');
+  const shape = sized(anyShape, 'createSizeSampler');
   const random = createPrng(seed);
   const cumulative = cumulativeWeightsOf(shape);
   // Inverse-CDF sampling; p = (u + 2^-33) keeps p strictly inside (0, 1).
@@ -293,8 +302,9 @@ export interface TemplatePool {
  * @param seed shuffle seed (default 1)
  * @throws RangeError on an invalid shape or slot count
  */
-export function prebuildTemplates(shape: MessageShape, slots = DEFAULT_TEMPLATE_SLOTS, seed = 1): TemplatePool {
-  assertValid(shape, 'prebuildTemplates');
+export function prebuildTemplates(anyShape: MessageShape, slots = DEFAULT_TEMPLATE_SLOTS, seed = 1): TemplatePool {
+  assertValid(anyShape, 'prebuildTemplates');
+  const shape = sized(anyShape, 'prebuildTemplates');
   if (!Number.isInteger(slots) || slots < 1) {
     throw new RangeError(`prebuildTemplates: slots must be an integer ≥ 1, got ${slots}`);
   }
