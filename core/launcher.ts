@@ -266,6 +266,8 @@ export interface StartCommandOptions {
   host?: string;
   cpus?: string;
   readyTimeoutMs?: number;
+  /** Extra environment for the command (e.g. UPSTREAM_URL for a voice scenario). */
+  env?: Record<string, string>;
 }
 
 /** A free port on `host`, chosen by the kernel (it may be taken again before the server binds: a small race). */
@@ -299,7 +301,7 @@ export async function startCommand(opts: StartCommandOptions): Promise<ServerHan
   const port = await freePort(host);
   const argv = ['-c', `exec ${opts.command}`];
   const [cmd, args] = opts.cpus ? ['taskset', ['-c', opts.cpus, 'sh', ...argv]] : ['sh', argv];
-  const child = spawn(cmd, args, { env: { ...process.env, PORT: String(port), HOST: host }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(cmd, args, { env: { ...process.env, ...opts.env, PORT: String(port), HOST: host }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (s: string) => (stderr = (stderr + s).slice(-STDERR_TAIL_BYTES)));

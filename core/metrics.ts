@@ -1,7 +1,7 @@
 import { linearRegression, medianRatePerSec } from '../stats/index.js';
 import type { AnyModel } from '../loadgen/models/index.js';
 import type { LoadResult } from '../loadgen/types.js';
-import type { CellMetrics, Warning } from './result.js';
+import type { CellMetrics, SlowConsumerMetrics, VoiceMetrics, Warning } from './result.js';
 import type { ProcSample } from './sampler.js';
 import { cpuUsBetween } from './sampler.js';
 
@@ -28,7 +28,12 @@ export const RSS_GROWTH_FRACTION = 0.1;
  * The figures of one cell, computed from what the load generator measured and
  * what /proc said about the server. Pure: the same inputs give the same figures.
  */
-export function computeCellMetrics(load: LoadResult, ph: PhaseSamples, model: AnyModel): { metrics: CellMetrics; warnings: Warning[] } {
+export function computeCellMetrics(
+  load: LoadResult,
+  ph: PhaseSamples,
+  model: AnyModel,
+  extra: { upstream?: VoiceMetrics['upstream'] } = {},
+): { metrics: CellMetrics; warnings: Warning[] } {
   const warnings: Warning[] = [];
   const received = load.timeline.map((b) => b.receivedMsgs);
   const sent = load.timeline.map((b) => b.sentMsgs);
@@ -41,7 +46,9 @@ export function computeCellMetrics(load: LoadResult, ph: PhaseSamples, model: An
   const sentMsgsPerSec = rate(sent, sent.reduce((a, b) => a + b, 0));
 
   const serverCpuUs = cpuUsBetween(ph.measureStart, ph.measureEnd);
-  const serverCpuUsPerMsg = totalReceived > 0 ? serverCpuUs / totalReceived : null;
+  // A relay's work is both directions: per relayed message, not per message the client received.
+  const relayedMsgs = model.model === 'voice' ? totalReceived + sent.reduce((a, b) => a + b, 0) : totalReceived;
+  const serverCpuUsPerMsg = relayedMsgs > 0 ? serverCpuUs / relayedMsgs : null;
   const msgsPerServerCpuSec = serverCpuUs > 0 && totalReceived > 0 ? totalReceived / (serverCpuUs / 1e6) : null;
   const serverCpuUtilPct = windowMs > 0 ? (serverCpuUs / (windowMs * 1000)) * 100 : 0;
   const connections = load.connectionsOpened;
@@ -98,6 +105,16 @@ export function computeCellMetrics(load: LoadResult, ph: PhaseSamples, model: An
     });
   }
 
+  const voice = load.voice ? voiceMetrics(load, relayedMsgs, serverCpuUsPerMsg, bytesPerConnection, extra.upstream) : undefined;
+  if (voice?.upstream && (voice.upstream.cpuUtilPct > UPSTREAM_BUSY_PCT || voice.upstream.chunksDropped > 0)) {
+    warnings.push({
+      code: 'upstream-bound',
+      message: `the simulated upstream used ${voice.upstream.cpuUtilPct.toFixed(0)}% of a core and dropped ${voice.upstream.chunksDropped} reply chunks: its own delay may be in the first-chunk times`,
+      hint: 'give the upstream a CPU of its own (a third CPU), or run fewer sessions',
+    });
+  }
+  const slowConsumers = load.slowConsumers ? slowConsumerMetrics(load.slowConsumers, ph) : undefined;
+
   const metrics: CellMetrics = {
     msgsPerSec,
     sentMsgsPerSec,
@@ -118,6 +135,55 @@ export function computeCellMetrics(load: LoadResult, ph: PhaseSamples, model: An
     loadgen: { workers: load.workers, saturation: load.saturation },
     ...(load.lastRecipient ? { lastRecipientUs: load.lastRecipient } : {}),
     ...(load.openLoop ? { openLoop: load.openLoop } : {}),
+    ...(voice ? { voice } : {}),
+    ...(slowConsumers ? { slowConsumers } : {}),
+    ...(load.churn ? { churn: load.churn } : {}),
   };
   return { metrics, warnings };
+}
+
+/** Above this share of one core the simulated upstream may be delaying replies itself. */
+export const UPSTREAM_BUSY_PCT = 80;
+
+function voiceMetrics(
+  load: LoadResult,
+  relayedMsgs: number,
+  serverCpuUsPerMsg: number | null,
+  bytesPerConnection: number | null,
+  upstream: VoiceMetrics['upstream'] | undefined,
+): VoiceMetrics {
+  const v = load.voice!;
+  return {
+    firstChunkUs: v.firstChunk,
+    relayOverheadUs: v.relayOverhead,
+    jitterUs: v.jitter,
+    turnsTriggered: v.turnsTriggered,
+    turnsCompleted: v.turnsCompleted,
+    audioEventsSent: v.audioEventsSent,
+    controlEventsSent: v.controlEventsSent,
+    repliesExpected: v.repliesExpected,
+    repliesReceived: v.repliesReceived,
+    repliesCorrupted: v.repliesCorrupted,
+    relayedMsgs,
+    serverCpuUsPerRelayedMsg: serverCpuUsPerMsg,
+    bytesPerSession: bytesPerConnection,
+    ...(upstream ? { upstream } : {}),
+  };
+}
+
+/**
+ * The backpressure outcome for slow consumers: closed by the server, messages
+ * dropped for them, or everything delivered in the end (buffered, in the
+ * server or the kernel), with the server's memory growth beside it.
+ */
+export function slowConsumerMetrics(sc: NonNullable<LoadResult['slowConsumers']>, ph: PhaseSamples): SlowConsumerMetrics {
+  const outcome: SlowConsumerMetrics['outcome'] = sc.closedByServer > 0 ? 'closes' : sc.missing > 0 ? 'drops' : 'buffers';
+  const inWindow = ph.all.filter((s) => s.tMs >= ph.measureStart.tMs && s.tMs <= ph.end.tMs).map((s) => s.rssBytes);
+  const peak = Math.max(ph.measureEnd.rssBytes, ...inWindow);
+  return {
+    ...sc,
+    outcome,
+    rssGrowthBytes: ph.measureEnd.rssBytes - ph.measureStart.rssBytes,
+    rssPeakGrowthBytes: peak - ph.measureStart.rssBytes,
+  };
 }

@@ -1,6 +1,6 @@
-import type { ParityManifest } from '../servers/settings.js';
+import type { ParityManifest, RelayInfo } from '../servers/settings.js';
 import type { HistogramSummary } from '../loadgen/histogram.js';
-import type { DeliveryCounts, ErrorKind, OpenLoopCounts, SaturationVerdict, TimelineBucket, WorkerStats } from '../loadgen/types.js';
+import type { DeliveryCounts, ErrorKind, OpenLoopCounts, SaturationVerdict, SlowConsumerResult, TimelineBucket, WorkerStats } from '../loadgen/types.js';
 import type { Environment } from './environment.js';
 import type { ProcSample } from './sampler.js';
 
@@ -29,7 +29,9 @@ export interface Warning {
     | 'server-unobserved'
     | 'first-run-outlier'
     /** A plateau's server RSS did not settle within the timeout: its memory figure is the last window's median. */
-    | 'rss-unsettled';
+    | 'rss-unsettled'
+    /** The simulated upstream (voice) was busy enough to add its own delay, or dropped replies. */
+    | 'upstream-bound';
   message: string;
   hint: string;
 }
@@ -46,6 +48,50 @@ export interface ServerInfo {
   /** CPU list every thread was confined to (null when not pinned). */
   cpus: string | null;
   startupMs: number;
+  /** Voice cells: how the server's /relay route reached the upstream (its client library differs by runtime, by design). */
+  relay?: RelayInfo;
+}
+
+/** Voice-agent figures (`/relay` through the simulated upstream), from turns triggered in the measured window. */
+export interface VoiceMetrics {
+  /** response.create → first reply chunk, as the client sees it (think time included). */
+  firstChunkUs: HistogramSummary;
+  /** First-chunk time minus the upstream's think time: what the relay's two legs added. */
+  relayOverheadUs: HistogramSummary;
+  /** |inter-arrival gap − upstream inter-send gap| between consecutive chunks of a turn. */
+  jitterUs: HistogramSummary;
+  turnsTriggered: number;
+  turnsCompleted: number;
+  audioEventsSent: number;
+  controlEventsSent: number;
+  repliesExpected: number;
+  repliesReceived: number;
+  repliesCorrupted: number;
+  /** Messages the server relayed in the window, both directions (client → upstream and upstream → client). */
+  relayedMsgs: number;
+  /** Server CPU µs per relayed message (also the cell's serverCpuUsPerMsg). */
+  serverCpuUsPerRelayedMsg: number | null;
+  /** (Server RSS at the window's start − baseline) / sessions: a session is a client socket plus its upstream socket. */
+  bytesPerSession: number | null;
+  /** The simulated upstream over the window: its own CPU (to show it was not the limit) and what it counted. */
+  upstream?: {
+    pid: number;
+    cpus: string | null;
+    cpuUtilPct: number;
+    eventsReceived: number;
+    chunksSent: number;
+    chunksDropped: number;
+  };
+}
+
+/** What a broadcast's slow subscribers met, and what it cost the server. */
+export interface SlowConsumerMetrics extends SlowConsumerResult {
+  /** What the server's policy did to them: dropped messages, closed them, or buffered everything (nothing missing). */
+  outcome: 'drops' | 'closes' | 'buffers';
+  /** Server RSS at the window's end minus at its start (growth while the slow consumers fell behind). */
+  rssGrowthBytes: number;
+  /** Server peak RSS minus RSS at the window's start. */
+  rssPeakGrowthBytes: number;
 }
 
 /** Figures of one cell (one runtime × case × repetition). Units are in the names. */
@@ -82,6 +128,12 @@ export interface CellMetrics {
   ceiling?: CeilingMetrics;
   /** Idle scenarios opened in steps: memory per connection as a fit over the plateaus (`bytesPerConnection` is its slope). */
   memory?: MemoryPerConnection;
+  /** Voice-agent scenarios: the relay's figures. */
+  voice?: VoiceMetrics;
+  /** Broadcast scenarios with slow consumers. */
+  slowConsumers?: SlowConsumerMetrics;
+  /** Broadcast scenarios with join and leave during the run. */
+  churn?: { leaves: number; rejoins: number; failedRejoins: number };
 }
 
 /**
@@ -264,7 +316,7 @@ export interface SummaryRow {
   /** True when any repetition was load-generator-bound. */
   throughputIsLowerBound: boolean;
   /** Ratio of this runtime's median to the reference runtime's, per metric (e.g. 2.1 = 2.1× the reference). */
-  ratioToReference: Partial<Record<'msgsPerSec' | 'latencyP99Us' | 'serverCpuUsPerMsg' | 'rssPeakBytes', number>>;
+  ratioToReference: Partial<Record<'msgsPerSec' | 'latencyP50Us' | 'latencyP99Us' | 'serverCpuUsPerMsg' | 'rssPeakBytes', number>>;
   warnings: Warning[];
 }
 
@@ -277,6 +329,8 @@ export interface RunSettings {
   quick: boolean;
   serverCpus: string | null;
   loadgenCpus: string | null;
+  /** The simulated upstream's CPUs (voice scenarios): its own CPU where there is one, else the load generator's. Absent in runs without voice. */
+  upstreamCpus?: string | null;
   referenceRuntime: string;
   client: 'raw' | 'ws';
 }

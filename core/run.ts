@@ -5,17 +5,20 @@ import type { ParityManifest } from '../servers/settings.js';
 import type { Environment } from './environment.js';
 import { sameCpus } from './cpus.js';
 import { BenchError, isBenchError } from './errors.js';
-import type { ServerHandle, StartCommandOptions, StartServerOptions } from './launcher.js';
+import type { ServerHandle, StartCommandOptions, StartServerOptions, StartUpstreamOptions, UpstreamHandle } from './launcher.js';
 import { computeCellMetrics, type PhaseSamples } from './metrics.js';
 import { describeDifferences, diffManifests } from './parity.js';
 import { exePath, hasUwsLoaded, runtimeOfExe, threadAffinities } from './procfs.js';
 import { RESULT_SCHEMA_VERSION, type CellResult, type RunResult, type RunSettings, type Warning } from './result.js';
 import { RUNTIMES, type HostInfo, type RuntimeId } from './runtimes.js';
-import { startSampler, type ProcSample } from './sampler.js';
+import { cpuUsBetween, startSampler, type ProcSample } from './sampler.js';
 import type { ScenarioCase } from './scenario.js';
 import { CONTRACT_SETTINGS } from '../servers/settings.js';
 import { summarizeCells } from './summarize.js';
 import { runCeilingCell, runsAsCeiling } from './ceiling.js';
+import { drainTimeoutMsFor, fetchUpstreamStats, relayDifferences, upstreamConfigOf } from './voice.js';
+import type { UpstreamStats } from '../upstream/config.js';
+import type { VoiceMetrics } from './result.js';
 import type { openCeilingSession } from '../loadgen/ceiling-run.js';
 
 /**
@@ -65,6 +68,10 @@ export interface RunDeps {
   startServer(opts: StartServerOptions): Promise<ServerHandle>;
   /** Starts a user's server command (--server-cmd). */
   startCommand?(opts: StartCommandOptions): Promise<ServerHandle>;
+  /** Starts the simulated model service for voice cases (core/launcher.ts startUpstream). */
+  startUpstream?(opts: StartUpstreamOptions): Promise<UpstreamHandle>;
+  /** Reads the upstream's counters (GET /stats); default: an HTTP GET. */
+  upstreamStats?(upstream: UpstreamHandle): Promise<UpstreamStats | undefined>;
   runLoad(plan: LoadPlan, opts: RunLoadOptions): Promise<LoadResult>;
   /** The ceiling session (ceiling and stepped idle cases); default: the load generator's own (loadgen/ceiling-run.ts). */
   openCeiling?: typeof openCeilingSession;
@@ -125,7 +132,7 @@ export function loadPlanFor(c: ScenarioCase, url: string, plan: RunPlan): LoadPl
     message: s.message ?? { kind: 'binary', size: { type: 'fixed', bytes: 16 } },
     warmupMs: s.warmupSec * 1000,
     durationMs: s.durationSec * 1000,
-    drainTimeoutMs: 2000,
+    drainTimeoutMs: drainTimeoutMsFor(c.model),
     connect: { maxInFlight: 256, timeoutMs: 10_000 },
     workers: plan.workers,
     ...(plan.loadgenCpus ? { cpus: plan.loadgenCpus } : {}),
@@ -176,6 +183,7 @@ export async function runBenchmark(plan: RunPlan, deps: RunDeps): Promise<RunRes
       quick: plan.quick,
       serverCpus: plan.serverCpus,
       loadgenCpus: plan.loadgenCpus,
+      ...(plan.cases.some((c) => c.model.model === 'voice') ? { upstreamCpus: plan.upstreamCpus ?? plan.loadgenCpus } : {}),
       referenceRuntime: plan.referenceRuntime,
       client: plan.client,
     },
@@ -235,18 +243,41 @@ export type ExternalServer = { kind: 'target'; url: string; pid?: number } | { k
 /** A zero reading, for a server whose pid is unknown: nothing of it can be sampled. */
 const UNOBSERVED: ProcSample = { tMs: 0, cpuUserUs: 0, cpuSystemUs: 0, rssBytes: 0, peakRssBytes: 0, threads: 0, fds: 0, kernelTcpMemBytes: 0 };
 
-async function runCell(
-  cell: CellResult,
-  c: ScenarioCase,
-  plan: RunPlan,
-  deps: RunDeps,
-  parity: { manifests: Record<string, ParityManifest>; differences: string[] },
-): Promise<void> {
+type Parity = { manifests: Record<string, ParityManifest>; differences: string[] };
+
+async function runCell(cell: CellResult, c: ScenarioCase, plan: RunPlan, deps: RunDeps, parity: Parity): Promise<void> {
+  const ext = plan.external;
+  const voice = c.model.model === 'voice' ? c.model : undefined;
+  let upstream: UpstreamHandle | undefined;
+  if (voice) {
+    if (ext?.kind === 'target') {
+      throw new BenchError('E_USAGE', `${c.name} needs a server that relays to bench's simulated upstream, which a running --target was not started with`, {
+        hint: 'use --server-cmd (bench passes UPSTREAM_URL to the command) or a built-in runtime',
+      });
+    }
+    // A fresh upstream per cell, like the server: no session or latency-draw state carries over.
+    const upstreamCpus = plan.upstreamCpus ?? plan.loadgenCpus;
+    upstream = await deps.startUpstream!({
+      config: upstreamConfigOf(voice),
+      ...(upstreamCpus ? { cpus: upstreamCpus } : {}),
+      hostInfo: deps.host,
+    });
+  }
+  try {
+    await serveCell(cell, c, plan, deps, parity, upstream);
+  } finally {
+    // After the server: it closes its upstream legs first, so the upstream sees clean closes.
+    await upstream?.stop();
+  }
+}
+
+async function serveCell(cell: CellResult, c: ScenarioCase, plan: RunPlan, deps: RunDeps, parity: Parity, upstream: UpstreamHandle | undefined): Promise<void> {
   const step = (s: LifecycleStep) => deps.onEvent?.({ type: 'lifecycle', cellId: cell.id, step: s });
   const label = cell.runtime;
   step('spawn');
   const spawnedAt = performance.now();
   const ext = plan.external;
+  const serverEnv = upstream ? { UPSTREAM_URL: upstream.url } : undefined;
   let server: ServerHandle | undefined;
   let host = '127.0.0.1';
   let port: number;
@@ -259,8 +290,15 @@ async function runCell(
   } else {
     server =
       ext?.kind === 'command'
-        ? await deps.startCommand!({ command: ext.command, label, ...(plan.serverCpus ? { cpus: plan.serverCpus } : {}) })
-        : await deps.startServer({ runtime: label as RuntimeId, port: 0, host, hostInfo: deps.host, ...(plan.serverCpus ? { cpus: plan.serverCpus } : {}) });
+        ? await deps.startCommand!({ command: ext.command, label, ...(plan.serverCpus ? { cpus: plan.serverCpus } : {}), ...(serverEnv ? { env: serverEnv } : {}) })
+        : await deps.startServer({
+            runtime: label as RuntimeId,
+            port: 0,
+            host,
+            hostInfo: deps.host,
+            ...(plan.serverCpus ? { cpus: plan.serverCpus } : {}),
+            ...(serverEnv ? { env: serverEnv } : {}),
+          });
     port = server.port;
     pid = server.pid;
   }
@@ -282,6 +320,15 @@ async function runCell(
           details: parity.differences,
           hint: 'differing settings are a refusal, not a footnote: make the server apply servers/settings.ts',
         });
+      }
+      if (upstream) {
+        const relayDiffs = relayDifferences(label, server.ready.relay, upstream.url);
+        if (relayDiffs.length > 0) {
+          throw new BenchError('E_PARITY_MISMATCH', `${label}'s /relay route is not the contract's`, {
+            details: relayDiffs,
+            hint: 'every server relays to the upstream bench started (UPSTREAM_URL) with servers/settings.ts RELAY_CONNECT_TIMEOUT_MS',
+          });
+        }
       }
     } else {
       cell.warnings.push({
@@ -314,11 +361,15 @@ async function runCell(
       settings: ready?.settings as ParityManifest,
       cpus: server ? plan.serverCpus : null,
       startupMs: Math.round(startupMs),
+      ...(upstream && ready?.relay ? { relay: ready.relay } : {}),
     };
     step('verified');
 
     await delay(deps.baselineSettleMs ?? 200);
     if (pid !== undefined) sampler = startSampler(pid, 250);
+    // The upstream is sampled at the window's edges only: its CPU shows whether it could have been the limit.
+    const upstreamSampler = upstream ? startSampler(upstream.pid, 1000) : undefined;
+    const upstreamMarks: { start?: ProcSample; end?: ProcSample } = {};
     const baseline = sampler ? sampler.sampleNow() : UNOBSERVED;
     if (!baseline) throw serverGone(label, server, 'before the load started');
     step('baseline');
@@ -349,9 +400,11 @@ async function runCell(
             step('warmup');
           } else if (p === 'measure-start') {
             if (s) marks.measureStart = s;
+            upstreamMarks.start = upstreamSampler?.sampleNow();
             step('measure');
           } else if (p === 'measure-end') {
             if (s) marks.measureEnd = s;
+            upstreamMarks.end = upstreamSampler?.sampleNow();
             step('measure-end');
           }
         },
@@ -369,7 +422,9 @@ async function runCell(
       end,
       all,
     };
-    const { metrics, warnings } = computeCellMetrics(load, ph, c.model);
+    upstreamSampler?.stop();
+    const upstreamFigures = upstream ? await upstreamFiguresOf(upstream, upstreamMarks, load.measuredMs, plan, deps) : undefined;
+    const { metrics, warnings } = computeCellMetrics(load, ph, c.model, upstreamFigures ? { upstream: upstreamFigures } : {});
     if (c.model.model === 'http') metrics.http = { requestsPerSec: metrics.msgsPerSec, non2xx: load.errors['handshake-rejected'] ?? 0 };
     cell.metrics = metrics;
     cell.warnings.push(...warnings);
@@ -395,6 +450,26 @@ async function runCell(
     if (r.forced) cell.warnings.push({ code: 'server-killed', message: 'the server ignored SIGTERM for 2 s and was killed', hint: 'check its shutdown path (servers/CONTRACT.md)' });
     step('gone');
   }
+}
+
+/** The upstream's CPU over the window and its counters, for the voice metrics. */
+async function upstreamFiguresOf(
+  upstream: UpstreamHandle,
+  marks: { start?: ProcSample; end?: ProcSample },
+  windowMs: number,
+  plan: RunPlan,
+  deps: RunDeps,
+): Promise<VoiceMetrics['upstream']> {
+  const stats = await (deps.upstreamStats ?? ((u: UpstreamHandle) => fetchUpstreamStats(u.host, u.port)))(upstream);
+  const cpuUs = marks.start && marks.end ? cpuUsBetween(marks.start, marks.end) : 0;
+  return {
+    pid: upstream.pid,
+    cpus: plan.upstreamCpus ?? plan.loadgenCpus,
+    cpuUtilPct: windowMs > 0 ? (cpuUs / (windowMs * 1000)) * 100 : 0,
+    eventsReceived: stats?.eventsReceived ?? 0,
+    chunksSent: stats?.chunksSent ?? 0,
+    chunksDropped: stats?.chunksDropped ?? 0,
+  };
 }
 
 function unpinnedWarning(message: string): Warning {

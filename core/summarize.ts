@@ -31,7 +31,7 @@ export function aggregate(values: readonly number[]): Aggregate | undefined {
 }
 
 type RatioKey = keyof SummaryRow['ratioToReference'];
-const RATIO_KEYS: readonly RatioKey[] = ['msgsPerSec', 'latencyP99Us', 'serverCpuUsPerMsg', 'rssPeakBytes'];
+const RATIO_KEYS: readonly RatioKey[] = ['msgsPerSec', 'latencyP50Us', 'latencyP99Us', 'serverCpuUsPerMsg', 'rssPeakBytes'];
 
 /** A cell that exchanged messages (an idle cell has no throughput, not a throughput of 0). */
 function hasTraffic(m: CellMetrics): boolean {

@@ -52,6 +52,7 @@ export const markdownFormat: ReportFormat = {
     if (v.cases.length === 0) out.push('No results yet.', '');
     for (const c of v.cases) out.push(...caseSection(c));
     for (const c of v.ceilings ?? []) out.push(...caseSection(c));
+    for (const c of v.shapes) out.push(...caseSection(c));
     if (v.cases.length > 0) out.push(`<sub>${v.legend.map(mdEscape).join(' · ')}</sub>`, '');
     if (v.warnings.length > 0) {
       out.push(`## Warnings (${v.warnings.length})`, '');

@@ -98,6 +98,7 @@ export const tableFormat: ReportFormat = {
     if (v.cases.length === 0) out.push('No results yet.', '');
     for (const c of v.cases) out.push(...caseTables(c), '');
     for (const c of v.ceilings ?? []) out.push(...caseTables(c), '');
+    for (const c of v.shapes) out.push(...caseTables(c), '');
     if (v.cases.length > 0) out.push(...wrap(v.legend.join('; '), TABLE_WIDTH, '  ', 'Legend: '), '');
     if (v.warnings.length > 0) {
       out.push(`Warnings (${v.warnings.length})`);

@@ -8,6 +8,7 @@ import { median } from '../stats/descriptive.js';
 import { isNonEmpty } from '../stats/errors.js';
 import { formatBytes, formatCount, formatPct, formatRate, formatRatio, formatUs, sig3 } from './units.js';
 import { ceilingViews, hasCeilings } from './ceiling.js';
+import { shapeViews } from './shapes.js';
 
 /** Shown in a cell whose runtime lacks a metric that other runtimes of the case have. */
 export const MISSING = '–';
@@ -68,6 +69,8 @@ export interface ReportView {
   cases: CaseView[];
   /** Connection ceilings (report/ceiling.ts), one per ceiling case; absent when the result has none. */
   ceilings?: CaseView[];
+  /** Real message shapes (report/shapes.ts): the two-gap table, the voice relay, slow consumers; empty when none ran. */
+  shapes: CaseView[];
   legend: string[];
   warnings: WarningView[];
   failedCells: FailedCellView[];
@@ -143,6 +146,7 @@ function settingsLines(result: RunResult): Pair[] {
     ['seed', String(s.seed)],
     ['server CPUs', s.serverCpus ?? 'not pinned'],
     ['load generator CPUs', s.loadgenCpus ?? 'not pinned'],
+    ...(s.upstreamCpus !== undefined ? ([['simulated upstream CPUs', s.upstreamCpus ?? 'not pinned']] as Pair[]) : []),
     ['client', s.client],
     ['reference', s.referenceRuntime],
     ['quick', s.quick ? 'yes (shortened scenarios)' : 'no'],
@@ -316,6 +320,7 @@ export function buildView(result: RunResult): ReportView {
     settings: settingsLines(result),
     cases: caseViews(result, summary),
     ...(hasCeilings(result) ? { ceilings: ceilingViews(result) } : {}),
+    shapes: shapeViews(result, summary),
     legend: [
       'msgs/s: median over completed repetitions ± MAD/median',
       `×ref: ratio of medians to ${ref}`,

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { captureEnvironment } from '../../core/environment.js';
 import { BenchError, ExitCode } from '../../core/errors.js';
-import { startCommand, startServer } from '../../core/launcher.js';
+import { startCommand, startServer, startUpstream } from '../../core/launcher.js';
 import type { RunResult } from '../../core/result.js';
 import { runBenchmark, type ExternalServer, type RunEvent, type RunPlan } from '../../core/run.js';
 import { parseRuntimeList, probeRuntimes, RUNTIME_IDS } from '../../core/runtimes.js';
@@ -17,12 +17,25 @@ import { expandCpuList } from '../../core/cpus.js';
 import type { Io } from '../io.js';
 import { toolVersion } from '../version.js';
 
-/** Server on the first allowed CPU, load generator on the rest; no pinning on a single CPU. */
-export function pinningPlan(allowed: string, serverCpus?: string, loadgenCpus?: string): { server: string | null; loadgen: string | null } {
+/**
+ * Server on the first allowed CPU, load generator on the rest; no pinning on a single CPU. With a simulated
+ * upstream (voice scenarios) and at least three CPUs, the upstream gets the last CPU to itself; with two it
+ * shares the load generator's, so that it never competes with the server being measured.
+ */
+export function pinningPlan(
+  allowed: string,
+  serverCpus?: string,
+  loadgenCpus?: string,
+  needsUpstream = false,
+): { server: string | null; loadgen: string | null; upstream: string | null } {
   const cpus = expandCpuList(allowed);
-  if (serverCpus || loadgenCpus) return { server: serverCpus ?? null, loadgen: loadgenCpus ?? null };
-  if (cpus.length < 2) return { server: null, loadgen: null };
-  return { server: String(cpus[0]), loadgen: cpus.slice(1).join(',') };
+  if (serverCpus || loadgenCpus) return { server: serverCpus ?? null, loadgen: loadgenCpus ?? null, upstream: loadgenCpus ?? null };
+  if (cpus.length < 2) return { server: null, loadgen: null, upstream: null };
+  if (needsUpstream && cpus.length >= 3) {
+    return { server: String(cpus[0]), loadgen: cpus.slice(1, -1).join(','), upstream: String(cpus[cpus.length - 1]) };
+  }
+  const loadgen = cpus.slice(1).join(',');
+  return { server: String(cpus[0]), loadgen, upstream: loadgen };
 }
 
 /** ws://host:port (a path is ignored: the scenarios give the routes). */
@@ -124,7 +137,8 @@ export async function runCommand(opts: Record<string, unknown>, _args: string[],
   scenarios = scenarios.map((s) => ({ ...s, ...(warmup !== undefined ? { warmupSec: warmup } : {}), ...(duration !== undefined ? { durationSec: duration } : {}) }));
   const cases = scenarios.flatMap(expandCases);
 
-  const pins = pinningPlan(environment.allowedCpus, opts['serverCpus'] as string | undefined, opts['loadgenCpus'] as string | undefined);
+  const needsUpstream = cases.some((c) => c.model.model === 'voice');
+  const pins = pinningPlan(environment.allowedCpus, opts['serverCpus'] as string | undefined, opts['loadgenCpus'] as string | undefined, needsUpstream);
   const loadgenCpuCount = pins.loadgen ? expandCpuList(pins.loadgen).length : 1;
   const reference = external ? runtimes[0]! : String(opts['reference']);
   if (!external && !(RUNTIME_IDS as readonly string[]).includes(reference)) {
@@ -140,6 +154,7 @@ export async function runCommand(opts: Record<string, unknown>, _args: string[],
     quick,
     serverCpus: pins.server,
     loadgenCpus: pins.loadgen,
+    ...(needsUpstream ? { upstreamCpus: pins.upstream } : {}),
     referenceRuntime: runtimes.includes(reference) ? reference : runtimes[0]!,
     ...(external ? { external } : {}),
     client: opts['client'] as 'raw' | 'ws',
@@ -163,7 +178,8 @@ export async function runCommand(opts: Record<string, unknown>, _args: string[],
   };
   io.stderr.write(
     `bench ${version}: ${runtimes.join(', ')} × ${cases.map((c) => c.name).join(', ')} × ${plan.repeat} repetition${plan.repeat === 1 ? '' : 's'}` +
-      `${quick ? ' (quick preset)' : ''}; server CPUs ${pins.server ?? 'unpinned'}, load generator CPUs ${pins.loadgen ?? 'unpinned'}\n` +
+      `${quick ? ' (quick preset)' : ''}; server CPUs ${pins.server ?? 'unpinned'}, load generator CPUs ${pins.loadgen ?? 'unpinned'}` +
+      `${needsUpstream ? `, simulated upstream CPUs ${pins.upstream ?? 'unpinned'}` : ''}\n` +
       `results: ${outDir}\n`,
   );
   const progress = progressRenderer(io);
@@ -175,6 +191,7 @@ export async function runCommand(opts: Record<string, unknown>, _args: string[],
       toolVersion: version,
       startServer,
       startCommand,
+      startUpstream,
       runLoad,
       save,
       signal: abort.signal,

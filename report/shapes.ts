@@ -1,0 +1,215 @@
+// The real-shape sections of the reports: the voice relay (time to first
+// reply chunk, the relay's share of it, jitter, cost per relayed message),
+// slow consumers (what each server's backpressure policy did), and the two
+// gaps side by side — the synthetic echo gap and the real-shape gap, each as
+// a ratio to the reference runtime. Laid out as CaseViews, so the table and
+// Markdown formats render them like any case.
+
+import type { CellMetrics, CellResult, RunResult, SummaryRow } from '../core/result.js';
+import { median } from '../stats/descriptive.js';
+import { isNonEmpty } from '../stats/errors.js';
+import { formatBytes, formatCount, formatPct, formatRatio, formatUs, sig3 } from './units.js';
+import type { CaseView, ColumnView } from './view.js';
+
+const MISSING = '–';
+
+/** Scenarios whose cost per message is the synthetic figure of the two-gap table. */
+export const SYNTHETIC_SCENARIOS = ['echo', 'echo-rate'];
+
+function completed(cells: readonly CellResult[], caseName: string, runtime: string): CellMetrics[] {
+  return cells
+    .filter((c) => c.case === caseName && c.runtime === runtime && c.status === 'completed' && c.metrics)
+    .sort((a, b) => a.repetition - b.repetition)
+    .map((c) => c.metrics!);
+}
+
+function med(values: (number | null | undefined)[], format: (x: number) => string): string | undefined {
+  const xs = values.filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+  return isNonEmpty(xs) ? format(median(xs)) : undefined;
+}
+
+function runtimesOf(cells: readonly CellResult[], caseName: string): string[] {
+  return [...new Set(cells.filter((c) => c.case === caseName).map((c) => c.runtime))];
+}
+
+function toView(name: string, scenario: string, subtitle: string, columns: ColumnView[], raw: Record<string, string | undefined>[], footnotes: string[]): CaseView {
+  const used = columns.filter((c) => raw.some((r) => r[c.id] !== undefined));
+  return { name, scenario, subtitle, columns: used, rows: raw.map((r) => used.map((c) => r[c.id] ?? MISSING)), footnotes };
+}
+
+// ---- voice relay ----------------------------------------------------------
+
+const VOICE_COLUMNS: ColumnView[] = [
+  { id: 'runtime', header: ['runtime'], align: 'left', group: 'runtime' },
+  { id: 'first50', header: ['first chunk', 'p50'], align: 'right', group: 'traffic' },
+  { id: 'first99', header: ['', 'p99'], align: 'right', group: 'traffic' },
+  { id: 'relay50', header: ['relay adds', 'p50'], align: 'right', group: 'traffic' },
+  { id: 'relay99', header: ['', 'p99'], align: 'right', group: 'traffic' },
+  { id: 'jitter99', header: ['jitter', 'p99'], align: 'right', group: 'traffic' },
+  { id: 'cpu', header: ['CPU µs/', 'relayed'], align: 'right', group: 'server' },
+  { id: 'session', header: ['bytes/', 'session'], align: 'right', group: 'server' },
+  { id: 'turns', header: ['turns', 'done'], align: 'right', group: 'health' },
+  { id: 'replies', header: ['replies', 'lost/bad'], align: 'right', group: 'health' },
+  { id: 'client', header: ['upstream', 'client'], align: 'left', group: 'health' },
+  { id: 'upCpu', header: ['upstream', 'CPU'], align: 'right', group: 'health' },
+];
+
+function hasVoice(result: RunResult): boolean {
+  return result.cells.some((c) => c.metrics?.voice !== undefined);
+}
+
+function voiceViews(result: RunResult): CaseView[] {
+  const cases = [...new Set(result.cells.filter((c) => c.metrics?.voice).map((c) => c.case))];
+  return cases.map((name) => {
+    const runtimes = runtimesOf(result.cells, name);
+    const raw = runtimes.map((runtime) => {
+      const ms = completed(result.cells, name, runtime).filter((m) => m.voice);
+      const vs = ms.map((m) => m.voice!);
+      const sum = (get: (v: (typeof vs)[number]) => number) => vs.reduce((a, v) => a + get(v), 0);
+      const cell = result.cells.find((c) => c.case === name && c.runtime === runtime && c.server?.relay);
+      const relay = cell?.server?.relay;
+      const lost = Math.max(0, sum((v) => v.repliesExpected) - sum((v) => v.repliesReceived));
+      return {
+        runtime,
+        first50: med(vs.map((v) => v.firstChunkUs.p50Us), formatUs),
+        first99: med(vs.map((v) => v.firstChunkUs.p99Us), formatUs),
+        relay50: med(vs.map((v) => v.relayOverheadUs.p50Us), formatUs),
+        relay99: med(vs.map((v) => v.relayOverheadUs.p99Us), formatUs),
+        jitter99: med(vs.map((v) => v.jitterUs.p99Us), formatUs),
+        cpu: med(vs.map((v) => v.serverCpuUsPerRelayedMsg), sig3),
+        session: med(vs.map((v) => v.bytesPerSession), formatBytes),
+        turns: vs.length > 0 ? `${formatCount(sum((v) => v.turnsCompleted))}/${formatCount(sum((v) => v.turnsTriggered))}` : undefined,
+        replies: vs.length > 0 ? `${formatCount(lost)}/${formatCount(sum((v) => v.repliesCorrupted))}` : undefined,
+        client: relay ? `${relay.upstreamClient} ${relay.upstreamClientVersion}` : undefined,
+        upCpu: med(vs.map((v) => v.upstream?.cpuUtilPct), formatPct),
+      };
+    });
+    return toView(`${name} — relay`, name, `voice relay through the simulated upstream · medians over repetitions`, VOICE_COLUMNS, raw, [
+      'first chunk: response.create → first reply chunk at the client (the upstream\'s think time included); relay adds: that minus the think time, i.e. both relay legs; jitter: |arrival gap − upstream send gap| between consecutive chunks',
+      'CPU µs/relayed: server CPU per message relayed in either direction; bytes/session: server RSS per session (client socket + upstream socket); turns done: response.done received / turns triggered; replies lost/bad: missing / wrong session, turn or audio',
+      'upstream client: the library of the server\'s upstream leg (it differs by runtime by design, servers/CONTRACT.md); upstream CPU: the simulated upstream\'s own CPU over the window, % of one core',
+    ]);
+  });
+}
+
+// ---- slow consumers -------------------------------------------------------
+
+const SLOW_COLUMNS: ColumnView[] = [
+  { id: 'runtime', header: ['runtime'], align: 'left', group: 'runtime' },
+  { id: 'outcome', header: ['policy', 'seen'], align: 'left', group: 'traffic' },
+  { id: 'got', header: ['slow got', '% of owed'], align: 'right', group: 'traffic' },
+  { id: 'missing', header: ['missing'], align: 'right', group: 'traffic' },
+  { id: 'closed', header: ['closed'], align: 'right', group: 'traffic' },
+  { id: 'growth', header: ['RSS', 'growth'], align: 'right', group: 'server' },
+  { id: 'peakGrowth', header: ['RSS peak', 'growth'], align: 'right', group: 'server' },
+  { id: 'fastP99', header: ['fast', 'p99'], align: 'right', group: 'health' },
+  { id: 'fastErrors', header: ['fast', 'lost'], align: 'right', group: 'health' },
+];
+
+function slowViews(result: RunResult): CaseView[] {
+  const cases = [...new Set(result.cells.filter((c) => c.metrics?.slowConsumers).map((c) => c.case))];
+  return cases.map((name) => {
+    const runtimes = runtimesOf(result.cells, name);
+    let first: { count: number; readBytesPerSec: number } | undefined;
+    const raw = runtimes.map((runtime) => {
+      const ms = completed(result.cells, name, runtime).filter((m) => m.slowConsumers);
+      const ss = ms.map((m) => m.slowConsumers!);
+      first ??= ss[0];
+      const outcomes = [...new Set(ss.map((s) => s.outcome))];
+      const codes = [...new Set(ss.flatMap((s) => Object.keys(s.closeCodes)))];
+      return {
+        runtime,
+        outcome: outcomes.length > 0 ? outcomes.join(', ') : undefined,
+        got: med(ss.map((s) => (s.expected > 0 ? (s.received / s.expected) * 100 : null)), formatPct),
+        missing: med(ss.map((s) => s.missing), (x) => formatCount(Math.round(x))),
+        closed: ss.length > 0 ? `${med(ss.map((s) => s.closedByServer), (x) => formatCount(Math.round(x)))}${codes.length > 0 ? ` (${codes.join(',')})` : ''}` : undefined,
+        growth: med(ss.map((s) => s.rssGrowthBytes), signedBytes),
+        peakGrowth: med(ss.map((s) => s.rssPeakGrowthBytes), signedBytes),
+        fastP99: med(ms.map((m) => (m.latencyUs.count > 0 ? m.latencyUs.p99Us : null)), formatUs),
+        fastErrors: ms.length > 0 ? formatCount(ms.reduce((a, m) => a + m.delivery.lost, 0)) : undefined,
+      };
+    });
+    const who = first ? `${first.count} slow subscriber${first.count === 1 ? '' : 's'} reading ${formatBytes(first.readBytesPerSec)}/s` : 'slow subscribers';
+    return toView(`${name} — backpressure`, name, `${who} · what each server did with what they could not take`, SLOW_COLUMNS, raw, [
+      'policy seen: drops (messages skipped for a slow subscriber, connection kept), closes (the server closed it), buffers (everything arrived once it read freely: held in server or kernel buffers); slow got: share of what was published to them while connected',
+      'RSS growth: server RSS at the window\'s end minus its start; fast p99, fast lost: delivery latency and losses of the other subscribers, which a good policy leaves untouched',
+    ]);
+  });
+}
+
+function signedBytes(bytes: number): string {
+  return bytes < 0 ? `−${formatBytes(-bytes)}` : `+${formatBytes(bytes)}`;
+}
+
+// ---- the two gaps ---------------------------------------------------------
+
+const GAP_COLUMNS_HEAD: ColumnView[] = [{ id: 'runtime', header: ['runtime'], align: 'left', group: 'runtime' }];
+
+function ratioCell(value: number | undefined, ratio: number | undefined, format: (x: number) => string, isRef: boolean): string | undefined {
+  if (value === undefined) return undefined;
+  return `${format(value)} (${isRef ? 'ref' : ratio === undefined ? '?' : `${formatRatio(ratio)}`})`;
+}
+
+/** The largest distance from 1 among the non-reference runtimes' ratios, as "2.3×" or "+4.1%" — the gap a reader would quote. */
+export function gapText(ratios: number[]): string | undefined {
+  if (!isNonEmpty(ratios)) return undefined;
+  const widest = ratios.reduce((a, r) => (Math.abs(Math.log(r)) > Math.abs(Math.log(a)) ? r : a));
+  const spread = widest >= 1 ? widest : 1 / widest;
+  return spread >= 1.5 ? `${spread.toFixed(1)}×` : `${((spread - 1) * 100).toFixed(1)}%`;
+}
+
+/**
+ * The synthetic gap (server CPU per echoed message) beside the real-shape gap
+ * (time to the first reply chunk, and CPU per relayed message) for every
+ * runtime, each as a ratio to the reference. Only when the run has both a
+ * synthetic echo case and a voice case; otherwise undefined.
+ */
+export function gapView(result: RunResult, summary: readonly SummaryRow[]): CaseView | undefined {
+  const ref = result.settings.referenceRuntime;
+  const synthetic = [...new Set(summary.filter((r) => SYNTHETIC_SCENARIOS.includes(r.scenario) && r.serverCpuUsPerMsg).map((r) => r.case))];
+  const voiceCases = [...new Set(result.cells.filter((c) => c.metrics?.voice).map((c) => c.case))];
+  if (synthetic.length === 0 || voiceCases.length === 0) return undefined;
+  const columns: ColumnView[] = [...GAP_COLUMNS_HEAD];
+  for (const c of synthetic) columns.push({ id: `syn:${c}`, header: [c, 'CPU µs/msg'], align: 'right', group: 'traffic' });
+  for (const c of voiceCases) {
+    columns.push({ id: `ttfc:${c}`, header: [c, 'first chunk p50'], align: 'right', group: 'server' });
+    columns.push({ id: `relay:${c}`, header: ['', 'CPU µs/relayed'], align: 'right', group: 'server' });
+  }
+  const runtimes = [...new Set(summary.filter((r) => synthetic.includes(r.case) || voiceCases.includes(r.case)).map((r) => r.runtime))];
+  const synRatios: number[] = [];
+  const realRatios: number[] = [];
+  const raw = runtimes.map((runtime) => {
+    const isRef = runtime === ref;
+    const row: Record<string, string | undefined> = { runtime: isRef ? `${runtime} (ref)` : runtime };
+    for (const c of synthetic) {
+      const r = summary.find((x) => x.case === c && x.runtime === runtime);
+      const ratio = r?.ratioToReference.serverCpuUsPerMsg;
+      if (!isRef && ratio !== undefined) synRatios.push(ratio);
+      row[`syn:${c}`] = ratioCell(r?.serverCpuUsPerMsg?.median, ratio, sig3, isRef);
+    }
+    for (const c of voiceCases) {
+      const r = summary.find((x) => x.case === c && x.runtime === runtime);
+      const ttfc = r?.ratioToReference.latencyP50Us;
+      if (!isRef && ttfc !== undefined) realRatios.push(ttfc);
+      row[`ttfc:${c}`] = ratioCell(r?.latencyP50Us?.median, ttfc, formatUs, isRef);
+      row[`relay:${c}`] = ratioCell(r?.serverCpuUsPerMsg?.median, r?.ratioToReference.serverCpuUsPerMsg, sig3, isRef);
+    }
+    return row;
+  });
+  const syn = gapText(synRatios);
+  const real = gapText(realRatios);
+  const footnotes = [
+    `(×) ratio of medians to ${ref}: for CPU, the runtime's cost over the reference's (2.0× = twice the CPU per message); for the first chunk, its time over the reference's`,
+    `synthetic gap (widest CPU-per-message ratio on echo): ${syn ?? 'n/a'}; real-shape gap (widest time-to-first-chunk ratio on the voice relay): ${real ?? 'n/a'}`,
+    'the real shape waits on the upstream\'s think time, so the runtime\'s share of what a user feels is small even where its CPU cost differs; CPU µs/relayed is what it costs in servers',
+  ];
+  const reps = result.settings.repeat;
+  if (reps < 3) footnotes.push(`${reps} repetition${reps === 1 ? '' : 's'} per runtime: no difference here is tested for significance (run with --repeat 5 or more and \`bench compare\`)`);
+  return toView('Two gaps: synthetic vs real shape', 'gaps', `per runtime, the synthetic echo figure beside the voice-relay figures, each with its ratio to ${ref}`, columns, raw, footnotes);
+}
+
+/** Every real-shape section of a report, in order: the gap table first, then the relay and backpressure tables. */
+export function shapeViews(result: RunResult, summary: readonly SummaryRow[]): CaseView[] {
+  const gap = gapView(result, summary);
+  return [...(gap ? [gap] : []), ...(hasVoice(result) ? voiceViews(result) : []), ...slowViews(result)];
+}
