@@ -5,20 +5,16 @@
 // rejected, every problem reported with its field path). At run time sizes
 // never cost an allocation per message: `prebuildTemplates` builds a small
 // pool of payload templates up front, and the sender cycles through it.
+// Every kind is built through its codec (codec.ts), so a json template's
+// pool follows its size distribution exactly as a binary payload's does.
 
-import { MAX_PAYLOAD_BYTES, buildPayload, payloadMinBytes } from './payload.js';
+import { codecFor, type PayloadCodec } from './codec.js';
+import { MAX_PAYLOAD_BYTES, payloadMinBytes } from './payload.js';
 import { createPrng } from './prng.js';
+import { layoutTemplate, templateFields } from './template.js';
 import type { MessageKind, MessageShape, SizeSpec } from './types.js';
 
 export type { MessageKind, MessageShape, SizeSpec };
-
-/** A shape whose sizes come from payload.ts's synthetic payloads. */
-type SizedShape = { kind: MessageKind; size: SizeSpec };
-
-function sized(shape: MessageShape, what: string): SizedShape {
-  if (shape.kind === 'json') throw new RangeError(`${what}: json shapes are not supported yet`);
-  return shape;
-}
 
 /** Size distributions and the keys each one allows (the first key is always `type`). */
 const SIZE_KEYS: Record<SizeSpec['type'], { allowed: readonly string[]; required: readonly string[] }> = {
@@ -28,7 +24,14 @@ const SIZE_KEYS: Record<SizeSpec['type'], { allowed: readonly string[]; required
   weighted: { allowed: ['type', 'choices'], required: ['choices'] },
 };
 const SIZE_TYPES = Object.keys(SIZE_KEYS) as SizeSpec['type'][];
-const KINDS: readonly MessageKind[] = ['binary', 'text'];
+const KINDS: readonly MessageShape['kind'][] = ['binary', 'text', 'json'];
+
+/** The smallest size a shape's messages can have, and how to name it in a problem. */
+interface SizeFloor {
+  bytes: number;
+  /** e.g. "for binary", or ", the template's size with an empty {{pad}}," */
+  why: string;
+}
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -46,16 +49,16 @@ function checkKeys(
   }
 }
 
-// A payload size: whole number of bytes within [minimum of the kind, MAX_PAYLOAD_BYTES].
-function checkBytes(v: unknown, path: string, kind: MessageKind | undefined, problems: string[]): number | undefined {
+// A payload size: whole number of bytes within [the shape's floor, MAX_PAYLOAD_BYTES].
+function checkBytes(v: unknown, path: string, floor: SizeFloor | undefined, problems: string[]): number | undefined {
   if (v === undefined) return undefined;
   if (typeof v !== 'number' || !Number.isFinite(v)) {
     problems.push(`${path}: must be a number of bytes, got ${JSON.stringify(v)}`);
   } else if (!Number.isInteger(v)) {
     problems.push(`${path}: must be a whole number of bytes, got ${v}`);
-  } else if (kind !== undefined && v < payloadMinBytes(kind)) {
-    problems.push(`${path}: must be at least ${payloadMinBytes(kind)} for ${kind}, got ${v}`);
-  } else if (kind === undefined && v < 1) {
+  } else if (floor !== undefined && v < floor.bytes) {
+    problems.push(`${path}: must be at least ${floor.bytes} ${floor.why}, got ${v}`);
+  } else if (floor === undefined && v < 1) {
     problems.push(`${path}: must be at least 1, got ${v}`);
   } else if (v > MAX_PAYLOAD_BYTES) {
     problems.push(`${path}: must be at most ${MAX_PAYLOAD_BYTES}, got ${v}`);
@@ -81,10 +84,12 @@ function checkPositive(v: unknown, path: string, problems: string[]): number | u
  * Checks that `value` is a valid `MessageShape` and returns every problem,
  * each prefixed with its field path under `path` (e.g.
  * `message.size.minBytes: must be at least 16 for binary, got 8`). Unknown
- * keys are rejected. Sizes are whole bytes from `payloadMinBytes(kind)` (16
- * binary, 65 text) to `MAX_PAYLOAD_BYTES`; ranges must be ordered; a
- * lognormal's `sigma` must be > 0 and its median within its bounds;
- * weighted `choices` must be non-empty with weights > 0.
+ * keys are rejected. Sizes are whole bytes from the kind's minimum (16
+ * binary, 65 text, a json template's size with an empty `{{pad}}`) to
+ * `MAX_PAYLOAD_BYTES`; ranges must be ordered; a lognormal's `sigma` must be
+ * > 0 and its median within its bounds; weighted `choices` must be non-empty
+ * with weights > 0. A json shape has a `template` (template.ts checks its
+ * placeholders) and a `size` exactly when the template has a `{{pad}}`.
  *
  * @param path field path of the shape in its file, e.g. "message"
  * @returns [] when valid
@@ -92,49 +97,77 @@ function checkPositive(v: unknown, path: string, problems: string[]): number | u
 export function validateShape(value: unknown, path: string): string[] {
   const problems: string[] = [];
   if (!isRecord(value)) {
-    problems.push(`${path}: must be an object with "kind" and "size"`);
+    problems.push(`${path}: must be an object with "kind" and "size" (or "kind": "json" and "template")`);
+    return problems;
+  }
+  if (value['kind'] === 'json') {
+    validateJsonShape(value, path, problems);
     return problems;
   }
   checkKeys(value, path, problems, ['kind', 'size'], ['kind', 'size']);
 
-  let kind: MessageKind | undefined;
+  let floor: SizeFloor | undefined;
   if (value['kind'] !== undefined) {
-    if (KINDS.includes(value['kind'] as MessageKind)) kind = value['kind'] as MessageKind;
-    else problems.push(`${path}.kind: must be one of "binary", "text", got ${JSON.stringify(value['kind'])}`);
+    if (KINDS.includes(value['kind'] as MessageKind)) {
+      const kind = value['kind'] as MessageKind;
+      floor = { bytes: payloadMinBytes(kind), why: `for ${kind}` };
+    } else problems.push(`${path}.kind: must be one of ${KINDS.map((k) => `"${k}"`).join(', ')}, got ${JSON.stringify(value['kind'])}`);
   }
+  checkSize(value['size'], `${path}.size`, floor, problems);
+  return problems;
+}
 
+function validateJsonShape(value: Record<string, unknown>, path: string, problems: string[]): void {
+  checkKeys(value, path, problems, ['kind', 'template', 'size'], ['kind', 'template']);
+  if (value['template'] === undefined) return;
+  const layout = layoutTemplate(value['template'], `${path}.template`, problems);
   const size = value['size'];
-  const sp = `${path}.size`;
-  if (size === undefined) return problems;
+  if (!layout) {
+    // Without the template's own size, only the size's form can be checked.
+    checkSize(size, `${path}.size`, undefined, problems);
+    return;
+  }
+  if (layout.hasPad && size === undefined) {
+    problems.push(`${path}.size: is required when the template has a {{pad}} (the pad fills each message to a size drawn from it)`);
+  } else if (!layout.hasPad && size !== undefined) {
+    problems.push(`${path}.size: needs a {{pad}} in the template to fill messages to it; without one every message is the template's ${layout.minBytes} bytes`);
+  } else {
+    checkSize(size, `${path}.size`, { bytes: layout.minBytes, why: "(the template's size with an empty {{pad}})" }, problems);
+  }
+}
+
+/** Checks a `SizeSpec` at `sp`; nothing when it is absent (the caller decides whether it is required). */
+function checkSize(size: unknown, sp: string, floor: SizeFloor | undefined, problems: string[]): void {
+  if (size === undefined) return;
   if (!isRecord(size)) {
     problems.push(`${sp}: must be an object with a "type" (one of ${SIZE_TYPES.join(', ')})`);
-    return problems;
+    return;
   }
   const type = size['type'];
   if (!SIZE_TYPES.includes(type as SizeSpec['type'])) {
     problems.push(`${sp}.type: must be one of ${SIZE_TYPES.map((t) => `"${t}"`).join(', ')}, got ${JSON.stringify(type)}`);
-    return problems;
+    return;
   }
   const rule = SIZE_KEYS[type as SizeSpec['type']];
   checkKeys(size, sp, problems, rule.allowed, rule.required);
 
   switch (type as SizeSpec['type']) {
     case 'fixed':
-      checkBytes(size['bytes'], `${sp}.bytes`, kind, problems);
+      checkBytes(size['bytes'], `${sp}.bytes`, floor, problems);
       break;
     case 'uniform': {
-      const min = checkBytes(size['minBytes'], `${sp}.minBytes`, kind, problems);
-      const max = checkBytes(size['maxBytes'], `${sp}.maxBytes`, kind, problems);
+      const min = checkBytes(size['minBytes'], `${sp}.minBytes`, floor, problems);
+      const max = checkBytes(size['maxBytes'], `${sp}.maxBytes`, floor, problems);
       if (min !== undefined && max !== undefined && max < min) {
         problems.push(`${sp}.maxBytes: must be at least minBytes (${min}), got ${max}`);
       }
       break;
     }
     case 'lognormal': {
-      const median = checkBytes(size['medianBytes'], `${sp}.medianBytes`, kind, problems);
+      const median = checkBytes(size['medianBytes'], `${sp}.medianBytes`, floor, problems);
       checkPositive(size['sigma'], `${sp}.sigma`, problems);
-      const min = checkBytes(size['minBytes'], `${sp}.minBytes`, kind, problems);
-      const max = checkBytes(size['maxBytes'], `${sp}.maxBytes`, kind, problems);
+      const min = checkBytes(size['minBytes'], `${sp}.minBytes`, floor, problems);
+      const max = checkBytes(size['maxBytes'], `${sp}.maxBytes`, floor, problems);
       if (min !== undefined && max !== undefined && max < min) {
         problems.push(`${sp}.maxBytes: must be at least minBytes (${min}), got ${max}`);
       }
@@ -160,13 +193,24 @@ export function validateShape(value: unknown, path: string): string[] {
           return;
         }
         checkKeys(c, cp, problems, ['bytes', 'weight'], ['bytes', 'weight']);
-        checkBytes(c['bytes'], `${cp}.bytes`, kind, problems);
+        checkBytes(c['bytes'], `${cp}.bytes`, floor, problems);
         checkPositive(c['weight'], `${cp}.weight`, problems);
       });
       break;
     }
   }
-  return problems;
+}
+
+/**
+ * Whether every message of the shape carries the sender's connection id, its
+ * sequence number and its intended send time, which delivery accounting and
+ * latency need: always for binary and text, for json when the template has
+ * `{{conn}}`, `{{seq}}` and `{{sentAtUs}}`.
+ */
+export function shapeHasHeader(shape: MessageShape): boolean {
+  if (shape.kind !== 'json') return true;
+  const f = templateFields(shape.template);
+  return f.has('conn') && f.has('seq') && f.has('sentAtUs');
 }
 
 function assertValid(shape: MessageShape, what: string): void {
@@ -174,10 +218,8 @@ function assertValid(shape: MessageShape, what: string): void {
   if (problems.length > 0) throw new RangeError(`${what}: invalid shape: ${problems.join('; ')}`);
 }
 
-/** Lower and upper size bounds of a shape, in bytes, for clamping. */
-function boundsOf(shape: SizedShape): { minBytes: number; maxBytes: number } {
-  const s = shape.size;
-  const floor = payloadMinBytes(shape.kind);
+/** Lower and upper size bounds of a size spec, in bytes, for clamping; `floor` is the shape's smallest message. */
+function boundsOf(s: SizeSpec, floor: number): { minBytes: number; maxBytes: number } {
   if (s.type === 'lognormal') return { minBytes: s.minBytes ?? floor, maxBytes: s.maxBytes ?? MAX_PAYLOAD_BYTES };
   return { minBytes: floor, maxBytes: MAX_PAYLOAD_BYTES };
 }
@@ -215,15 +257,14 @@ function normalQuantile(p: number): number {
  * distribution (its quantile function). Both the random sampler and the
  * stratified template pool go through it, so they agree by construction.
  */
-function sizeAtProbability(shape: SizedShape, p: number, cumulativeWeights: readonly number[]): number {
-  const s = shape.size;
+function sizeAtProbability(s: SizeSpec, floor: number, p: number, cumulativeWeights: readonly number[]): number {
   switch (s.type) {
     case 'fixed':
       return s.bytes;
     case 'uniform':
       return s.minBytes + Math.min(s.maxBytes - s.minBytes, Math.floor(p * (s.maxBytes - s.minBytes + 1)));
     case 'lognormal': {
-      const { minBytes, maxBytes } = boundsOf(shape);
+      const { minBytes, maxBytes } = boundsOf(s, floor);
       return clamp(Math.round(s.medianBytes * Math.exp(s.sigma * normalQuantile(p))), minBytes, maxBytes);
     }
     case 'weighted': {
@@ -237,10 +278,17 @@ function sizeAtProbability(shape: SizedShape, p: number, cumulativeWeights: read
   }
 }
 
-function cumulativeWeightsOf(shape: SizedShape): number[] {
-  if (shape.size.type !== 'weighted') return [];
+function cumulativeWeightsOf(s: SizeSpec): number[] {
+  if (s.type !== 'weighted') return [];
   let sum = 0;
-  return shape.size.choices.map((c) => (sum += c.weight));
+  return s.choices.map((c) => (sum += c.weight));
+}
+
+/** A shape's size distribution and smallest message; a json template without a pad has one size, its own. */
+function sizingOf(shape: MessageShape): { size: SizeSpec; floorBytes: number } {
+  if (shape.kind !== 'json') return { size: shape.size, floorBytes: payloadMinBytes(shape.kind) };
+  const layout = layoutTemplate(shape.template, 'template', [])!;
+  return { size: shape.size ?? { type: 'fixed', bytes: layout.minBytes }, floorBytes: layout.minBytes };
 }
 
 /**
@@ -256,13 +304,13 @@ function cumulativeWeightsOf(shape: SizedShape): number[] {
  * @param seed any integer (default 1)
  * @throws RangeError if the shape is invalid (see `validateShape`)
  */
-export function createSizeSampler(anyShape: MessageShape, seed = 1): () => number {
-  assertValid(anyShape, 'createSizeSampler');
-  const shape = sized(anyShape, 'createSizeSampler');
+export function createSizeSampler(shape: MessageShape, seed = 1): () => number {
+  assertValid(shape, 'createSizeSampler');
+  const { size, floorBytes } = sizingOf(shape);
   const random = createPrng(seed);
-  const cumulative = cumulativeWeightsOf(shape);
+  const cumulative = cumulativeWeightsOf(size);
   // Inverse-CDF sampling; p = (u + 2^-33) keeps p strictly inside (0, 1).
-  return () => sizeAtProbability(shape, random() + 2 ** -33, cumulative);
+  return () => sizeAtProbability(size, floorBytes, random() + 2 ** -33, cumulative);
 }
 
 /** Default number of slots in a template pool (see `prebuildTemplates`). */
@@ -270,7 +318,7 @@ export const DEFAULT_TEMPLATE_SLOTS = 256;
 
 /** A pool of pre-built payload templates the sender cycles through. */
 export interface TemplatePool {
-  readonly kind: MessageKind;
+  readonly kind: MessageShape['kind'];
   /**
    * Slot i's template; slots of equal size share one Buffer. Use slot
    * `n % templates.length` for the n-th message. Templates are shared: copy
@@ -300,17 +348,21 @@ export interface TemplatePool {
  *
  * @param slots pool length, integer ≥ 1 (default `DEFAULT_TEMPLATE_SLOTS`)
  * @param seed shuffle seed (default 1)
+ * @param codec the shape's codec when the caller already has one (default `codecFor(shape)`)
  * @throws RangeError on an invalid shape or slot count
  */
-export function prebuildTemplates(anyShape: MessageShape, slots = DEFAULT_TEMPLATE_SLOTS, seed = 1): TemplatePool {
-  assertValid(anyShape, 'prebuildTemplates');
-  const shape = sized(anyShape, 'prebuildTemplates');
+export function prebuildTemplates(
+  shape: MessageShape, slots = DEFAULT_TEMPLATE_SLOTS, seed = 1, codec?: PayloadCodec,
+): TemplatePool {
+  assertValid(shape, 'prebuildTemplates');
+  const builder = codec ?? codecFor(shape);
   if (!Number.isInteger(slots) || slots < 1) {
     throw new RangeError(`prebuildTemplates: slots must be an integer ≥ 1, got ${slots}`);
   }
-  const cumulative = cumulativeWeightsOf(shape);
+  const { size: spec, floorBytes } = sizingOf(shape);
+  const cumulative = cumulativeWeightsOf(spec);
   const sizes: number[] = [];
-  for (let i = 0; i < slots; i++) sizes.push(sizeAtProbability(shape, (i + 0.5) / slots, cumulative));
+  for (let i = 0; i < slots; i++) sizes.push(sizeAtProbability(spec, floorBytes, (i + 0.5) / slots, cumulative));
   const random = createPrng(seed);
   for (let i = sizes.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
@@ -323,7 +375,7 @@ export function prebuildTemplates(anyShape: MessageShape, slots = DEFAULT_TEMPLA
   const templates = sizes.map((size) => {
     let t = bySize.get(size);
     if (!t) {
-      t = buildPayload(shape.kind, size);
+      t = builder.build(size);
       bySize.set(size, t);
       totalBytes += size;
     }

@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { writeHeader, writeHeaderMasked, type PayloadKind } from './payload.js';
+import type { PayloadCodec } from './codec.js';
 import { connect as rawConnect, createMaskKey, Opcode, PrebuiltFrame, type RawWebSocket, type RawWebSocketHandler } from './protocol/index.js';
 import type { ErrorKind } from './types.js';
 import type { Conn } from './worker.js';
@@ -26,8 +26,12 @@ export interface TransportHandlers {
 export interface Transport {
   /** Opens `c` and sets `c.t`; `done(kind)` on failure, `done()` once open. */
   connect(c: Conn, host: string, port: number, path: string, timeoutMs: number, done: (err?: ErrorKind) => void): void;
-  /** Sends a copy of `template` with its header patched (sender id, sequence number, send time in epoch µs). */
-  send(t: TransportConn, template: Buffer, connId: number, seq: number, tUs: number): void;
+  /**
+   * Sends a copy of `template` (a message `codec` built) with its header patched by `codec` (sender id,
+   * sequence number, send time in epoch µs), in a frame of the codec's opcode kind. The codec is per call
+   * so one worker can send messages of several shapes (e.g. audio and control events).
+   */
+  send(t: TransportConn, codec: PayloadCodec, template: Buffer, connId: number, seq: number, tUs: number): void;
   /** Writes what `send` queued (batching transports write once per event-loop turn). */
   flush(): void;
   /** Close handshake with 1000. */
@@ -52,9 +56,12 @@ interface WsConn extends TransportConn {
   closingByUs: boolean;
 }
 
+// ws's send options, shared so a send allocates no options object.
+const WS_BINARY = { binary: true };
+const WS_TEXT = { binary: false };
+
 /** The `ws` library as a client: compression off, as on the servers. */
-export function createWsTransport(kind: PayloadKind, h: TransportHandlers): Transport {
-  const binary = kind === 'binary';
+export function createWsTransport(h: TransportHandlers): Transport {
   return {
     connect(c, host, port, path, timeoutMs, done) {
       const ws = new WebSocket(`ws://${host}:${port}${path}`, { perMessageDeflate: false, handshakeTimeout: timeoutMs, maxPayload: 64 * 1024 * 1024 });
@@ -79,11 +86,11 @@ export function createWsTransport(kind: PayloadKind, h: TransportHandlers): Tran
         if (settled) h.onClose(c, code, t.closingByUs);
       });
     },
-    send(t, template, connId, seq, tUs) {
+    send(t, codec, template, connId, seq, tUs) {
       const buf = Buffer.allocUnsafe(template.length);
       template.copy(buf);
-      writeHeader(kind, buf, 0, connId, seq, tUs);
-      (t as WsConn).ws.send(buf, { binary });
+      codec.writeHeader(buf, 0, buf.length, connId, seq, tUs);
+      (t as WsConn).ws.send(buf, codec.opcodeKind === 'binary' ? WS_BINARY : WS_TEXT);
     },
     flush() {},
     close(t) {
@@ -112,14 +119,14 @@ interface RawConn extends TransportConn {
  * are patched (already masked) and the frame is copied into the connection's
  * batch, which is written once per event-loop turn.
  */
-export function createRawTransport(kind: PayloadKind, h: TransportHandlers): Transport {
+export function createRawTransport(h: TransportHandlers): Transport {
   const maskKey = createMaskKey();
-  const opcode = kind === 'binary' ? Opcode.Binary : Opcode.Text;
+  // Keyed by template: a template belongs to one codec, so its frame's opcode is fixed at the first send.
   const frames = new Map<Buffer, PrebuiltFrame>();
-  const frameFor = (template: Buffer) => {
+  const frameFor = (codec: PayloadCodec, template: Buffer) => {
     let f = frames.get(template);
     if (!f) {
-      f = new PrebuiltFrame(opcode, template, maskKey);
+      f = new PrebuiltFrame(codec.opcodeKind === 'binary' ? Opcode.Binary : Opcode.Text, template, maskKey);
       frames.set(template, f);
     }
     return f;
@@ -164,9 +171,9 @@ export function createRawTransport(kind: PayloadKind, h: TransportHandlers): Tra
       c.t = t;
       t.ws = rawConnect({ host, port, path, handshakeTimeoutMs: timeoutMs, maskKey, closeTimeoutMs: 2000 }, handler, c);
     },
-    send(t, template, connId, seq, tUs) {
-      const f = frameFor(template);
-      writeHeaderMasked(kind, f.frame, f.payloadOffset, connId, seq, tUs, maskKey, 0);
+    send(t, codec, template, connId, seq, tUs) {
+      const f = frameFor(codec, template);
+      codec.writeHeaderMasked(f.frame, f.payloadOffset, f.payloadBytes, connId, seq, tUs, maskKey, 0);
       // sendFrame copies the bytes at once, so the shared frame can be patched again right away.
       (t as RawConn).ws.sendFrame(f.frame);
     },
@@ -185,6 +192,7 @@ export function createRawTransport(kind: PayloadKind, h: TransportHandlers): Tra
   };
 }
 
-export function createTransport(client: 'raw' | 'ws', kind: PayloadKind, h: TransportHandlers): Transport {
-  return client === 'raw' ? createRawTransport(kind, h) : createWsTransport(kind, h);
+/** The transport for a plan's `client`; each send names its codec, which sets the frame's opcode. */
+export function createTransport(client: 'raw' | 'ws', h: TransportHandlers): Transport {
+  return client === 'raw' ? createRawTransport(h) : createWsTransport(h);
 }

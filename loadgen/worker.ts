@@ -5,7 +5,8 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { DeliveryAccounting, recordDelivery, type StreamState } from './accounting.js';
 import { createLatencyHistogram, encodeHistogram, LatencyRecorder, recordUs } from './histogram.js';
 import type { FromWorker, ToWorker, WorkerResult } from './ipc.js';
-import { bodyMatches, readHeader, type PayloadHeader } from './payload.js';
+import { codecFor, type PayloadCodec } from './codec.js';
+import type { PayloadHeader } from './payload.js';
 import { atEpochUs, createSchedule, createSender, epochClockUs, finishSender, tick, type Sender } from './schedule.js';
 import { prebuildTemplates, type TemplatePool } from './shapes.js';
 import { createTransport, type Transport, type TransportConn } from './transport.js';
@@ -39,6 +40,8 @@ class Worker implements Runner {
   readonly init: Init;
   readonly conns: Conn[] = [];
   readonly transport: Transport;
+  /** Builds, patches and checks the plan's messages; one codec class per worker keeps its calls monomorphic. */
+  readonly codec: PayloadCodec;
   readonly pool: TemplatePool;
   readonly latency = createLatencyHistogram();
   /** Hot-path recording; folded into `latency` when the worker reports. */
@@ -76,18 +79,17 @@ class Worker implements Runner {
   rr = 0;
   tplSlot = 0;
   // Read once from the plan; the hot path compares booleans, not strings.
-  readonly kind: 'binary' | 'text';
   readonly isBroadcast: boolean;
   readonly isClosed: boolean;
 
   constructor(init: Init) {
     this.init = init;
     this.plan = init.plan;
-    this.kind = this.plan.message.kind;
     this.isBroadcast = this.plan.load.model === 'broadcast';
     this.isClosed = this.plan.load.model === 'closed';
-    this.pool = prebuildTemplates(this.plan.message, 256, this.plan.seed + init.worker);
-    this.transport = createTransport(this.plan.client, this.plan.message.kind, {
+    this.codec = codecFor(this.plan.message);
+    this.pool = prebuildTemplates(this.plan.message, 256, this.plan.seed + init.worker, this.codec);
+    this.transport = createTransport(this.plan.client, {
       onRead: () => {
         this.readAtUs = epochClockUs();
       },
@@ -185,7 +187,7 @@ class Worker implements Runner {
   sendOn(c: Conn, tUs: number) {
     const slot = this.tplSlot++ & 255;
     const tpl = this.pool.templates[slot]!;
-    this.transport.send(c.t!, tpl, c.id, c.seq++, tUs);
+    this.transport.send(c.t!, this.codec, tpl, c.id, c.seq++, tUs);
     c.inFlight++;
     const b = this.bucket(tUs);
     b.sentMsgs++;
@@ -287,8 +289,8 @@ class Worker implements Runner {
     const size = end - start;
     this.recvSinceProgress++;
     this.lastRecvAtUs = nowUs;
-    const h = readHeader(this.kind, buf, start, this.header);
-    const bodyOk = bodyMatches(this.kind, buf, start, size);
+    const h = this.codec.readHeader(buf, start, size, this.header);
+    const bodyOk = this.codec.bodyMatches(buf, start, size);
     // Only the first arrival of this connection's own message frees its slot: a duplicate must not end the
     // drain early (a message still on the wire would be counted lost) or add a send to a closed loop.
     let freesSlot = false;
