@@ -87,6 +87,17 @@ export function validateScenario(raw: unknown, source: string): { scenario?: Sce
       if (b?.model === 'broadcast' && connections !== undefined && b.publishers > connections) {
         problems.push(`load.publishers: must be at most connections (${connections}), got ${b.publishers}`);
       }
+      // Slow consumers and churning subscribers come from the connections that do not publish; the publishers
+      // receive too (publish-to-self), so they remain as fast members whose delivery is checked exactly.
+      if (b?.model === 'broadcast' && connections !== undefined && b.publishers <= connections) {
+        const subscribers = connections - b.publishers;
+        const slow = b.slowConsumers?.count ?? 0;
+        if (b.slowConsumers && slow > subscribers) {
+          problems.push(`load.slowConsumers.count: must be at most connections − publishers (${subscribers}), got ${slow}`);
+        } else if (b.churn && subscribers - slow < 1) {
+          problems.push('load.churn: needs a subscriber that is neither a publisher nor a slow consumer (connections − publishers − slowConsumers.count is 0)');
+        }
+      }
     }
   }
 

@@ -52,14 +52,29 @@ export type Arrivals = 'constant' | 'poisson';
 
 /** Options of `createSchedule`. */
 export interface ScheduleOptions {
-  /** Aggregate messages per second; finite and > 0. */
+  /** Aggregate arrivals per second (messages per second unless `burst` is given); finite and > 0. */
   ratePerSec: number;
   /** 'constant': evenly spaced; 'poisson': exponential inter-arrival times. */
   arrivals: Arrivals;
   /** Origin of the schedule in µs on the sender's clock; the first send is one interval after it. */
   startUs: number;
-  /** Seed of the PRNG for 'poisson' (ignored for 'constant'); default 1. */
+  /** Seed of the PRNG for 'poisson' and for bursts; default 1. */
   seed?: number;
+  /**
+   * Bursts: each arrival is, with `probability`, `messages` messages `gapMs` apart (the first at the
+   * arrival) instead of one. `ratePerSec` still counts arrivals. Absent: one message per arrival.
+   */
+  burst?: BurstOptions;
+}
+
+/** How arrivals turn into bursts of messages (see `ScheduleOptions.burst`). */
+export interface BurstOptions {
+  /** Chance that an arrival is a burst, in [0, 1]. */
+  probability: number;
+  /** Messages in a burst, an integer ≥ 1 (1: no bursts). */
+  messages: number;
+  /** Gap between a burst's messages, ms, ≥ 0. */
+  gapMs: number;
 }
 
 /**
@@ -71,11 +86,18 @@ export interface ScheduleOptions {
  * window is Poisson-distributed with mean ratePerSec·T.
  */
 export interface Schedule {
+  /** Mean messages per second (with bursts: arrivals per second × mean messages per arrival). */
   readonly ratePerSec: number;
   readonly arrivals: Arrivals;
   readonly startUs: number;
   /** Mean interval between sends in µs: 1e6 / ratePerSec. */
   readonly meanIntervalUs: number;
+  /**
+   * The arrival (0, 1, 2, ... in arrival order) that the slot last returned by `next()` belongs to: without
+   * bursts the slot's own index, with bursts shared by every message of a burst, so the caller can give a
+   * burst's messages one sender.
+   */
+  readonly lastArrival: number;
   /** Intended time of the next slot, without consuming it. */
   peekUs(): number;
   /** Intended time of the next slot, consuming it. */
@@ -87,6 +109,7 @@ class ConstantSchedule implements Schedule {
   readonly meanIntervalUs: number;
   private k = 1;
   private nextUs: number;
+  lastArrival = -1;
 
   constructor(readonly ratePerSec: number, readonly startUs: number) {
     this.meanIntervalUs = 1e6 / ratePerSec;
@@ -106,6 +129,7 @@ class ConstantSchedule implements Schedule {
 
   next(): number {
     const t = this.nextUs;
+    this.lastArrival = this.k - 1;
     this.k++;
     this.nextUs = this.slotUs(this.k);
     return t;
@@ -117,6 +141,7 @@ class PoissonSchedule implements Schedule {
   readonly meanIntervalUs: number;
   private readonly random: Prng;
   private nextUs: number;
+  lastArrival = -1;
 
   constructor(readonly ratePerSec: number, readonly startUs: number, seed: number) {
     this.meanIntervalUs = 1e6 / ratePerSec;
@@ -135,14 +160,132 @@ class PoissonSchedule implements Schedule {
 
   next(): number {
     const t = this.nextUs;
+    this.lastArrival++;
     this.nextUs = t + this.drawIntervalUs();
     return t;
   }
 }
 
 /**
+ * Arrivals from a base schedule, each turned with probability `p` into a burst of `messages` messages
+ * `gapMs` apart. Bursts may overlap (a long burst and the next arrivals), so the followers still owed are
+ * kept in a binary min-heap keyed by their next time: one entry per unfinished burst, held in typed arrays
+ * that grow by doubling, so a message costs O(log bursts pending) and no allocation.
+ */
+class BurstSchedule implements Schedule {
+  readonly ratePerSec: number;
+  readonly meanIntervalUs: number;
+  readonly arrivals: Arrivals;
+  readonly startUs: number;
+  lastArrival = -1;
+  private readonly random: Prng;
+  private readonly gapUs: number;
+  private arrivalCount = 0;
+  // Heap of unfinished bursts: next follower time, arrival index, followers still to come.
+  private heapUs = new Float64Array(16);
+  private heapArrival = new Float64Array(16);
+  private heapLeft = new Int32Array(16);
+  private size = 0;
+
+  constructor(private readonly base: Schedule, private readonly burst: BurstOptions, seed: number) {
+    this.arrivals = base.arrivals;
+    this.startUs = base.startUs;
+    this.ratePerSec = base.ratePerSec * (1 + burst.probability * (burst.messages - 1));
+    this.meanIntervalUs = 1e6 / this.ratePerSec;
+    this.gapUs = burst.gapMs * 1000;
+    // A stream of its own (not the Poisson one's), so adding bursts leaves the arrival times unchanged.
+    this.random = createPrng((seed ^ 0x5bd1e995) >>> 0);
+  }
+
+  peekUs(): number {
+    const b = this.base.peekUs();
+    return this.size > 0 && this.heapUs[0]! < b ? this.heapUs[0]! : b;
+  }
+
+  next(): number {
+    const b = this.base.peekUs();
+    // Ties go to the follower: it belongs to an earlier arrival.
+    if (this.size > 0 && this.heapUs[0]! <= b) {
+      const t = this.heapUs[0]!;
+      this.lastArrival = this.heapArrival[0]!;
+      if (--this.heapLeft[0]! > 0) {
+        this.heapUs[0] = t + this.gapUs;
+      } else {
+        this.size--;
+        this.heapUs[0] = this.heapUs[this.size]!;
+        this.heapArrival[0] = this.heapArrival[this.size]!;
+        this.heapLeft[0] = this.heapLeft[this.size]!;
+      }
+      this.siftDown(0);
+      return t;
+    }
+    const t = this.base.next();
+    this.lastArrival = this.arrivalCount++;
+    const p = this.burst.probability;
+    // Draw only when it can matter, so probability 0 and 1 use no randomness.
+    if (this.burst.messages > 1 && p > 0 && (p >= 1 || this.random() < p)) this.push(t + this.gapUs, this.lastArrival, this.burst.messages - 1);
+    return t;
+  }
+
+  private push(us: number, arrival: number, left: number): void {
+    if (this.size === this.heapUs.length) {
+      const grow = <A extends Float64Array | Int32Array>(a: A, make: (n: number) => A): A => {
+        const b = make(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.heapUs = grow(this.heapUs, (n) => new Float64Array(n));
+      this.heapArrival = grow(this.heapArrival, (n) => new Float64Array(n));
+      this.heapLeft = grow(this.heapLeft, (n) => new Int32Array(n));
+    }
+    let i = this.size++;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!earlier(us, arrival, this.heapUs[parent]!, this.heapArrival[parent]!)) break;
+      this.move(parent, i);
+      i = parent;
+    }
+    this.heapUs[i] = us;
+    this.heapArrival[i] = arrival;
+    this.heapLeft[i] = left;
+  }
+
+  private move(from: number, to: number): void {
+    this.heapUs[to] = this.heapUs[from]!;
+    this.heapArrival[to] = this.heapArrival[from]!;
+    this.heapLeft[to] = this.heapLeft[from]!;
+  }
+
+  private siftDown(i: number): void {
+    const n = this.size;
+    if (n === 0) return;
+    const us = this.heapUs[i]!;
+    const arrival = this.heapArrival[i]!;
+    const left = this.heapLeft[i]!;
+    for (;;) {
+      let child = 2 * i + 1;
+      if (child >= n) break;
+      const right = child + 1;
+      if (right < n && earlier(this.heapUs[right]!, this.heapArrival[right]!, this.heapUs[child]!, this.heapArrival[child]!)) child = right;
+      if (!earlier(this.heapUs[child]!, this.heapArrival[child]!, us, arrival)) break;
+      this.move(child, i);
+      i = child;
+    }
+    this.heapUs[i] = us;
+    this.heapArrival[i] = arrival;
+    this.heapLeft[i] = left;
+  }
+}
+
+// Earlier time first; an earlier arrival first on equal times, so each publisher's messages keep their order.
+function earlier(us: number, arrival: number, otherUs: number, otherArrival: number): boolean {
+  return us < otherUs || (us === otherUs && arrival < otherArrival);
+}
+
+/**
  * Creates an open-loop arrival schedule (see `Schedule`).
- * @throws RangeError if ratePerSec is not finite and > 0, startUs is not finite, or arrivals is unknown
+ * @throws RangeError if ratePerSec is not finite and > 0, startUs is not finite, arrivals is unknown, or
+ *   burst is out of range
  */
 export function createSchedule(options: ScheduleOptions): Schedule {
   const { ratePerSec, arrivals, startUs, seed = 1 } = options;
@@ -152,9 +295,16 @@ export function createSchedule(options: ScheduleOptions): Schedule {
   if (!Number.isFinite(startUs)) {
     throw new RangeError(`createSchedule: startUs must be finite, got ${startUs}`);
   }
-  if (arrivals === 'constant') return new ConstantSchedule(ratePerSec, startUs);
-  if (arrivals === 'poisson') return new PoissonSchedule(ratePerSec, startUs, seed);
-  throw new RangeError(`createSchedule: arrivals must be 'constant' or 'poisson', got ${String(arrivals)}`);
+  let base: Schedule;
+  if (arrivals === 'constant') base = new ConstantSchedule(ratePerSec, startUs);
+  else if (arrivals === 'poisson') base = new PoissonSchedule(ratePerSec, startUs, seed);
+  else throw new RangeError(`createSchedule: arrivals must be 'constant' or 'poisson', got ${String(arrivals)}`);
+  const burst = options.burst;
+  if (burst === undefined) return base;
+  if (!(burst.probability >= 0 && burst.probability <= 1)) throw new RangeError(`createSchedule: burst.probability must be in [0, 1], got ${burst.probability}`);
+  if (!Number.isInteger(burst.messages) || burst.messages < 1) throw new RangeError(`createSchedule: burst.messages must be an integer ≥ 1, got ${burst.messages}`);
+  if (!(burst.gapMs >= 0 && Number.isFinite(burst.gapMs))) throw new RangeError(`createSchedule: burst.gapMs must be finite and ≥ 0, got ${burst.gapMs}`);
+  return new BurstSchedule(base, burst, seed);
 }
 
 /** What the sender does about sends it could not make on time. */
@@ -220,6 +370,11 @@ export interface Sender {
    * path allocates nothing.
    */
   readonly dueUs: Float64Array;
+  /**
+   * The arrival (`Schedule.lastArrival`) each of those sends belongs to, entries [0, n) as for `dueUs`: a
+   * burst's messages share one, so the caller can send them from one connection.
+   */
+  readonly dueArrival: Float64Array;
   /** The clock the caller reads `nowUs` from (`epochClockUs` unless injected). */
   readonly clock: ClockUs;
 }
@@ -242,6 +397,7 @@ export function createSender(schedule: Schedule, policy?: TickPolicy, clock: Clo
     policy: { ...p },
     counters: { intended: 0, sent: 0, late: 0, dropped: 0, maxLagUs: 0 },
     dueUs: new Float64Array(p.maxCatchUpPerTick),
+    dueArrival: new Float64Array(p.maxCatchUpPerTick),
     clock,
   };
 }
@@ -250,7 +406,7 @@ export function createSender(schedule: Schedule, policy?: TickPolicy, clock: Clo
  * The pure step of the sender loop: given the current time, resolves the
  * slots that are due (intended time ≤ nowUs), oldest first. A slot more than
  * `dropAfterUs` behind is dropped; the others are handed out, up to
- * `maxCatchUpPerTick`, by writing their intended times to `sender.dueUs`.
+ * `maxCatchUpPerTick`, by writing their intended times to `sender.dueUs` (and their arrivals to `dueArrival`).
  * The send is deemed to leave at `nowUs` (the caller writes in the same
  * synchronous turn), which decides `late` and `maxLagUs`.
  *
@@ -278,6 +434,7 @@ export function tick(sender: Sender, nowUs: number): number {
     if (lagUs > policy.lateThresholdUs) counters.late++;
     if (lagUs > counters.maxLagUs) counters.maxLagUs = lagUs;
     counters.sent++;
+    sender.dueArrival[n] = schedule.lastArrival;
     dueUs[n++] = intendedUs;
   }
   return n;

@@ -203,3 +203,79 @@ describe('schedule', () => {
     assert.ok(Math.abs(us / 1000 - Date.now()) < 1_000, `${us} µs vs ${Date.now()} ms`);
   });
 });
+
+describe('bursts', () => {
+  /** Every slot with intended time ≤ endUs: [time, arrival] pairs in the order the schedule hands them out. */
+  function slotsUntil(s: ReturnType<typeof createSchedule>, endUs: number): [number, number][] {
+    const out: [number, number][] = [];
+    while (s.peekUs() <= endUs) {
+      const t = s.next();
+      out.push([t, s.lastArrival]);
+    }
+    return out;
+  }
+
+  test('probability 1: every arrival is `messages` messages gapMs apart, the first at the arrival, all of one arrival', () => {
+    const s = createSchedule({ ratePerSec: 10, arrivals: 'constant', startUs: 0, burst: { probability: 1, messages: 3, gapMs: 10 } });
+    const slots = slotsUntil(s, 1_000_000);
+    // Arrivals at 100, 200, ..., 1000 ms; the last burst's followers (1010, 1020 ms) fall after the end.
+    assert.equal(slots.length, 10 * 3 - 2);
+    assert.deepEqual(slots.slice(0, 4), [[100_000, 0], [110_000, 0], [120_000, 0], [200_000, 1]]);
+    assert.equal(s.ratePerSec, 30, 'the mean message rate is arrivals × messages');
+  });
+
+  test('probability 0 and messages 1 give the base schedule unchanged', () => {
+    const base = slotsUntil(createSchedule({ ratePerSec: 50, arrivals: 'poisson', startUs: 0, seed: 7 }), 2_000_000);
+    for (const burst of [{ probability: 0, messages: 5, gapMs: 1 }, { probability: 1, messages: 1, gapMs: 1 }]) {
+      assert.deepEqual(slotsUntil(createSchedule({ ratePerSec: 50, arrivals: 'poisson', startUs: 0, seed: 7, burst }), 2_000_000), base);
+    }
+  });
+
+  test('overlapping bursts: times never decrease, each burst keeps its gap and its arrival, and the count adds up', () => {
+    // Bursts span 4 × 30 ms, arrivals come every ~10 ms: several bursts are in progress at once.
+    const burst = { probability: 0.5, messages: 5, gapMs: 30 };
+    const s = createSchedule({ ratePerSec: 100, arrivals: 'poisson', startUs: 0, seed: 3, burst });
+    const slots = slotsUntil(s, 10_000_000);
+    const byArrival = new Map<number, number[]>();
+    let prev = -Infinity;
+    for (const [t, a] of slots) {
+      assert.ok(t >= prev, `time went back from ${prev} to ${t}`);
+      prev = t;
+      byArrival.set(a, [...(byArrival.get(a) ?? []), t]);
+    }
+    const arrivals = [...byArrival.keys()].sort((x, y) => x - y);
+    assert.deepEqual(arrivals, arrivals.map((_, i) => i), 'arrivals are numbered 0, 1, 2, ... in order');
+    let bursts = 0;
+    for (const [a, times] of byArrival) {
+      if (times.length === 1) continue;
+      bursts++;
+      // Only a burst that began within 120 ms of the end may be cut short.
+      if (times.length < 5) assert.ok(times[0]! > 10_000_000 - 120_000, `arrival ${a} has ${times.length} messages`);
+      for (let i = 1; i < times.length; i++) assert.ok(Math.abs(times[i]! - times[i - 1]! - 30_000) < 1e-6);
+    }
+    const cut = [...byArrival.values()].reduce((n, ts) => n + (ts.length > 1 ? 5 - ts.length : 0), 0);
+    assert.equal(slots.length, arrivals.length + 4 * bursts - cut);
+    // Seeded: about half of ~1000 arrivals burst; the exact number is fixed by the seed.
+    assert.ok(bursts > 400 && bursts < 600, `${bursts} bursts of ${arrivals.length} arrivals`);
+  });
+
+  test('the sender hands out each due message with its arrival, for one sender per burst', () => {
+    const clock = fakeClock(START_US);
+    const sender = createSender(
+      createSchedule({ ratePerSec: 4, arrivals: 'constant', startUs: START_US, burst: { probability: 1, messages: 2, gapMs: 0 } }),
+      undefined,
+      clock.read,
+    );
+    clock.nowUs = START_US + 500_000;
+    const n = tick(sender, clock.nowUs);
+    assert.equal(n, 4);
+    assert.deepEqual([...sender.dueArrival.subarray(0, n)], [0, 0, 1, 1]);
+    assert.deepEqual([...sender.dueUs.subarray(0, n)].map((t) => t - START_US), [250_000, 250_000, 500_000, 500_000]);
+  });
+
+  test('refuses a burst out of range', () => {
+    for (const burst of [{ probability: 1.5, messages: 2, gapMs: 1 }, { probability: 1, messages: 0, gapMs: 1 }, { probability: 1, messages: 2, gapMs: -1 }]) {
+      assert.throws(() => createSchedule({ ratePerSec: 1, arrivals: 'constant', startUs: 0, burst }), RangeError);
+    }
+  });
+});
