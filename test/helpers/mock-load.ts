@@ -11,6 +11,8 @@ export interface MockLoadOptions {
   /** Called between measure-start and measure-end (for example to interrupt the run). */
   duringMeasure?: () => void | Promise<void>;
   saturated?: boolean;
+  /** Add a voice result (for voice cases): 10 turns, each with its 11 replies. */
+  voice?: boolean;
 }
 
 export function mockLoad(o: MockLoadOptions = {}) {
@@ -43,6 +45,25 @@ export function mockLoad(o: MockLoadOptions = {}) {
       workers: [{ worker: 0, pid: 1, cpus: '1', connections: plan.connections, cpuUs: 1e6, cpuUtilPct: o.saturated ? 99 : 40, eventLoopDelayP99Us: 100, eventLoopDelayMaxUs: 200, spinWait: false }],
       saturation: o.saturated ? { saturated: true, reasons: ['load-generator worker 0 at 99% CPU'] } : { saturated: false, reasons: [] },
       measuredMs: seconds * 1000,
+      ...(o.voice
+        ? {
+            voice: {
+              firstChunk: summarizeHistogram(h),
+              firstChunkEncoded: encodeHistogram(h),
+              relayOverhead: summarizeHistogram(h),
+              relayOverheadEncoded: encodeHistogram(h),
+              jitter: summarizeHistogram(h),
+              jitterEncoded: encodeHistogram(h),
+              audioEventsSent: total - 10,
+              controlEventsSent: 10,
+              turnsTriggered: 10,
+              turnsCompleted: 10,
+              repliesExpected: 110,
+              repliesReceived: 110,
+              repliesCorrupted: 0,
+            },
+          }
+        : {}),
     };
   };
   return { run, plans };
