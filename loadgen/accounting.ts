@@ -26,6 +26,8 @@ export const DEFAULT_WINDOW_SEQS = 1024;
 export class StreamState {
   /** Highest sequence number seen, -1 before the first message. */
   highestSeq = -1;
+  /** Lowest sequence number seen (beyond-window arrivals aside), -1 before the first message. */
+  lowestSeq = -1;
   /** Every arrival, duplicates and corrupted ones included. */
   received = 0;
   /** Arrivals of a sequence number already seen (within the window). */
@@ -59,6 +61,7 @@ export function recordDelivery(stream: StreamState, seq: number, bodyOk: boolean
   const mask = stream.windowMask;
   const highest = stream.highestSeq;
   if (seq > highest) {
+    if (highest < 0) stream.lowestSeq = seq;
     // The slots for highest+1 .. seq now stand for new sequence numbers:
     // clear what they held for numbers a window ago.
     const gap = seq - highest;
@@ -82,6 +85,7 @@ export function recordDelivery(stream: StreamState, seq: number, bodyOk: boolean
   } else {
     seen[word]! |= bit;
     stream.outOfOrder++;
+    if (seq < stream.lowestSeq) stream.lowestSeq = seq;
   }
 }
 
@@ -192,24 +196,37 @@ export class DeliveryAccounting {
    * recipient); for broadcast pass the local members of the sender's room
    * (including the sender when the server publishes to itself). Streams not
    * named here count as `unexpected`. Does not modify the state.
+   *
+   * `isPartial(receiver)` marks receivers that were members for part of the
+   * run only (broadcast churn: joined or left while messages flowed). Their
+   * streams are checked inside the membership: from the lowest to the
+   * highest sequence number received, gaps count as lost; a sender they
+   * heard nothing from is expected nothing, since where the membership
+   * began and ended is not known to the message.
    */
   finish(
     sentBySender: ReadonlyMap<number, number>,
     recipientsOf: (senderConnId: number) => Iterable<number> = (s) => [s],
+    isPartial?: (receiverConnId: number) => boolean,
   ): DeliveryTotals {
     const t = emptyTotals();
     const expectedStreams = new Set<StreamState>();
     for (const [sender, sentCount] of sentBySender) {
       for (const receiver of recipientsOf(sender)) {
-        t.expected += sentCount;
         const s = this.byReceiver.get(receiver)?.get(sender);
         const distinct = s === undefined ? 0 : s.received - s.duplicated;
         if (s !== undefined) expectedStreams.add(s);
-        if (distinct < sentCount) {
-          t.lost += sentCount - distinct;
+        let owed = sentCount;
+        if (isPartial !== undefined && isPartial(receiver)) {
+          // Sequence numbers at or beyond sentCount are not owed: they count as unexpected below.
+          owed = s === undefined || s.lowestSeq >= sentCount ? 0 : Math.min(s.highestSeq, sentCount - 1) - s.lowestSeq + 1;
+        }
+        t.expected += owed;
+        if (distinct < owed) {
+          t.lost += owed - distinct;
           t.streamsWithLoss++;
         } else {
-          t.unexpected += distinct - sentCount;
+          t.unexpected += distinct - owed;
         }
       }
     }

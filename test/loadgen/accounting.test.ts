@@ -195,3 +195,42 @@ describe('accounting', () => {
     assert.equal(new DeliveryAccounting(64).stream(1, 2).seen.length, 2);
   });
 });
+
+describe('accounting of partial memberships (broadcast churn)', () => {
+  test('a member that joined and left is owed only what lies between the first and last number it received', () => {
+    const acc = new DeliveryAccounting();
+    // Receiver 20 was a member while publisher 1 sent 40..79: it got 40..79 except 50 and 60, 70 twice, 45 after 46.
+    for (let s = 40; s < 80; s++) {
+      if (s === 50 || s === 60 || s === 45) continue;
+      acc.record(1, 20, s, true);
+      if (s === 46) acc.record(1, 20, 45, true);
+      if (s === 70) acc.record(1, 20, 70, true);
+    }
+    // Publisher 2 was heard from not at all while the member was in the room.
+    const t = acc.finish(new Map([[1, 100], [2, 100]]), () => [20], (r) => r === 20);
+    assert.deepEqual(t, { ...ZERO, expected: 40, received: 39, lost: 2, duplicated: 1, outOfOrder: 1, streamsWithLoss: 1 });
+  });
+
+  test('the lowest number counts even when it arrives late, and numbers beyond what was sent are unexpected', () => {
+    const acc = new DeliveryAccounting();
+    for (const s of [11, 10, 12, 13]) acc.record(3, 30, s, true);
+    // The sender reports 13 sent (0..12): 13 was never sent.
+    const t = acc.finish(new Map([[3, 13]]), () => [30], () => true);
+    assert.deepEqual(t, { ...ZERO, expected: 3, received: 4, outOfOrder: 1, unexpected: 1 });
+  });
+
+  test('members that stayed the whole run keep the exact accounting beside partial ones', () => {
+    const acc = new DeliveryAccounting();
+    for (let s = 1; s < 10; s++) acc.record(1, 5, s, true); // whole-run member that missed 0
+    for (let s = 3; s < 6; s++) acc.record(1, 6, s, true); // partial member
+    const t = acc.finish(new Map([[1, 10]]), () => [5, 6], (r) => r === 6);
+    assert.deepEqual(t, { ...ZERO, expected: 13, received: 12, lost: 1, streamsWithLoss: 1 });
+  });
+
+  test('recordDelivery keeps the lowest number seen', () => {
+    const s = new StreamState(1, 2, 1024);
+    assert.equal(s.lowestSeq, -1);
+    for (const seq of [7, 9, 8, 5, 5]) recordDelivery(s, seq, true);
+    assert.equal(s.lowestSeq, 5);
+  });
+});
