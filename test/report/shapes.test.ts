@@ -85,10 +85,10 @@ describe('the two-gap table', () => {
     assert.equal(gapView(onlyVoice, onlyVoice.summary), undefined);
   });
 
-  test('gapText quotes the widest ratio: as × from 1.5 on, as % below', () => {
-    assert.equal(gapText([1.2, 2.5, 0.9]), '2.5×');
-    assert.equal(gapText([0.25, 1.1]), '4.0×');
-    assert.equal(gapText([1.05, 0.98]), '5.0%');
+  test('gapText quotes slowest over fastest: as × from 1.5 on, as % below', () => {
+    assert.equal(gapText([10, 25, 9]), '2.8×');
+    assert.equal(gapText([520, 540, 515]), '4.9%');
+    assert.equal(gapText([7]), undefined);
     assert.equal(gapText([]), undefined);
   });
 
@@ -96,7 +96,7 @@ describe('the two-gap table', () => {
     const text = tableFormat.render(result);
     assert.match(text, /Two gaps: synthetic vs real shape/);
     assert.match(text, /voice-agent — relay/);
-    assert.match(text, /synthetic gap \(widest CPU-per-message ratio on echo\): /);
+    assert.match(text, /synthetic gap, slowest over fastest runtime in CPU per echoed message: 3\.2× \(echo-rate@50000\/s\)/);
     const md = markdownFormat.render(result);
     assert.match(md, /## Two gaps: synthetic vs real shape/);
   });
