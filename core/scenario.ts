@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { caseSuffixOf, MODEL_NAMES, MODELS, type AnyModel } from '../loadgen/models/index.js';
-import { validateShape } from '../loadgen/shapes.js';
+import { shapeHasHeader, validateShape } from '../loadgen/shapes.js';
 import type { MessageShape } from '../loadgen/types.js';
 import { BenchError } from './errors.js';
 import { projectRoot } from './paths.js';
@@ -108,6 +108,12 @@ export function validateScenario(raw: unknown, source: string): { scenario?: Sce
     const errs = validateShape(obj['message'], 'message');
     problems.push(...errs);
     if (errs.length === 0) message = obj['message'] as MessageShape;
+    // These models match every reply or delivery to its sender and send time; a template without those fields
+    // would leave every message unaccounted for (the voice model reads its own reply events instead).
+    const accounted = models[0]?.model;
+    if (message && (accounted === 'closed' || accounted === 'open' || accounted === 'broadcast') && !shapeHasHeader(message)) {
+      problems.push(`message.template: the ${accounted} model needs {{conn}}, {{seq}} and {{sentAtUs}} to account for every delivery`);
+    }
   } else if (sends) problems.push('message: is required for a model that sends messages');
 
   let quick: QuickOverrides | undefined;

@@ -37,6 +37,8 @@ describe('validateScenario', () => {
     ['route/model mismatch', { ...valid, route: '/broadcast' }, /route: the closed model measures round trips on \/echo/],
     ['too many publishers', { ...valid, route: '/broadcast', load: { model: 'broadcast', publishers: 20, ratePerSecPerPublisher: 1 } }, /load\.publishers: must be at most connections \(10\)/],
     ['bad message size', { ...valid, message: { kind: 'binary', size: { type: 'fixed', bytes: 4 } } }, /^scenario "mine": message\.size/],
+    ['json template without a header', { ...valid, message: { kind: 'json', template: { type: 'ping', id: '{{id}}', at: '{{sentAtUs}}' } } }, /^scenario "mine": message\.template: the closed model needs \{\{conn\}\}, \{\{seq\}\} and \{\{sentAtUs\}\} to account for every delivery$/],
+    ['json template with an unknown generator', { ...valid, message: { kind: 'json', template: { data: '{{foo}}' } } }, /^scenario "mine": message\.template\.data: unknown generator "\{\{foo\}\}"/],
     ['unknown quick key', { ...valid, quick: { duration: 1 } }, /quick\.duration: unknown key/],
   ];
   for (const [what, raw, re] of cases) {
@@ -46,6 +48,13 @@ describe('validateScenario', () => {
       assert.ok(r.problems.some((p) => re.test(p)), `no problem matched ${re}: ${JSON.stringify(r.problems)}`);
     });
   }
+
+  test('accepts a json template that carries the sender, sequence number and send time', () => {
+    const message = { kind: 'json', template: { c: '{{conn}}', s: '{{seq}}', t: '{{sentAtUs}}', pad: '{{pad}}' }, size: { type: 'fixed', bytes: 200 } };
+    const r = validateScenario({ ...valid, message }, 'test');
+    assert.deepEqual(r.problems, []);
+    assert.deepEqual(r.scenario?.message, message);
+  });
 
   test('collects every problem, not only the first', () => {
     const r = validateScenario({ ...valid, connections: -1, durationSec: 0, extra: 1 }, 'test');
