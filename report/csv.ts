@@ -50,6 +50,31 @@ export const CSV_COLUMNS: readonly { name: string; get: (c: CellResult) => Value
   { name: 'errorMessage', get: (c) => c.error?.message },
 ];
 
+/** Voice-relay columns, present when some cell ran the voice model. */
+export const VOICE_CSV_COLUMNS: readonly { name: string; get: (c: CellResult) => Value }[] = [
+  { name: 'firstChunkP50Us', get: (c) => c.metrics?.voice?.firstChunkUs.p50Us },
+  { name: 'firstChunkP99Us', get: (c) => c.metrics?.voice?.firstChunkUs.p99Us },
+  { name: 'relayOverheadP50Us', get: (c) => c.metrics?.voice?.relayOverheadUs.p50Us },
+  { name: 'relayOverheadP99Us', get: (c) => c.metrics?.voice?.relayOverheadUs.p99Us },
+  { name: 'jitterP99Us', get: (c) => c.metrics?.voice?.jitterUs.p99Us },
+  { name: 'serverCpuUsPerRelayedMsg', get: (c) => c.metrics?.voice?.serverCpuUsPerRelayedMsg },
+  { name: 'bytesPerSession', get: (c) => c.metrics?.voice?.bytesPerSession },
+  { name: 'turnsTriggered', get: (c) => c.metrics?.voice?.turnsTriggered },
+  { name: 'turnsCompleted', get: (c) => c.metrics?.voice?.turnsCompleted },
+  { name: 'repliesCorrupted', get: (c) => c.metrics?.voice?.repliesCorrupted },
+  { name: 'upstreamClient', get: (c) => c.server?.relay?.upstreamClient },
+  { name: 'upstreamCpuUtilPct', get: (c) => c.metrics?.voice?.upstream?.cpuUtilPct },
+];
+
+/** Slow-consumer columns, present when some cell had slow consumers. */
+export const SLOW_CSV_COLUMNS: readonly { name: string; get: (c: CellResult) => Value }[] = [
+  { name: 'slowOutcome', get: (c) => c.metrics?.slowConsumers?.outcome },
+  { name: 'slowExpected', get: (c) => c.metrics?.slowConsumers?.expected },
+  { name: 'slowReceived', get: (c) => c.metrics?.slowConsumers?.received },
+  { name: 'slowClosedByServer', get: (c) => c.metrics?.slowConsumers?.closedByServer },
+  { name: 'slowRssGrowthBytes', get: (c) => c.metrics?.slowConsumers?.rssGrowthBytes },
+];
+
 function latency(c: CellResult) {
   return c.metrics && c.metrics.latencyUs.count > 0 ? c.metrics.latencyUs : undefined;
 }
@@ -67,7 +92,12 @@ export const csvFormat: ReportFormat = {
   extension: 'csv',
   render(result: RunResult): string {
     // Ceiling columns only when some cell has a ceiling, so other results keep their columns.
-    const columns = hasCeilings(result) ? [...CSV_COLUMNS, ...CEILING_CSV_COLUMNS] : CSV_COLUMNS;
+    const columns = [
+      ...CSV_COLUMNS,
+      ...(hasCeilings(result) ? CEILING_CSV_COLUMNS : []),
+      ...(result.cells.some((c) => c.metrics?.voice) ? VOICE_CSV_COLUMNS : []),
+      ...(result.cells.some((c) => c.metrics?.slowConsumers) ? SLOW_CSV_COLUMNS : []),
+    ];
     const lines = [columns.map((c) => csvField(c.name)).join(',')];
     for (const cell of result.cells) lines.push(columns.map((c) => csvField(c.get(cell))).join(','));
     return `${lines.join('\r\n')}\r\n`;

@@ -133,3 +133,16 @@ describe('the backpressure table', () => {
     assert.match(view.subtitle, /4 slow subscribers reading 64/);
   });
 });
+
+describe('CSV columns of the real shapes', () => {
+  test('voice columns appear only in runs with a voice case', async () => {
+    const { csvFormat } = await import('../../report/csv.js');
+    const header = (r: RunResult) => csvFormat.render(r).split('\r\n')[0]!.split(',');
+    assert.ok(!header(loadFixture()).includes('firstChunkP50Us'));
+    const r = withVoice({ bun: { ttfcUs: 520_000, cpuUs: 20 } });
+    const cols = header(r);
+    assert.ok(cols.includes('firstChunkP50Us') && cols.includes('upstreamClient'));
+    const row = csvFormat.render(r).split('\r\n').find((l) => l.startsWith(`${VOICE_CASE},`))!.split(',');
+    assert.equal(row[cols.indexOf('upstreamClient')], 'bun');
+  });
+});
