@@ -3,7 +3,7 @@ import { after, describe, test } from 'node:test';
 import { captureEnvironment } from '../../core/environment.js';
 import { BenchError } from '../../core/errors.js';
 import { currentHost } from '../../core/host.js';
-import { liveServers, startServer, stopAllServers } from '../../core/launcher.js';
+import { liveServers, liveUpstreams, startServer, startUpstream, stopAllServers } from '../../core/launcher.js';
 import { isAlive } from '../../core/procfs.js';
 import type { RunResult } from '../../core/result.js';
 import { planCells, runBenchmark, type RunEvent, type RunPlan } from '../../core/run.js';
@@ -201,5 +201,78 @@ describe('servers bench does not take from its registry', () => {
     } finally {
       await s.stop();
     }
+  });
+});
+
+describe('runBenchmark with a voice case', () => {
+  const voice = resolveScenario('voice-agent', process.cwd());
+
+  test('starts a fresh upstream per cell, points the server at it, reports the relay and stops both', async () => {
+    const upstreams: { url: string; pid: number }[] = [];
+    const load = mockLoad({ voice: true });
+    const r = await runBenchmark(plan({ cases: expandCases(voice) }), {
+      host,
+      environment: env,
+      toolVersion: 't',
+      startServer,
+      startUpstream: async (o) => {
+        const u = await startUpstream(o);
+        upstreams.push({ url: u.url, pid: u.pid });
+        return u;
+      },
+      runLoad: load.run,
+      baselineSettleMs: 10,
+    });
+    const cell = r.cells[0]!;
+    assert.equal(cell.status, 'completed', JSON.stringify(cell.error));
+    assert.equal(upstreams.length, 1);
+    assert.equal(cell.server?.relay?.upstreamUrl, upstreams[0]!.url);
+    assert.equal(cell.server?.relay?.upstreamClient, 'ws');
+    assert.equal(isAlive(upstreams[0]!.pid), false, 'the upstream is gone');
+    assert.equal(liveUpstreams().length, 0);
+    const v = cell.metrics?.voice;
+    assert.ok(v, 'voice metrics');
+    assert.equal(v.turnsCompleted, 10);
+    assert.equal(v.upstream?.pid, upstreams[0]!.pid);
+    // Both directions are relayed work: 3 s × 1000 sent + 3 s × 1000 received.
+    assert.equal(v.relayedMsgs, 6000);
+    assert.equal(cell.metrics?.serverCpuUsPerMsg, v.serverCpuUsPerRelayedMsg);
+    // The drain waits out the longest think time (800 ms) and the burst (10 × 20 ms) before counting replies lost.
+    assert.ok(load.plans[0]!.drainTimeoutMs >= 800 + 200 + 2000);
+    assert.equal(load.plans[0]!.url.endsWith('/relay'), true);
+  });
+
+  test('refuses a server whose relay is not the contract\'s (E_PARITY_MISMATCH), and stops the upstream', async () => {
+    let upstreamPid = 0;
+    const r = await runBenchmark(plan({ cases: expandCases(voice) }), {
+      host,
+      environment: env,
+      toolVersion: 't',
+      startServer: async (o) => {
+        const s = await startServer(o);
+        s.ready.relay = { ...s.ready.relay!, connectTimeoutMs: 1 };
+        return s;
+      },
+      startUpstream: async (o) => {
+        const u = await startUpstream(o);
+        upstreamPid = u.pid;
+        return u;
+      },
+      runLoad: mockLoad({ voice: true }).run,
+      baselineSettleMs: 10,
+    });
+    const cell = r.cells[0]!;
+    assert.equal(cell.status, 'errored');
+    assert.equal(cell.error?.code, 'E_PARITY_MISMATCH');
+    assert.match(cell.error?.details.join('\n') ?? '', /waits 1 ms for its upstream leg/);
+    assert.equal(isAlive(upstreamPid), false);
+  });
+
+  test('refuses a voice case against a --target it cannot point at the upstream', async () => {
+    const r = await runBenchmark(plan({ cases: expandCases(voice), external: { kind: 'target', url: 'ws://127.0.0.1:1' } }), {
+      host, environment: env, toolVersion: 't', startServer, startUpstream, runLoad: mockLoad({ voice: true }).run, baselineSettleMs: 10,
+    });
+    assert.equal(r.cells[0]!.error?.code, 'E_USAGE');
+    assert.match(r.cells[0]!.error!.message, /--target/);
   });
 });
