@@ -1,9 +1,11 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { codecFor } from '../../loadgen/codec.js';
 import { bodyMatches } from '../../loadgen/payload.js';
 import {
   createSizeSampler,
   prebuildTemplates,
+  shapeHasHeader,
   validateShape,
   type MessageShape,
 } from '../../loadgen/shapes.js';
@@ -68,11 +70,12 @@ describe('shapes: validateShape', () => {
   });
 
   test('reports missing, mistyped and out-of-range fields', () => {
-    assert.deepEqual(validateShape(undefined, 'message'), ['message: must be an object with "kind" and "size"']);
-    assert.deepEqual(validateShape([], 'message'), ['message: must be an object with "kind" and "size"']);
+    const notAnObject = 'message: must be an object with "kind" and "size" (or "kind": "json" and "template")';
+    assert.deepEqual(validateShape(undefined, 'message'), [notAnObject]);
+    assert.deepEqual(validateShape([], 'message'), [notAnObject]);
     assert.deepEqual(validateShape({}, 'message'), ['message.kind: is required', 'message.size: is required']);
-    assert.deepEqual(validateShape({ kind: 'json', size: { type: 'fixed', bytes: 100 } }, 'message'), [
-      'message.kind: must be one of "binary", "text", got "json"',
+    assert.deepEqual(validateShape({ kind: 'xml', size: { type: 'fixed', bytes: 100 } }, 'message'), [
+      'message.kind: must be one of "binary", "text", "json", got "xml"',
     ]);
     assert.deepEqual(validateShape({ kind: 'binary', size: { type: 'normal' } }, 'message'), [
       'message.size.type: must be one of "fixed", "uniform", "lognormal", "weighted", got "normal"',
@@ -98,6 +101,46 @@ describe('shapes: validateShape', () => {
         'message.size.choices[2].bytes: is required',
       ],
     );
+  });
+});
+
+describe('shapes: json templates', () => {
+  const header = { c: '{{conn}}', s: '{{seq}}', t: '{{sentAtUs}}' };
+
+  test('accepts a template with or without a pad, and checks the size against the template', () => {
+    assert.deepEqual(validateShape({ kind: 'json', template: header }, 'message'), []);
+    assert.deepEqual(validateShape({ kind: 'json', template: { ...header, p: '{{pad}}' }, size: { type: 'lognormal', medianBytes: 300, sigma: 1 } }, 'message'), []);
+    assert.deepEqual(validateShape({ kind: 'json', template: { ...header, p: '{{pad}}' }, size: { type: 'fixed', bytes: 16 } }, 'message'), [
+      "message.size.bytes: must be at least 65 (the template's size with an empty {{pad}}), got 16",
+    ]);
+    // A broken template leaves only the size's form to check.
+    assert.deepEqual(validateShape({ kind: 'json', template: { a: '{{bad}}' }, size: { type: 'fixd' } }, 'message').length, 2);
+  });
+
+  test('shapeHasHeader: binary and text always, json with conn, seq and sentAtUs', () => {
+    assert.equal(shapeHasHeader({ kind: 'binary', size: { type: 'fixed', bytes: 16 } }), true);
+    assert.equal(shapeHasHeader({ kind: 'text', size: { type: 'fixed', bytes: 65 } }), true);
+    assert.equal(shapeHasHeader({ kind: 'json', template: { x: [{ ...header }] } }), true);
+    assert.equal(shapeHasHeader({ kind: 'json', template: { type: 'response.create', turn_id: '{{id}}' } }), false);
+    assert.equal(shapeHasHeader({ kind: 'json', template: { c: '{{conn}}', s: '{{seq}}' } }), false);
+  });
+
+  test("sizes follow the size spec from the template's own size, or are the template's size without a pad", () => {
+    const padded: MessageShape = { kind: 'json', template: { ...header, p: '{{pad}}' }, size: { type: 'uniform', minBytes: 65, maxBytes: 69 } }; // 65: the template with an empty pad
+    const next = createSizeSampler(padded, 2);
+    const seen = new Set<number>();
+    for (let i = 0; i < 500; i++) seen.add(next());
+    assert.deepEqual([...seen].sort((a, b) => a - b), [65, 66, 67, 68, 69]);
+    assert.equal(createSizeSampler({ kind: 'json', template: header })(), 58);
+  });
+
+  test("pools are built by the shape's codec, so its checks accept them", () => {
+    const shape: MessageShape = { kind: 'json', template: { ...header, p: '{{pad}}' }, size: { type: 'weighted', choices: [{ bytes: 100, weight: 1 }, { bytes: 900, weight: 1 }] } };
+    const codec = codecFor(shape);
+    const pool = prebuildTemplates(shape, 8, 1, codec);
+    assert.equal(pool.distinctSizes, 2);
+    for (const t of pool.templates) assert.ok(codec.bodyMatches(t, 0, t.length) && JSON.parse(t.toString()));
+    assert.throws(() => prebuildTemplates({ kind: 'json', template: { a: '{{pad}}' } }), /size: is required/);
   });
 });
 
