@@ -187,6 +187,12 @@ export class RawWebSocket<T = unknown> {
   private batchLen = 0;
   private queued = false;
 
+  /** Bytes this connection may still read (see `allowReads`); Infinity: no limit. */
+  private readAllowance = Infinity;
+  /** Where the next socket read goes: the shared buffer, or a view of it capped at the allowance. */
+  private readTarget: Buffer;
+  private readPaused = false;
+
   private error: RawWebSocketError | null = null;
   private closeCode = 1006;
   private closeReason = '';
@@ -212,12 +218,14 @@ export class RawWebSocket<T = unknown> {
       ...(options.headers !== undefined ? { headers: options.headers } : {}),
     });
     if (sharedReadBuffer === null) sharedReadBuffer = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
+    this.readTarget = sharedReadBuffer;
     const connectOptions: net.TcpNetConnectOpts = {
       host: options.host,
       port: options.port,
       noDelay: true,
-      // Returning true keeps reading (false would pause the socket).
-      onread: { buffer: sharedReadBuffer, callback: (nread, buf) => this.onRead(nread, buf as Buffer) },
+      // Node asks for the next read's buffer after each read, so a rate-limited connection (allowReads) can
+      // read into a smaller view; the others always get the shared buffer. Returning true keeps reading.
+      onread: { buffer: () => this.readTarget, callback: (nread, buf) => this.onRead(nread, buf as Buffer) },
     };
     if (options.localAddress !== undefined) connectOptions.localAddress = options.localAddress;
     const timeoutMs = options.handshakeTimeoutMs ?? 10_000;
@@ -284,6 +292,7 @@ export class RawWebSocket<T = unknown> {
       return;
     }
     if (this._state !== 'open') return;
+    if (this.readAllowance !== Infinity) this.allowReads(Infinity);
     if (!isValidCloseCode(code)) throw new RangeError(`invalid close code ${code}`);
     this._state = 'closing';
     this.sendClose(closePayload(code, reason));
@@ -307,6 +316,24 @@ export class RawWebSocket<T = unknown> {
     if (this._state === 'closed') return;
     this._state = 'closing';
     this.socket.resetAndDestroy();
+  }
+
+  /**
+   * Lets this connection read at most `bytes` more from its socket, then stop reading until given a new
+   * allowance (replacing what is left of the old one); Infinity, the default, reads freely. While it does
+   * not read, the kernel's receive buffer fills and the server's sends queue on its side: a slow reader.
+   * Node takes the next read's buffer right after each read, so each read is capped at what was left of
+   * the allowance then, and at 1 byte once it ran out: a new grant is never overshot, unless it is smaller
+   * than what was left of the previous one (by at most the difference), or limits a connection that read
+   * freely until now outside a read (its next read may still fill the 64 KiB buffer: limit from `onOpen`).
+   * `close` lifts the limit so the server's close frame can be read.
+   */
+  allowReads(bytes: number): void {
+    const n = bytes >= READ_BUFFER_BYTES ? Infinity : Math.max(0, Math.floor(bytes));
+    this.readAllowance = n;
+    this.setReadTarget();
+    if (n > 0) this.resumeReading();
+    else this.pauseReading();
   }
 
   /** Writes queued bytes now (normally done once per event-loop turn). */
@@ -367,6 +394,14 @@ export class RawWebSocket<T = unknown> {
 
   private onRead(nread: number, buf: Buffer): boolean {
     if (this._state === 'closed') return true;
+    if (this.readAllowance !== Infinity) {
+      this.readAllowance -= nread;
+      if (this.readAllowance <= 0) {
+        this.readAllowance = 0;
+        this.pauseReading();
+      }
+      this.setReadTarget();
+    }
     const hs = this.handshake;
     if (hs === null) {
       this.handler.onRead?.(this);
@@ -381,6 +416,27 @@ export class RawWebSocket<T = unknown> {
     if (result === null) return true;
     this.onHandshakeDone(result);
     return true;
+  }
+
+  /**
+   * The next read's buffer: the shared one, or a view of it no longer than the allowance. Once the allowance
+   * ran out, 1 byte: the read that follows the next grant is then never larger than that grant.
+   */
+  private setReadTarget(): void {
+    const cap = this.readAllowance > 0 ? this.readAllowance : 1;
+    this.readTarget = cap >= READ_BUFFER_BYTES ? sharedReadBuffer! : sharedReadBuffer!.subarray(0, cap);
+  }
+
+  private pauseReading(): void {
+    if (this.readPaused) return;
+    this.readPaused = true;
+    this.socket.pause();
+  }
+
+  private resumeReading(): void {
+    if (!this.readPaused) return;
+    this.readPaused = false;
+    this.socket.resume();
   }
 
   private onHandshakeDone(result: HandshakeResult): void {

@@ -18,7 +18,7 @@ class Client implements RawWebSocketHandler<null> {
   pongs: Buffer[] = [];
   errors: RawWebSocketError[] = [];
   closed: { code: number; reason: string } | null = null;
-  onOpen(): void {
+  onOpen(_ws?: RawWebSocket<null>): void {
     this.opened = true;
   }
   onMessage(_ws: RawWebSocket<null>, opcode: DataOpcode, buf: Buffer, start: number, end: number): void {
@@ -391,5 +391,68 @@ describe('RawWebSocket against broken peers', () => {
     assert.equal(client.errors[0]!.kind, 'timeout');
     assert.equal(client.errors[0]!.detail, 'close');
     assert.equal(client.closed!.code, 1006);
+  });
+});
+
+describe('RawWebSocket read allowance (slow readers)', () => {
+  let wss: WebSocketServer;
+  let port = 0;
+  before(async () => {
+    wss = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: false });
+    await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
+    port = (wss.address() as net.AddressInfo).port;
+    wss.on('connection', (ws) => ws.on('message', (data, isBinary) => ws.send(data as Buffer, { binary: isBinary })));
+  });
+  after(async () => {
+    for (const c of wss.clients) c.terminate();
+    await new Promise<void>((resolve) => wss.close(() => resolve()));
+  });
+
+  it('reads no more than it is allowed, a grant at a time, and everything once the limit is lifted', async () => {
+    // Limited from inside onOpen, as the load generator does, so even the first read after the handshake is capped.
+    class Slow extends Client {
+      override onOpen(ws: RawWebSocket<null>): void {
+        ws.allowReads(1000);
+        super.onOpen();
+      }
+    }
+    const client = new Slow();
+    const ws = new RawWebSocket({ host: '127.0.0.1', port, path: '/' }, client, null);
+    try {
+      await waitUntil(() => client.opened, 'open');
+      // 40 echoes of 100-byte payloads: 102-byte frames from the server (2-byte header, unmasked).
+      for (let i = 0; i < 40; i++) ws.send(Opcode.Binary, binary(100, i));
+      // 1000 bytes hold 9 whole frames and part of the 10th.
+      await waitUntil(() => client.messages.length >= 9, '9 echoes');
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(client.messages.length, 9, 'nothing beyond the allowance was read');
+      ws.allowReads(204);
+      await waitUntil(() => client.messages.length >= 11, '11 echoes');
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(client.messages.length, 11, 'a new grant of 204 bytes completes exactly two more frames');
+      ws.allowReads(Infinity);
+      await waitUntil(() => client.messages.length === 40, 'every echo');
+      assert.deepEqual(client.messages.map((m) => m.data), Array.from({ length: 40 }, (_, i) => binary(100, i)));
+      assert.deepEqual(client.errors, []);
+    } finally {
+      ws.terminate();
+    }
+  });
+
+  it('close lifts the limit so the close handshake completes', async () => {
+    class Paused extends Client {
+      override onOpen(ws: RawWebSocket<null>): void {
+        ws.allowReads(0);
+        super.onOpen();
+      }
+    }
+    const client = new Paused();
+    const ws = new RawWebSocket({ host: '127.0.0.1', port, path: '/', closeTimeoutMs: 60_000 }, client, null);
+    await waitUntil(() => client.opened, 'open');
+    ws.send(Opcode.Text, text(10));
+    ws.close(1000);
+    await waitUntil(() => client.closed !== null, 'close');
+    assert.deepEqual(client.closed, { code: 1000, reason: '' });
+    assert.deepEqual(client.errors, []);
   });
 });
