@@ -38,6 +38,13 @@ export interface Transport {
   close(t: TransportConn): void;
   /** Drops the socket at once. */
   destroy(t: TransportConn): void;
+  /**
+   * Lets `t` read at most `bytes` more from its socket, then stop reading until given a new allowance
+   * (which replaces what is left); Infinity reads freely. A rate limiter grants a slice's bytes at each
+   * slice: a slow consumer. The raw client caps each socket read at the allowance and never overshoots a
+   * steady grant; ws reads whole socket chunks, so it can overshoot by one chunk (up to 64 KiB) per grant.
+   */
+  allowReads(t: TransportConn, bytes: number): void;
 }
 
 export function errorKindOf(e: unknown): ErrorKind {
@@ -101,6 +108,22 @@ export function createWsTransport(h: TransportHandlers): Transport {
     destroy(t) {
       (t as WsConn).closingByUs = true;
       (t as WsConn).ws.terminate();
+    },
+    allowReads(t, bytes) {
+      const w = t as WsConn & { readAllowance?: number };
+      const socket = (w.ws as unknown as { _socket?: import('node:net').Socket })._socket;
+      if (socket === undefined) return;
+      if (w.readAllowance === undefined) {
+        // Beside ws's own listener, to count the bytes of every socket read (frame headers included).
+        socket.on('data', (chunk: Buffer) => {
+          if (w.readAllowance === undefined || w.readAllowance === Infinity) return;
+          w.readAllowance -= chunk.length;
+          if (w.readAllowance <= 0 && !w.ws.isPaused) w.ws.pause();
+        });
+      }
+      w.readAllowance = bytes;
+      if (bytes > 0 && w.ws.isPaused) w.ws.resume();
+      else if (bytes <= 0 && !w.ws.isPaused) w.ws.pause();
     },
   };
 }
@@ -188,6 +211,9 @@ export function createRawTransport(h: TransportHandlers): Transport {
       const r = t as RawConn;
       r.closingByUs = true;
       r.ws.terminate();
+    },
+    allowReads(t, bytes) {
+      (t as RawConn).ws.allowReads(bytes);
     },
   };
 }
