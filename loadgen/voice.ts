@@ -9,7 +9,8 @@
 // names at the cursor and reading the digits between them, and checks the
 // audio with one memcmp against the base64 the upstream sends in every chunk.
 // Nothing is allocated per event; one small object per turn.
-import { audioBase64 } from '../upstream/events.js';
+import { audioBase64, RESPONSE_CREATE } from '../upstream/events.js';
+import { codecFor, type PayloadCodec } from './codec.js';
 import { createLatencyHistogram, encodeHistogram, LatencyRecorder, LOWEST_US } from './histogram.js';
 import type { VoiceModel, VoiceResult } from './types.js';
 
@@ -27,6 +28,12 @@ export function sessionIdOf(connId: number): string {
 export function turnIdOf(connId: number, turn: number): string {
   return String(connId).padStart(TURN_ID_CONN_DIGITS, '0') + String(turn).padStart(TURN_ID_TURN_DIGITS, '0');
 }
+
+/**
+ * The control event that ends a turn. Sent through its own codec with seq = the turn number, so `{{id}}` makes
+ * the turn id `turnIdOf(connId, turn)`: the reply events carry it back and name their session's turn.
+ */
+export const CONTROL_TEMPLATE = { type: RESPONSE_CREATE, turn_id: '{{id}}' };
 
 /** What a worker sends its coordinator about the voice model: VoiceResult without the summaries, which are built after merging. */
 export type VoicePart = Omit<VoiceResult, 'firstChunk' | 'relayOverhead' | 'jitter'> & {
@@ -192,6 +199,9 @@ export class VoiceDriver {
   /** The base64 audio of every reply chunk, as the upstream encodes it. */
   readonly expectedAudio: Buffer;
   readonly firstConnId: number;
+  /** The response.create event: built once, patched in place per turn by the transport. */
+  readonly controlCodec: PayloadCodec = codecFor({ kind: 'json', template: CONTROL_TEMPLATE });
+  readonly controlTemplate: Buffer = this.controlCodec.build(this.controlCodec.minBytes);
   measureStartUs = Number.NEGATIVE_INFINITY;
   measureEndUs = Number.POSITIVE_INFINITY;
   private readonly sessions: Session[] = [];

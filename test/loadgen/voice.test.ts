@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
+import { currentHost } from '../../core/host.js';
+import { startServer, startUpstream, type ServerHandle, type UpstreamHandle } from '../../core/launcher.js';
+import { probeRuntimes } from '../../core/runtimes.js';
 import { decodeHistogram, summarizeHistogram } from '../../loadgen/histogram.js';
 import { validate, VOICE_DEFAULTS } from '../../loadgen/models/voice.js';
-import type { VoiceModel } from '../../loadgen/types.js';
+import { runLoad } from '../../loadgen/run.js';
+import type { LoadPlan, VoiceModel } from '../../loadgen/types.js';
 import { emptyReplyFields, parseReply, sessionIdOf, turnIdOf, VoiceDriver, type VoicePart } from '../../loadgen/voice.js';
 import { audioBase64, formatDelta, formatDone } from '../../upstream/events.js';
 
@@ -102,6 +106,14 @@ describe('reply parser', () => {
 });
 
 describe('turn bookkeeping', () => {
+  test('the control event is a response.create whose turn id names the connection and the turn', () => {
+    const d = new VoiceDriver(model(), 0, 1);
+    const msg = Buffer.from(d.controlTemplate);
+    d.controlCodec.writeHeader(msg, 0, msg.length, 12, 34, 1_717_000_000_000_000);
+    assert.deepEqual(JSON.parse(msg.toString()), { type: 'response.create', turn_id: turnIdOf(12, 34) });
+    assert.equal(turnIdOf(12, 34), '00000000120000000034');
+  });
+
   test('every framesPerTurn-th audio event triggers the next turn; only window sends are counted', () => {
     const d = new VoiceDriver(model({}, 4), 0, 1);
     d.setWindow(1_000, 2_000);
@@ -236,4 +248,75 @@ describe('voice model validation', () => {
     assert.match(run({ frameIntervalMs: 1001 }).problems[0]!, /^load\.frameIntervalMs: must be at most 1000/);
     assert.match(run({ upstream: 3 }).problems[0]!, /^load\.upstream: must be an object/);
   });
+});
+
+describe('voice load end to end through a relay', async () => {
+  const host = currentHost();
+  const usable = new Set((await probeRuntimes(host)).filter((r) => r.usable).map((r) => r.id));
+  // Think time fixed at 30 ms, so the time to the first chunk cannot be shorter.
+  const upstreamSettings = { latency: 'fixed:30', chunks: 5, chunkIntervalMs: 10, chunkAudioBytes: 960, seed: 1 };
+  let upstream: UpstreamHandle | undefined;
+  before(async () => {
+    upstream = await startUpstream({
+      config: { latency: { kind: 'fixed', ms: 30 }, chunks: 5, chunkIntervalMs: 10, chunkAudioBytes: 960, seed: 1 },
+    });
+  });
+  after(async () => {
+    await upstream?.stop();
+  });
+
+  for (const runtime of ['node-ws', 'bun'] as const) {
+    describe(runtime, { skip: usable.has(runtime) ? false : `${runtime} is not usable here` }, () => {
+      let server: ServerHandle | undefined;
+      before(async () => {
+        server = await startServer({ runtime, port: 0, host: '127.0.0.1', env: { UPSTREAM_URL: upstream!.url } });
+      });
+      after(async () => {
+        await server?.stop();
+      });
+
+      test('every reply of every turn triggered in the window arrives intact, no sooner than the think time', async () => {
+        const plan: LoadPlan = {
+          url: `ws://127.0.0.1:${server!.port}/relay`,
+          connections: 4,
+          load: { model: 'voice', frameIntervalMs: 20, framesPerTurn: 10, upstream: upstreamSettings },
+          message: { kind: 'json', template: { type: 'input_audio_buffer.append', event_id: '{{id}}', audio: '{{base64:640}}' } },
+          warmupMs: 500,
+          durationMs: 2000,
+          // As core/run.ts sizes it: think time + the burst + 2 s.
+          drainTimeoutMs: 30 + 5 * 10 + 2000,
+          connect: { maxInFlight: 4, timeoutMs: 5000 },
+          // Two workers, so their voice parts are merged.
+          workers: 2,
+          client: 'raw',
+          seed: 1,
+        };
+        const r = await runLoad(plan, { nodePath: host.nodePath });
+        const v = r.voice;
+        assert.ok(v, 'a voice result');
+        assert.equal(r.connectionsOpened, 4);
+        assert.ok(v.turnsTriggered > 0);
+        assert.equal(v.turnsCompleted, v.turnsTriggered);
+        assert.equal(v.controlEventsSent, v.turnsTriggered);
+        assert.equal(v.repliesExpected, v.turnsTriggered * 6);
+        assert.equal(v.repliesReceived, v.repliesExpected);
+        assert.equal(v.repliesCorrupted, 0);
+        assert.ok(v.firstChunk.p50Us >= 30_000, `first chunk p50 ${v.firstChunk.p50Us} µs`);
+        assert.equal(v.firstChunk.count, v.turnsTriggered);
+        assert.equal(v.relayOverhead.count, v.turnsTriggered);
+        assert.equal(v.jitter.count, v.turnsTriggered * 4);
+        assert.deepEqual(r.latency, v.firstChunk);
+        assert.deepEqual(r.delivery, {
+          sent: v.audioEventsSent + v.controlEventsSent,
+          expected: v.repliesExpected,
+          received: v.repliesExpected,
+          lost: 0,
+          duplicated: 0,
+          corrupted: 0,
+          outOfOrder: 0,
+        });
+        assert.deepEqual(r.errors, {});
+      });
+    });
+  }
 });
