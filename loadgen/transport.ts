@@ -42,7 +42,8 @@ export interface Transport {
    * Lets `t` read at most `bytes` more from its socket, then stop reading until given a new allowance
    * (which replaces what is left); Infinity reads freely. A rate limiter grants a slice's bytes at each
    * slice: a slow consumer. The raw client caps each socket read at the allowance and never overshoots a
-   * steady grant; ws reads whole socket chunks, so it can overshoot by one chunk (up to 64 KiB) per grant.
+   * steady grant; ws reads whole socket chunks (up to 64 KiB), so it overdraws and pays the excess back
+   * from the next grants: the same average rate, in bursts of up to a chunk.
    */
   allowReads(t: TransportConn, bytes: number): void;
 }
@@ -121,9 +122,10 @@ export function createWsTransport(h: TransportHandlers): Transport {
           if (w.readAllowance <= 0 && !w.ws.isPaused) w.ws.pause();
         });
       }
-      w.readAllowance = bytes;
-      if (bytes > 0 && w.ws.isPaused) w.ws.resume();
-      else if (bytes <= 0 && !w.ws.isPaused) w.ws.pause();
+      // A chunk that overdrew the last grant is paid back from this one, so the average rate holds.
+      w.readAllowance = Math.min(w.readAllowance ?? 0, 0) + bytes;
+      if (w.readAllowance > 0 && w.ws.isPaused) w.ws.resume();
+      else if (w.readAllowance <= 0 && !w.ws.isPaused) w.ws.pause();
     },
   };
 }
