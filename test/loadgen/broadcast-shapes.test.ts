@@ -125,14 +125,15 @@ function runSlow(port: number): Promise<LoadResult> {
 describe('slow consumers on the other runtimes: whatever each does, the count adds up', async () => {
   const usable = new Set((await probeRuntimes(host)).filter((s) => s.usable).map((s) => s.id));
   for (const runtime of ['bun', 'node-uws'] as const) {
-    test(`${runtime}: received + missing = expected`, { skip: usable.has(runtime) ? false : `${runtime} is not usable here` }, async () => {
+    test(`${runtime}: received + missing = expected`, { skip: usable.has(runtime) ? false : `${runtime} is not usable here` }, async (t) => {
       await against(runtime, async (port) => {
         const r = await runSlow(port);
         const s = r.slowConsumers!;
         assert.equal(s.count, 2);
         assert.equal(s.received + s.missing, s.expected);
         assert.equal(s.expected, 2 * r.delivery.sent);
-        process.stderr.write(`${runtime} slow consumers: ${JSON.stringify({ ...s, latency: { count: s.latency.count } })}; fast: ${JSON.stringify(r.delivery)}\n`);
+        // What the runtime did is the finding, not an assertion: kept in the test's output.
+        t.diagnostic(`slow consumers: ${JSON.stringify({ ...s, latency: { count: s.latency.count } })}; fast members: ${JSON.stringify(r.delivery)}`);
       });
     });
   }
