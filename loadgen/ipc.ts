@@ -1,4 +1,6 @@
 import type { ErrorKind, LoadPlan, OpenLoopCounts, TimelineBucket, DeliveryCounts } from './types.js';
+import type { ChurnPart, SlowConsumerPart } from './broadcast-shapes.js';
+import type { VoicePart } from './voice.js';
 
 /**
  * Messages between the coordinator (loadgen/run.ts) and its worker processes
@@ -62,4 +64,10 @@ export interface WorkerResult {
   spinWait: boolean;
   /** Scheduled sending (open loop, broadcast publishers): sends made, late and dropped. */
   schedule?: { sent: number; late: number; dropped: number };
+  /** Broadcast with slow consumers: this worker's, apart from `delivery` (latency encoded, counts to be summed). */
+  slowConsumers?: SlowConsumerPart;
+  /** Broadcast with churn: this worker's leaves and rejoins. */
+  churn?: ChurnPart;
+  /** Voice model: this worker's sessions (histograms encoded, counts to be summed). */
+  voice?: VoicePart;
 }

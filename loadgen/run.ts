@@ -5,6 +5,8 @@ import { expandCpuList } from '../core/cpus.js';
 import { BenchError } from '../core/errors.js';
 import { decodeHistogram, encodeHistogram, mergeHistograms, recordUs, createLatencyHistogram, summarizeHistogram } from './histogram.js';
 import type { FromWorker, ToWorker, WorkerResult } from './ipc.js';
+import type { SlowConsumerPart } from './broadcast-shapes.js';
+import type { VoicePart } from './voice.js';
 import type {
   DeliveryCounts,
   ErrorKind,
@@ -13,7 +15,9 @@ import type {
   LoadResult,
   OpenLoopCounts,
   SaturationVerdict,
+  SlowConsumerResult,
   TimelineBucket,
+  VoiceResult,
   WorkerStats,
 } from './types.js';
 
@@ -99,6 +103,30 @@ export function saturationOf(workers: WorkerStats[]): SaturationVerdict {
   return { saturated: reasons.length > 0, reasons };
 }
 
+/** Merges the workers' voice parts: histograms decoded and added (exact), counters summed. */
+export function mergeVoiceParts(parts: readonly VoicePart[]): VoiceResult {
+  const merged = (pick: (p: VoicePart) => string) => mergeHistograms(parts.map((p) => decodeHistogram(pick(p))));
+  const firstChunk = merged((p) => p.firstChunkEncoded);
+  const relayOverhead = merged((p) => p.relayOverheadEncoded);
+  const jitter = merged((p) => p.jitterEncoded);
+  const sum = (pick: (p: VoicePart) => number) => parts.reduce((a, p) => a + pick(p), 0);
+  return {
+    firstChunk: summarizeHistogram(firstChunk),
+    firstChunkEncoded: encodeHistogram(firstChunk),
+    relayOverhead: summarizeHistogram(relayOverhead),
+    relayOverheadEncoded: encodeHistogram(relayOverhead),
+    jitter: summarizeHistogram(jitter),
+    jitterEncoded: encodeHistogram(jitter),
+    audioEventsSent: sum((p) => p.audioEventsSent),
+    controlEventsSent: sum((p) => p.controlEventsSent),
+    turnsTriggered: sum((p) => p.turnsTriggered),
+    turnsCompleted: sum((p) => p.turnsCompleted),
+    repliesExpected: sum((p) => p.repliesExpected),
+    repliesReceived: sum((p) => p.repliesReceived),
+    repliesCorrupted: sum((p) => p.repliesCorrupted),
+  };
+}
+
 /** Merges worker results into one LoadResult: histograms by adding, counts by summing. */
 export function mergeWorkerResults(results: WorkerResult[], cpuLists: (string | null)[]): LoadResult {
   const latency = mergeHistograms(results.map((r) => decodeHistogram(r.latencyEncoded)));
@@ -148,13 +176,45 @@ export function mergeWorkerResults(results: WorkerResult[], cpuLists: (string | 
     measuredMs: Math.min(...results.map((r) => r.measuredMs)),
     ...(openLoop ? { openLoop } : {}),
   };
+  const voiceParts = results.flatMap((r) => (r.voice ? [r.voice] : []));
+  if (voiceParts.length > 0) {
+    out.voice = mergeVoiceParts(voiceParts);
+    // The voice model's latency is the time to the first reply chunk.
+    out.latency = out.voice.firstChunk;
+    out.latencyEncoded = out.voice.firstChunkEncoded;
+  }
   if (lastByKey.size > 0) {
     const h = createLatencyHistogram();
     for (const v of lastByKey.values()) recordUs(h, v);
     out.lastRecipient = summarizeHistogram(h);
     out.lastRecipientEncoded = encodeHistogram(h);
   }
+  const slowParts = results.flatMap((r) => (r.slowConsumers ? [r.slowConsumers] : []));
+  if (slowParts.length > 0) out.slowConsumers = mergeSlowConsumerParts(slowParts);
+  const churnParts = results.flatMap((r) => (r.churn ? [r.churn] : []));
+  if (churnParts.length > 0) {
+    out.churn = { leaves: 0, rejoins: 0, failedRejoins: 0 };
+    for (const c of churnParts) addCounts(out.churn, c);
+  }
   return out;
+}
+
+/** Merges the workers' slow consumers: counts and close codes summed, latency histograms added. */
+export function mergeSlowConsumerParts(parts: readonly SlowConsumerPart[]): SlowConsumerResult {
+  const latency = mergeHistograms(parts.map((p) => decodeHistogram(p.latencyEncoded)));
+  const closeCodes: Record<string, number> = {};
+  for (const p of parts) addCounts(closeCodes, p.closeCodes);
+  const sum = (pick: (p: SlowConsumerPart) => number) => parts.reduce((a, p) => a + pick(p), 0);
+  return {
+    count: sum((p) => p.count),
+    readBytesPerSec: parts[0]?.readBytesPerSec ?? 0,
+    expected: sum((p) => p.expected),
+    received: sum((p) => p.received),
+    missing: sum((p) => p.missing),
+    closedByServer: sum((p) => p.closedByServer),
+    closeCodes,
+    latency: summarizeHistogram(latency),
+  };
 }
 
 /**

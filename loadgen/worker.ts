@@ -7,12 +7,14 @@ import { createLatencyHistogram, encodeHistogram, LatencyRecorder, recordUs } fr
 import type { FromWorker, ToWorker, WorkerResult } from './ipc.js';
 import { codecFor, type PayloadCodec } from './codec.js';
 import type { PayloadHeader } from './payload.js';
-import { atEpochUs, createSchedule, createSender, epochClockUs, finishSender, tick, type Sender } from './schedule.js';
+import { atEpochUs, createSchedule, createSender, epochClockUs, finishSender, tick, type BurstOptions, type Sender } from './schedule.js';
 import { prebuildTemplates, type TemplatePool } from './shapes.js';
 import { createTransport, type Transport, type TransportConn } from './transport.js';
 import type { ErrorKind, LoadPlan, TimelineBucket } from './types.js';
 import { createHttpRunner, type Runner } from './http.js';
 import { createCeilingRunner } from './ceiling.js';
+import { sessionIdOf, VoiceDriver } from './voice.js';
+import { Churn, isSlowConsumerId, SlowConsumers } from './broadcast-shapes.js';
 
 type Init = Extract<ToWorker, { type: 'init' }>;
 
@@ -33,6 +35,10 @@ export interface Conn {
   t: TransportConn | undefined;
   /** Delivery accounting of this connection's own messages coming back (echo), looked up once. */
   own?: StreamState;
+  /** Broadcast: a slow consumer (reads at a limited rate, accounted apart; see broadcast-shapes.ts). */
+  slow?: boolean;
+  /** Broadcast churn: a member for part of the run only (it left, or it rejoined), checked inside its membership. */
+  partial?: boolean;
 }
 
 class Worker implements Runner {
@@ -54,6 +60,9 @@ class Worker implements Runner {
   readonly header: PayloadHeader = { connId: 0, seq: 0, tUs: 0 };
   /** Broadcast: per message key (connId·2^32 + seq) sent in the window, the latest delivery latency seen here. */
   readonly lastRecipient = new Map<number, { maxLatencyUs: number; deliveries: number }>();
+  /** Broadcast with slow consumers / with churn (set up in connectAll / beginModel). */
+  slow: SlowConsumers | undefined;
+  churn: Churn | undefined;
   timeline: TimelineBucket[] = [];
   readonly scratchBucket: TimelineBucket = { second: -1, sentMsgs: 0, receivedMsgs: 0, sentBytes: 0, receivedBytes: 0 };
   opened = 0;
@@ -81,12 +90,15 @@ class Worker implements Runner {
   // Read once from the plan; the hot path compares booleans, not strings.
   readonly isBroadcast: boolean;
   readonly isClosed: boolean;
+  /** Voice model: the sessions' turns and reply bookkeeping (loadgen/voice.ts). */
+  readonly voice: VoiceDriver | undefined;
 
   constructor(init: Init) {
     this.init = init;
     this.plan = init.plan;
     this.isBroadcast = this.plan.load.model === 'broadcast';
     this.isClosed = this.plan.load.model === 'closed';
+    this.voice = this.plan.load.model === 'voice' ? new VoiceDriver(this.plan.load, init.firstConnId, init.connections) : undefined;
     this.codec = codecFor(this.plan.message);
     this.pool = prebuildTemplates(this.plan.message, 256, this.plan.seed + init.worker, this.codec);
     this.transport = createTransport(this.plan.client, {
@@ -125,6 +137,10 @@ class Worker implements Runner {
       const id = init.firstConnId + i;
       this.conns.push({ id, room: id % rooms, publisher: id < publishers, seq: 0, inFlight: 0, open: false, t: undefined });
     }
+    if (plan.load.model === 'broadcast' && plan.load.slowConsumers) {
+      this.slow = new SlowConsumers(plan.load.slowConsumers, this.transport);
+      for (const c of this.conns) if (isSlowConsumerId(c.id, plan)) c.slow = true;
+    }
     const t0 = performance.now();
     const maxInFlight = Math.max(1, plan.connect.maxInFlight);
     const ratePerSec = init.connectRatePerSec;
@@ -132,7 +148,13 @@ class Worker implements Runner {
     let progressTimer = setInterval(() => this.progress(), 1000);
     const startOne = (c: Conn) =>
       new Promise<void>((resolve) => {
-        const path = plan.load.model === 'broadcast' ? `${url.pathname}?room=r${c.room}` : url.pathname + url.search;
+        const path =
+          plan.load.model === 'broadcast'
+            ? `${url.pathname}?room=r${c.room}`
+            : plan.load.model === 'voice'
+              ? // One relay session per connection; the server hands the session id on to the upstream, which writes it into every reply.
+                `${url.pathname === '/' ? '/relay' : url.pathname}?session=${sessionIdOf(c.id)}`
+              : url.pathname + url.search;
         const t = performance.now();
         this.transport.connect(c, url.hostname, Number(url.port), path, plan.connect.timeoutMs, (err) => {
           if (err) {
@@ -141,6 +163,8 @@ class Worker implements Runner {
           } else {
             this.opened++;
             c.open = true;
+            // Inside the open event, so the read limit applies from the first read on.
+            if (c.slow) this.slow!.opened(c);
             recordUs(this.connectHist, (performance.now() - t) * 1000);
           }
           resolve();
@@ -192,6 +216,16 @@ class Worker implements Runner {
     const b = this.bucket(tUs);
     b.sentMsgs++;
     b.sentBytes += tpl.length;
+    const v = this.voice;
+    if (v !== undefined) {
+      // Every framesPerTurn-th audio event of a session ends a turn: its response.create leaves at the same intended time.
+      const turn = v.afterAudio(c.id, c.seq, tUs);
+      if (turn > 0) {
+        this.transport.send(c.t!, v.controlCodec, v.controlTemplate, c.id, turn, tUs);
+        b.sentMsgs++;
+        b.sentBytes += v.controlTemplate.length;
+      }
+    }
   }
 
   start(startAtUs: number) {
@@ -235,16 +269,35 @@ class Worker implements Runner {
       // This worker's share of the aggregate rate, in proportion to its connections.
       const share = this.init.connections / this.plan.connections;
       this.runSchedule(open, m.ratePerSec * share, m.arrivals);
+    } else if (m.model === 'voice') {
+      this.voice!.setWindow(this.measureStartUs, this.measureEndUs);
+      // Round-robin over the open sessions at this rate gives each one audio event per frameIntervalMs, staggered evenly.
+      this.runSchedule(open, (open.length * 1000) / m.frameIntervalMs, 'constant');
     } else if (m.model === 'broadcast') {
       const pubs = open.filter((c) => c.publisher);
-      if (pubs.length > 0) this.runSchedule(pubs, m.ratePerSecPerPublisher * pubs.length, 'constant');
+      if (pubs.length > 0) this.runSchedule(pubs, m.ratePerSecPerPublisher * pubs.length, m.arrivals ?? 'constant', m.burst);
+      this.slow?.begin();
+      if (m.churn) {
+        // This worker's share of the leaves: its churnable subscribers over all workers'.
+        let local = 0;
+        for (const c of this.conns) if (!c.publisher && !c.slow) local++;
+        const all = this.plan.connections - m.publishers - (m.slowConsumers?.count ?? 0);
+        this.churn = new Churn(m.churn, this, all > 0 ? local / all : 0, this.plan.seed * 7919 + this.init.worker);
+        this.churn.begin(this.startAtUs);
+      }
     }
   }
 
-  /** Open-loop sending: messages leave on the schedule, round-robin over `targets`; late and dropped sends are counted. */
-  runSchedule(targets: Conn[], ratePerSec: number, arrivals: 'constant' | 'poisson') {
+  /**
+   * Open-loop sending: messages leave on the schedule, round-robin over `targets`; late and dropped sends are
+   * counted. With bursts (`ratePerSec` then counts arrivals) a burst's messages all go out on one target.
+   */
+  runSchedule(targets: Conn[], ratePerSec: number, arrivals: 'constant' | 'poisson', burst?: BurstOptions) {
     if (targets.length === 0 || ratePerSec <= 0) return;
-    const sender = createSender(createSchedule({ ratePerSec, arrivals, startUs: this.startAtUs, seed: this.plan.seed + this.init.worker }));
+    const sender = createSender(
+      createSchedule({ ratePerSec, arrivals, startUs: this.startAtUs, seed: this.plan.seed + this.init.worker, ...(burst ? { burst } : {}) }),
+    );
+    const byArrival = burst !== undefined;
     this.sender = sender;
     let ended = false;
     // Closes the schedule at the window's end: sends what was due inside it (late if it is) and counts the rest
@@ -254,7 +307,7 @@ class Worker implements Runner {
       ended = true;
       const n = tick(sender, Math.min(epochClockUs(), this.measureEndUs));
       for (let i = 0; i < n; i++) {
-        const c = targets[this.rr++ % targets.length]!;
+        const c = byArrival ? targets[sender.dueArrival[i]! % targets.length]! : targets[this.rr++ % targets.length]!;
         if (c.open) this.sendOn(c, sender.dueUs[i]!);
       }
       if (n > 0) this.transport.flush();
@@ -270,7 +323,7 @@ class Worker implements Runner {
       }
       const n = tick(sender, now);
       for (let i = 0; i < n; i++) {
-        const c = targets[this.rr++ % targets.length]!;
+        const c = byArrival ? targets[sender.dueArrival[i]! % targets.length]! : targets[this.rr++ % targets.length]!;
         if (c.open) this.sendOn(c, sender.dueUs[i]!);
       }
       if (n > 0) this.transport.flush();
@@ -289,8 +342,21 @@ class Worker implements Runner {
     const size = end - start;
     this.recvSinceProgress++;
     this.lastRecvAtUs = nowUs;
+    if (this.voice !== undefined) {
+      // Reply events from the upstream, not our messages coming back: the driver reads and times them.
+      this.voice.onReply(c.id, buf, start, end, nowUs);
+      const vb = this.bucket(nowUs);
+      vb.receivedMsgs++;
+      vb.receivedBytes += size;
+      return;
+    }
     const h = this.codec.readHeader(buf, start, size, this.header);
     const bodyOk = this.codec.bodyMatches(buf, start, size);
+    if (c.slow) {
+      // Reported apart: not in delivery, latency, the time to the last recipient or the timeline.
+      this.slow!.received(c, h.connId, h.seq, bodyOk, nowUs, nowUs - h.tUs);
+      return;
+    }
     // Only the first arrival of this connection's own message frees its slot: a duplicate must not end the
     // drain early (a message still on the wire would be counted lost) or add a send to a closed loop.
     let freesSlot = false;
@@ -325,6 +391,7 @@ class Worker implements Runner {
 
   onClose(c: Conn, code: number, byUs: boolean) {
     c.open = false;
+    if (c.slow) this.slow!.closed(code, byUs);
     if (!byUs) this.count(code === 1006 ? 'reset' : 'unexpected-close');
   }
 
@@ -333,11 +400,22 @@ class Worker implements Runner {
   async drain() {
     const deadline = performance.now() + this.plan.drainTimeoutMs;
     const echo = this.plan.load.model === 'closed' || this.plan.load.model === 'open';
+    // Broadcast: no more leaves or rejoins; slow consumers read freely to collect what the server kept for them.
+    this.churn?.stop();
+    this.slow?.release();
     while (performance.now() < deadline) {
       if (echo) {
         if (this.conns.every((c) => c.inFlight <= 0 || !c.open)) break;
-      } else if (epochClockUs() - Math.max(this.lastRecvAtUs, this.measureEndUs) > 200_000) {
-        // Broadcast and idle: nothing owed is known locally; stop when the wire has been quiet for 200 ms.
+      } else if (this.voice !== undefined) {
+        // Every triggered turn is owed a response.done (even when chunks were dropped); a closed session owes nothing more.
+        const v = this.voice;
+        if (this.conns.every((c) => !c.open || v.pendingTurns(c.id) === 0)) break;
+      } else if (
+        epochClockUs() - Math.max(this.lastRecvAtUs, this.measureEndUs) > 200_000 &&
+        (this.slow === undefined || epochClockUs() - Math.max(this.slow.lastRecvAtUs, this.measureEndUs) > 500_000)
+      ) {
+        // Broadcast and idle: nothing owed is known locally; stop when the wire has been quiet for 200 ms
+        // (and the slow consumers, which read their backlog from the server's buffers now, for 500 ms).
         break;
       }
       await new Promise((r) => setTimeout(r, 10));
@@ -353,13 +431,19 @@ class Worker implements Runner {
     let totals;
     if (m.model === 'broadcast') {
       const membersByRoom = new Map<number, number[]>();
+      const partial = new Set<number>();
       for (const c of this.conns) {
-        if (!c.open && c.t === undefined) continue;
+        if ((!c.open && c.t === undefined) || c.slow) continue;
+        if (c.partial) partial.add(c.id);
         const list = membersByRoom.get(c.room) ?? [];
         list.push(c.id);
         membersByRoom.set(c.room, list);
       }
-      totals = this.accounting.finish(sent, (sender) => membersByRoom.get(sender % m.rooms) ?? []);
+      totals = this.accounting.finish(
+        sent,
+        (sender) => membersByRoom.get(sender % m.rooms) ?? [],
+        partial.size > 0 ? (receiver) => partial.has(receiver) : undefined,
+      );
     } else {
       const local = new Map([...sent].filter(([id]) => id >= this.init.firstConnId && id < this.init.firstConnId + this.init.connections));
       totals = this.accounting.finish(local);
@@ -395,11 +479,32 @@ class Worker implements Runner {
       spinWait: this.init.spinWait && ol !== undefined,
       ...(ol ? { schedule: { sent: ol.sent, late: ol.late, dropped: ol.dropped } } : {}),
     };
+    if (this.voice !== undefined && m.model === 'voice') {
+      const v = this.voice.result();
+      result.voice = v;
+      // The voice model's latency is the time to the first reply chunk; its deliveries are reply events.
+      result.latencyEncoded = v.firstChunkEncoded;
+      result.delivery = {
+        sent: v.audioEventsSent + v.controlEventsSent,
+        expected: v.repliesExpected,
+        received: v.repliesReceived,
+        lost: Math.max(0, v.repliesExpected - v.repliesReceived),
+        duplicated: v.duplicated,
+        corrupted: v.repliesCorrupted,
+        outOfOrder: v.outOfOrder,
+      };
+      // The audio events are an open-loop schedule: what it could not send on time is reported like the open model's.
+      if (this.sender) {
+        result.openLoop = { targetPerSec: this.sender.schedule.ratePerSec, intended: ol!.intended, sent: ol!.sent, late: ol!.late, dropped: ol!.dropped };
+      }
+    }
     if (ol && m.model === 'open') {
       result.openLoop = { targetPerSec: m.ratePerSec * (this.init.connections / this.plan.connections), intended: ol.intended, sent: ol.sent, late: ol.late, dropped: ol.dropped };
     }
     if (m.model === 'broadcast') {
       result.lastRecipient = [...this.lastRecipient].map(([key, v]) => ({ key: String(key), ...v }));
+      if (this.slow) result.slowConsumers = this.slow.result(sent, m.rooms);
+      if (m.churn) result.churn = this.churn?.result() ?? { leaves: 0, rejoins: 0, failedRejoins: 0 };
     }
     for (const c of this.conns) if (c.t) this.transport.close(c.t);
     post({ type: 'result', result });
