@@ -56,7 +56,7 @@ export interface ServerInfo {
 export interface VoiceMetrics {
   /** response.create → first reply chunk, as the client sees it (think time included). */
   firstChunkUs: HistogramSummary;
-  /** First-chunk time minus the upstream's think time: what the relay's two legs added. */
+  /** What the relay's two legs added to the first chunk: relay in (trigger → upstream) + relay out (first chunk → client), from the upstream's timestamps. */
   relayOverheadUs: HistogramSummary;
   /** |inter-arrival gap − upstream inter-send gap| between consecutive chunks of a turn. */
   jitterUs: HistogramSummary;

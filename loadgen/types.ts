@@ -248,7 +248,7 @@ export interface VoiceResult {
   /** From a turn's response.create (its intended send time) to the arrival of its first reply chunk, µs. */
   firstChunk: HistogramSummary;
   firstChunkEncoded: string;
-  /** First-chunk time minus the upstream's think time for that turn (`latencyMs`): the relay's share, both legs, µs. */
+  /** The relay's share of the first-chunk time: relay in (trigger sent → upstream received it) + relay out (first chunk sent → received), µs. */
   relayOverhead: HistogramSummary;
   relayOverheadEncoded: string;
   /** Per consecutive chunk pair of a turn: |gap between arrivals − gap between the upstream's sends|, µs. */

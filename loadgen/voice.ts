@@ -312,7 +312,10 @@ export class VoiceDriver {
       t.firstArrivalUs = arrivalUs;
       const firstChunkUs = arrivalUs - t.triggerUs;
       (inWindow ? this.firstChunkRec : this.scratchRec).record(firstChunkUs);
-      (inWindow ? this.overheadRec : this.scratchRec).record(firstChunkUs - f.latencyMs * 1000);
+      // Relay in (trigger sent → upstream had it) plus relay out (first chunk sent → here), both on one machine's
+      // clock. Not firstChunk − latencyMs: the upstream's timer counts from libuv's cached loop time and fires up
+      // to ~1 ms early or late, which would swamp the relay's few hundred µs.
+      (inWindow ? this.overheadRec : this.scratchRec).record(f.requestedAtUs - t.triggerUs + (arrivalUs - f.sentAtUs));
     } else {
       const jitterUs = Math.abs(arrivalUs - t.lastArrivalUs - (f.sentAtUs - t.lastSentAtUs));
       // Times are whole µs on the upstream's side: a jitter under 1 µs is below resolution, not out of range.

@@ -85,7 +85,7 @@ function voiceViews(result: RunResult): CaseView[] {
       };
     });
     return toView(`${name} — relay`, name, `voice relay through the simulated upstream · medians over repetitions`, VOICE_COLUMNS, raw, [
-      'first chunk: response.create → first reply chunk at the client (the upstream\'s think time included); relay adds: that minus the think time, i.e. both relay legs; jitter: |arrival gap − upstream send gap| between consecutive chunks',
+      'first chunk: response.create → first reply chunk at the client (the upstream\'s think time included); relay adds: both relay legs, trigger → upstream plus first chunk → client, from the upstream\'s timestamps; jitter: |arrival gap − upstream send gap| between consecutive chunks',
       'CPU µs/relayed: server CPU per message relayed in either direction; bytes/session: server RSS per session (client socket + upstream socket); turns done: response.done received / turns triggered; replies lost/bad: missing / wrong session, turn or audio',
       'upstream client: the library of the server\'s upstream leg (it differs by runtime by design, servers/CONTRACT.md); upstream CPU: the simulated upstream\'s own CPU over the window, % of one core',
     ]);

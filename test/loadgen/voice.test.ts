@@ -20,9 +20,12 @@ const model = (over: Partial<VoiceModel['upstream']> = {}, framesPerTurn = 3): V
 const AUDIO = audioBase64(48, 7);
 
 /** One reply chunk as the upstream writes it, for connection `conn`'s turn `turn`. */
-function delta(conn: number, turn: number, seq: number, sentAtUs: number, o: { latencyMs?: number; audio?: string; session?: string } = {}): Buffer {
+function delta(
+  conn: number, turn: number, seq: number, sentAtUs: number,
+  o: { latencyMs?: number; audio?: string; session?: string; requestedAtUs?: number } = {},
+): Buffer {
   const text = formatDelta(
-    { session: o.session ?? sessionIdOf(conn), turn: turnIdOf(conn, turn), seq, latencyMs: o.latencyMs ?? 30, requestedAtUs: 1_000_000, sentAtUs },
+    { session: o.session ?? sessionIdOf(conn), turn: turnIdOf(conn, turn), seq, latencyMs: o.latencyMs ?? 30, requestedAtUs: o.requestedAtUs ?? 1_000_000, sentAtUs },
     o.audio ?? AUDIO,
   );
   return Buffer.from(text);
@@ -127,11 +130,12 @@ describe('turn bookkeeping', () => {
     assert.equal(d.pendingTurns(0), 2);
   });
 
-  test('first chunk from the trigger, relay overhead net of the think time, jitter from arrival gaps against send gaps', () => {
+  test('first chunk from the trigger, relay overhead as relay in + relay out, jitter from arrival gaps against send gaps', () => {
     const d = driverWithTurn();
-    // Values under 2,048 µs, which the histogram holds exactly. Trigger at 2.000000 s, think time 1 ms; chunks sent
-    // 1 ms apart arrive 300, 500 and 300 µs after they left: gaps of 1,200 and 800 µs against 1,000 µs.
-    feed(d, 5, delta(5, 1, 0, 2_001_200, { latencyMs: 1 }), 2_001_500);
+    // Values under 2,048 µs, which the histogram holds exactly. Trigger at 2.000000 s, at the upstream 100 µs later
+    // (relay in), think time 1 ms; chunks sent 1 ms apart arrive 300, 500 and 300 µs after they left: relay out of
+    // the first is 300 µs, gaps of 1,200 and 800 µs against 1,000 µs.
+    feed(d, 5, delta(5, 1, 0, 2_001_200, { latencyMs: 1, requestedAtUs: 2_000_100 }), 2_001_500);
     feed(d, 5, delta(5, 1, 1, 2_002_200, { latencyMs: 1 }), 2_002_700);
     feed(d, 5, delta(5, 1, 2, 2_003_200, { latencyMs: 1 }), 2_003_500);
     assert.equal(d.pendingTurns(5), 1);
@@ -141,7 +145,8 @@ describe('turn bookkeeping', () => {
     const first = hist(r.firstChunkEncoded);
     assert.deepEqual([first.count, first.minUs, first.maxUs], [1, 1_500, 1_500]);
     const overhead = hist(r.relayOverheadEncoded);
-    assert.deepEqual([overhead.count, overhead.minUs, overhead.maxUs], [1, 500, 500]);
+    // Not first chunk − think time (500 µs here): the upstream's timer error would land in that.
+    assert.deepEqual([overhead.count, overhead.minUs, overhead.maxUs], [1, 400, 400]);
     const jitter = hist(r.jitterEncoded);
     assert.deepEqual([jitter.count, jitter.minUs, jitter.maxUs], [2, 200, 200]);
     assert.deepEqual(
