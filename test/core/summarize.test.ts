@@ -75,8 +75,8 @@ describe('summarizeCells', () => {
       cells: [...reps('bun', [200, 210, 190], { serverCpuUsPerMsg: 5 }), ...reps('node-ws', [100, 100, 100], { serverCpuUsPerMsg: 10 })],
       ref: 'node-ws',
       expected: {
-        bun: { msgsPerSec: 2, latencyP99Us: 1, serverCpuUsPerMsg: 0.5, rssPeakBytes: 1 },
-        'node-ws': { msgsPerSec: 1, latencyP99Us: 1, serverCpuUsPerMsg: 1, rssPeakBytes: 1 },
+        bun: { msgsPerSec: 2, latencyP50Us: 1, latencyP99Us: 1, serverCpuUsPerMsg: 0.5, rssPeakBytes: 1 },
+        'node-ws': { msgsPerSec: 1, latencyP50Us: 1, latencyP99Us: 1, serverCpuUsPerMsg: 1, rssPeakBytes: 1 },
       },
     },
     {
@@ -96,8 +96,8 @@ describe('summarizeCells', () => {
       cells: [...reps('bun', [200, 200], { serverCpuUsPerMsg: 4 }), ...reps('node-ws', [100, 100], { serverCpuUsPerMsg: null })],
       ref: 'node-ws',
       expected: {
-        bun: { msgsPerSec: 2, latencyP99Us: 1, rssPeakBytes: 1 },
-        'node-ws': { msgsPerSec: 1, latencyP99Us: 1, rssPeakBytes: 1 },
+        bun: { msgsPerSec: 2, latencyP50Us: 1, latencyP99Us: 1, rssPeakBytes: 1 },
+        'node-ws': { msgsPerSec: 1, latencyP50Us: 1, latencyP99Us: 1, rssPeakBytes: 1 },
       },
     },
   ];
