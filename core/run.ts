@@ -133,6 +133,8 @@ export function loadPlanFor(c: ScenarioCase, url: string, plan: RunPlan): LoadPl
     warmupMs: s.warmupSec * 1000,
     durationMs: s.durationSec * 1000,
     drainTimeoutMs: drainTimeoutMsFor(c.model),
+    // A voice case's upstream sits on the load generator's CPUs unless it has one of its own.
+    ...(c.model.model === 'voice' && (plan.upstreamCpus ?? plan.loadgenCpus) === plan.loadgenCpus ? { cpusShared: true } : {}),
     connect: { maxInFlight: 256, timeoutMs: 10_000 },
     workers: plan.workers,
     ...(plan.loadgenCpus ? { cpus: plan.loadgenCpus } : {}),

@@ -307,8 +307,8 @@ export async function runLoad(plan: LoadPlan, opts: RunLoadOptions): Promise<Loa
         );
       }
     });
-    // Spinning for send times is only fair when the worker has a CPU to itself.
-    const spinWait = cpuPool.length >= counts.length;
+    // Spinning for send times is only fair when the worker has a CPU to itself and shares it with no other process.
+    const spinWait = cpuPool.length >= counts.length && plan.cpusShared !== true;
     send(w, { type: 'init', plan, worker: i, firstConnId, connections: n, spinWait, ...(plan.connect.ratePerSec ? { connectRatePerSec: plan.connect.ratePerSec / counts.length } : {}) });
     firstConnId += n;
     workers.push(w);

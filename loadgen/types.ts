@@ -154,6 +154,11 @@ export interface LoadPlan {
   cpus?: string;
   /** Which client implementation: our raw client, or `ws` as a cross-check. */
   client: 'raw' | 'ws';
+  /**
+   * Another process of the run (the simulated upstream of a voice case) shares the load generator's CPUs: workers
+   * then never spin-wait for send times, which would take the CPU from it, and use timers instead.
+   */
+  cpusShared?: boolean;
   seed: number;
 }
 

@@ -1,6 +1,6 @@
 // The real-shape sections of the reports: the voice relay (time to first
 // reply chunk, the relay's share of it, jitter, cost per relayed message),
-// slow consumers (what each server's backpressure policy did), and the two
+// fan-out (delivery to every member and to the last one), slow consumers (what each server's backpressure policy did), and the two
 // gaps side by side — the synthetic echo gap and the real-shape gap, each as
 // a ratio to the reference runtime. Laid out as CaseViews, so the table and
 // Markdown formats render them like any case.
@@ -88,6 +88,70 @@ function voiceViews(result: RunResult): CaseView[] {
       'first chunk: response.create → first reply chunk at the client (the upstream\'s think time included); relay adds: both relay legs, trigger → upstream plus first chunk → client, from the upstream\'s timestamps; jitter: |arrival gap − upstream send gap| between consecutive chunks',
       'CPU µs/relayed: server CPU per message relayed in either direction; bytes/session: server RSS per session (client socket + upstream socket); turns done: response.done received / turns triggered; replies lost/bad: missing / wrong session, turn or audio',
       'upstream client: the library of the server\'s upstream leg (it differs by runtime by design, servers/CONTRACT.md); upstream CPU: the simulated upstream\'s own CPU over the window, % of one core',
+    ]);
+  });
+}
+
+// ---- fan-out --------------------------------------------------------------
+
+const FANOUT_COLUMNS: ColumnView[] = [
+  { id: 'runtime', header: ['runtime'], align: 'left', group: 'runtime' },
+  { id: 'deliveries', header: ['deliveries/s'], align: 'right', group: 'traffic' },
+  { id: 'p50', header: ['delivery', 'p50'], align: 'right', group: 'traffic' },
+  { id: 'p99', header: ['', 'p99'], align: 'right', group: 'traffic' },
+  { id: 'last50', header: ['last member', 'p50'], align: 'right', group: 'traffic' },
+  { id: 'last99', header: ['', 'p99'], align: 'right', group: 'traffic' },
+  { id: 'last99ratio', header: ['', '×ref'], align: 'right', group: 'traffic' },
+  { id: 'rss', header: ['peak', 'RSS'], align: 'right', group: 'server' },
+  { id: 'rssRatio', header: ['', '×ref'], align: 'right', group: 'server' },
+  { id: 'cpu', header: ['CPU µs/', 'delivery'], align: 'right', group: 'server' },
+  { id: 'churn', header: ['left/', 'rejoined'], align: 'right', group: 'health' },
+  { id: 'lost', header: ['lost'], align: 'right', group: 'health' },
+];
+
+/**
+ * Fan-out cases (every broadcast case): delivery latency to every member, the
+ * time until the last member of a room has a message, memory, and churn — the
+ * figures a dashboard or chat team compares, each with its ratio to the reference.
+ */
+function fanoutViews(result: RunResult): CaseView[] {
+  const ref = result.settings.referenceRuntime;
+  const cases = [...new Set(result.cells.filter((c) => c.metrics?.lastRecipientUs).map((c) => c.case))];
+  return cases.map((name) => {
+    const runtimes = runtimesOf(result.cells, name);
+    const medianOf = (runtime: string, get: (m: CellMetrics) => number | null | undefined) => {
+      const xs = completed(result.cells, name, runtime).map(get).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+      return isNonEmpty(xs) ? median(xs) : undefined;
+    };
+    const last99 = (m: CellMetrics) => (m.lastRecipientUs && m.lastRecipientUs.count > 0 ? m.lastRecipientUs.p99Us : null);
+    const refLast = medianOf(ref, last99);
+    const refRss = medianOf(ref, (m) => m.rssPeakBytes);
+    const ratio = (v: number | undefined, r: number | undefined, isRef: boolean) =>
+      v === undefined ? undefined : isRef ? 'ref' : r ? formatRatio(v / r) : undefined;
+    const raw = runtimes.map((runtime) => {
+      const ms = completed(result.cells, name, runtime);
+      const isRef = runtime === ref;
+      const l99 = medianOf(runtime, last99);
+      const rss = medianOf(runtime, (m) => m.rssPeakBytes);
+      const churn = ms.filter((m) => m.churn);
+      return {
+        runtime,
+        deliveries: med(ms.map((m) => m.msgsPerSec), (x) => formatCount(Math.round(x))),
+        p50: med(ms.map((m) => (m.latencyUs.count > 0 ? m.latencyUs.p50Us : null)), formatUs),
+        p99: med(ms.map((m) => (m.latencyUs.count > 0 ? m.latencyUs.p99Us : null)), formatUs),
+        last50: med(ms.map((m) => (m.lastRecipientUs && m.lastRecipientUs.count > 0 ? m.lastRecipientUs.p50Us : null)), formatUs),
+        last99: l99 === undefined ? undefined : formatUs(l99),
+        last99ratio: ratio(l99, refLast, isRef),
+        rss: rss === undefined ? undefined : formatBytes(rss),
+        rssRatio: ratio(rss, refRss, isRef),
+        cpu: med(ms.map((m) => m.serverCpuUsPerMsg), sig3),
+        churn: churn.length > 0 ? `${formatCount(churn.reduce((a, m) => a + m.churn!.leaves, 0))}/${formatCount(churn.reduce((a, m) => a + m.churn!.rejoins, 0))}` : undefined,
+        lost: ms.length > 0 ? formatCount(ms.reduce((a, m) => a + m.delivery.lost, 0)) : undefined,
+      };
+    });
+    return toView(`${name} — fan-out`, name, `delivery to every member and to the last member of a room · medians over repetitions · ×ref against ${ref}`, FANOUT_COLUMNS, raw, [
+      'delivery: publish (intended send time) → arrival at each member; last member: publish → arrival at the last member of its room; deliveries/s counts every member\'s copy',
+      'left/rejoined: subscribers that left and rejoined during the run (summed over repetitions), checked inside each membership; lost: missing deliveries, summed',
     ]);
   });
 }
@@ -210,8 +274,8 @@ export function gapView(result: RunResult, summary: readonly SummaryRow[]): Case
   return toView('Two gaps: synthetic vs real shape', 'gaps', `per runtime, the synthetic echo figure beside the voice-relay figures, each with its ratio to ${ref}`, columns, raw, footnotes);
 }
 
-/** Every real-shape section of a report, in order: the gap table first, then the relay and backpressure tables. */
+/** Every real-shape section of a report, in order: the gap table first, then the relay, fan-out and backpressure tables. */
 export function shapeViews(result: RunResult, summary: readonly SummaryRow[]): CaseView[] {
   const gap = gapView(result, summary);
-  return [...(gap ? [gap] : []), ...(hasVoice(result) ? voiceViews(result) : []), ...slowViews(result)];
+  return [...(gap ? [gap] : []), ...(hasVoice(result) ? voiceViews(result) : []), ...fanoutViews(result), ...slowViews(result)];
 }

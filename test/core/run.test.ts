@@ -6,7 +6,7 @@ import { currentHost } from '../../core/host.js';
 import { liveServers, liveUpstreams, startServer, startUpstream, stopAllServers } from '../../core/launcher.js';
 import { isAlive } from '../../core/procfs.js';
 import type { RunResult } from '../../core/result.js';
-import { planCells, runBenchmark, type RunEvent, type RunPlan } from '../../core/run.js';
+import { loadPlanFor, planCells, runBenchmark, type RunEvent, type RunPlan } from '../../core/run.js';
 import { expandCases, resolveScenario } from '../../core/scenario.js';
 import { mockLoad } from '../helpers/mock-load.js';
 
@@ -239,6 +239,8 @@ describe('runBenchmark with a voice case', () => {
     assert.equal(cell.metrics?.serverCpuUsPerMsg, v.serverCpuUsPerRelayedMsg);
     // The drain waits out the longest think time (800 ms) and the burst (10 × 20 ms) before counting replies lost.
     assert.ok(load.plans[0]!.drainTimeoutMs >= 800 + 200 + 2000);
+    // The upstream shares the load generator's CPUs here, so the workers must not spin-wait on them.
+    assert.equal(load.plans[0]!.cpusShared, true);
     assert.equal(load.plans[0]!.url.endsWith('/relay'), true);
   });
 
@@ -266,6 +268,13 @@ describe('runBenchmark with a voice case', () => {
     assert.equal(cell.error?.code, 'E_PARITY_MISMATCH');
     assert.match(cell.error?.details.join('\n') ?? '', /waits 1 ms for its upstream leg/);
     assert.equal(isAlive(upstreamPid), false);
+  });
+
+  test('workers spin-wait only when the upstream has a CPU of its own', () => {
+    const [c] = expandCases(voice);
+    assert.equal(loadPlanFor(c!, 'ws://127.0.0.1:1/relay', plan({ loadgenCpus: '1', upstreamCpus: '1' })).cpusShared, true);
+    assert.equal(loadPlanFor(c!, 'ws://127.0.0.1:1/relay', plan({ loadgenCpus: '1', upstreamCpus: '2' })).cpusShared, undefined);
+    assert.equal(loadPlanFor(expandCases(echo)[0]!, 'ws://127.0.0.1:1/echo', plan({ loadgenCpus: '1' })).cpusShared, undefined);
   });
 
   test('refuses a voice case against a --target it cannot point at the upstream', async () => {

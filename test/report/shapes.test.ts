@@ -146,3 +146,23 @@ describe('CSV columns of the real shapes', () => {
     assert.equal(row[cols.indexOf('upstreamClient')], 'bun');
   });
 });
+
+describe('the fan-out table', () => {
+  test('shows delivery and last-member latency, memory with its ratio to the reference, and churn', () => {
+    const r = structuredClone(loadFixture());
+    const ref = r.settings.referenceRuntime;
+    const cells = r.cells.filter((c) => c.case === OPEN_CASE && c.status === 'completed');
+    for (const c of cells) {
+      c.metrics!.lastRecipientUs = hist(c.runtime === ref ? 2000 : 1000);
+      c.metrics!.rssPeakBytes = c.runtime === ref ? 100 * 1024 * 1024 : 70 * 1024 * 1024;
+      c.metrics!.churn = { leaves: 5, rejoins: 4, failedRejoins: 0 };
+    }
+    const view = shapeViews(r, r.summary).find((v) => v.name === `${OPEN_CASE} — fan-out`)!;
+    const col = (id: string) => view.columns.findIndex((c) => c.id === id);
+    const other = view.rows.find((row) => row[0] !== ref)!;
+    assert.equal(view.rows.find((row) => row[0] === ref)![col('last99ratio')], 'ref');
+    assert.equal(other[col('last99ratio')], '0.50×');
+    assert.equal(other[col('rssRatio')], '0.70×');
+    assert.match(other[col('churn')]!, /^\d+\/\d+$/);
+  });
+});
