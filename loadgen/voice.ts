@@ -165,7 +165,10 @@ class Turn {
   owed: number;
 
   constructor(
+    /** Intended send time of the response.create: the user-visible first-chunk time counts from here. */
     readonly triggerUs: number,
+    /** When it actually left (≥ triggerUs): the relay's share counts from here, so the generator's lateness is not the server's. */
+    readonly triggerSentUs: number,
     readonly inWindow: boolean,
     chunks: number,
   ) {
@@ -239,16 +242,17 @@ export class VoiceDriver {
   }
 
   /**
-   * The session `connId` has sent its `audioSent`-th audio event (counted from 1), intended at `tUs`.
-   * Returns the number of the turn to trigger now (its response.create is registered as sent at `tUs`), or 0.
+   * The session `connId` has sent its `audioSent`-th audio event (counted from 1), intended at `tUs` and
+   * handed to the socket at `sentUs` (clock read only when a turn ends). Returns the number of the turn to
+   * trigger now (its response.create is registered as intended at `tUs`), or 0.
    */
-  afterAudio(connId: number, audioSent: number, tUs: number): number {
+  afterAudio(connId: number, audioSent: number, tUs: number, sentUs: () => number = () => tUs): number {
     const inWindow = this.inWindow(tUs);
     if (inWindow) this.audioEventsSent++;
     if (audioSent % this.framesPerTurn !== 0) return 0;
     const turn = audioSent / this.framesPerTurn;
     const s = this.sessions[connId - this.firstConnId]!;
-    s.turns[turn - 1] = new Turn(tUs, inWindow, this.chunks);
+    s.turns[turn - 1] = new Turn(tUs, Math.max(tUs, sentUs()), inWindow, this.chunks);
     s.pendingTurns++;
     if (inWindow) {
       this.controlEventsSent++;
@@ -312,10 +316,10 @@ export class VoiceDriver {
       t.firstArrivalUs = arrivalUs;
       const firstChunkUs = arrivalUs - t.triggerUs;
       (inWindow ? this.firstChunkRec : this.scratchRec).record(firstChunkUs);
-      // Relay in (trigger sent → upstream had it) plus relay out (first chunk sent → here), both on one machine's
+      // Relay in (trigger left → upstream had it) plus relay out (first chunk sent → here), both on one machine's
       // clock. Not firstChunk − latencyMs: the upstream's timer counts from libuv's cached loop time and fires up
       // to ~1 ms early or late, which would swamp the relay's few hundred µs.
-      (inWindow ? this.overheadRec : this.scratchRec).record(f.requestedAtUs - t.triggerUs + (arrivalUs - f.sentAtUs));
+      (inWindow ? this.overheadRec : this.scratchRec).record(f.requestedAtUs - t.triggerSentUs + (arrivalUs - f.sentAtUs));
     } else {
       const jitterUs = Math.abs(arrivalUs - t.lastArrivalUs - (f.sentAtUs - t.lastSentAtUs));
       // Times are whole µs on the upstream's side: a jitter under 1 µs is below resolution, not out of range.

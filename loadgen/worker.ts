@@ -7,7 +7,10 @@ import { createLatencyHistogram, encodeHistogram, LatencyRecorder, recordUs } fr
 import type { FromWorker, ToWorker, WorkerResult } from './ipc.js';
 import { codecFor, type PayloadCodec } from './codec.js';
 import type { PayloadHeader } from './payload.js';
-import { atEpochUs, createSchedule, createSender, epochClockUs, finishSender, tick, type BurstOptions, type Sender } from './schedule.js';
+import { atEpochUs, createSchedule, createSender, defaultTickPolicy, epochClockUs, finishSender, tick, type BurstOptions, type Sender } from './schedule.js';
+
+/** Late threshold of a timer-driven (non-spinning) open-loop worker: timers have 1 ms granularity. */
+const TIMER_LATE_THRESHOLD_US = 2_000;
 import { prebuildTemplates, type TemplatePool } from './shapes.js';
 import { createTransport, type Transport, type TransportConn } from './transport.js';
 import type { ErrorKind, LoadPlan, TimelineBucket } from './types.js';
@@ -219,7 +222,7 @@ class Worker implements Runner {
     const v = this.voice;
     if (v !== undefined) {
       // Every framesPerTurn-th audio event of a session ends a turn: its response.create leaves at the same intended time.
-      const turn = v.afterAudio(c.id, c.seq, tUs);
+      const turn = v.afterAudio(c.id, c.seq, tUs, epochClockUs);
       if (turn > 0) {
         this.transport.send(c.t!, v.controlCodec, v.controlTemplate, c.id, turn, tUs);
         b.sentMsgs++;
@@ -294,9 +297,11 @@ class Worker implements Runner {
    */
   runSchedule(targets: Conn[], ratePerSec: number, arrivals: 'constant' | 'poisson', burst?: BurstOptions) {
     if (targets.length === 0 || ratePerSec <= 0) return;
-    const sender = createSender(
-      createSchedule({ ratePerSec, arrivals, startUs: this.startAtUs, seed: this.plan.seed + this.init.worker, ...(burst ? { burst } : {}) }),
-    );
+    const schedule = createSchedule({ ratePerSec, arrivals, startUs: this.startAtUs, seed: this.plan.seed + this.init.worker, ...(burst ? { burst } : {}) });
+    // A worker that sleeps on timers (no spin-wait) wakes up to ~1 ms after a send was due by design: late means
+    // beyond that, or every send would count as late and the verdict would blame the generator for its timers.
+    const policy = { ...defaultTickPolicy(ratePerSec), ...(this.init.spinWait ? {} : { lateThresholdUs: TIMER_LATE_THRESHOLD_US }) };
+    const sender = createSender(schedule, policy);
     const byArrival = burst !== undefined;
     this.sender = sender;
     let ended = false;

@@ -48,10 +48,10 @@ function done(conn: number, turn: number, sentAtUs = 9_000_000): Buffer {
 }
 
 /** A driver for connections 5 and 6 with the window [1 s, 100 s) in epoch µs, and conn 5's turn 1 triggered at 2 s. */
-function driverWithTurn(framesPerTurn = 3): VoiceDriver {
+function driverWithTurn(framesPerTurn = 3, sentUs = 2_000_000): VoiceDriver {
   const d = new VoiceDriver(model({}, framesPerTurn), 5, 2);
   d.setWindow(1_000_000, 100_000_000);
-  for (let i = 1; i <= framesPerTurn; i++) d.afterAudio(5, i, 2_000_000);
+  for (let i = 1; i <= framesPerTurn; i++) d.afterAudio(5, i, 2_000_000, () => sentUs);
   return d;
 }
 
@@ -153,6 +153,16 @@ describe('turn bookkeeping', () => {
       [r.turnsTriggered, r.turnsCompleted, r.repliesExpected, r.repliesReceived, r.repliesCorrupted, r.duplicated, r.outOfOrder],
       [1, 1, 4, 4, 0, 0, 0],
     );
+  });
+
+  test('the relay overhead counts from when the trigger left, the first chunk from when it was due', () => {
+    // Due at 2.000000 s, written 60 µs late (a generator on timers): the user waited from 2.000000 s, the relay
+    // only from 2.000060 s, so the generator's lateness is not charged to the server.
+    const d = driverWithTurn(3, 2_000_060);
+    feed(d, 5, delta(5, 1, 0, 2_001_200, { latencyMs: 1, requestedAtUs: 2_000_160 }), 2_001_500);
+    const r = d.result();
+    assert.equal(hist(r.firstChunkEncoded).minUs, 1_500);
+    assert.equal(hist(r.relayOverheadEncoded).minUs, 400);
   });
 
   test('cross-talk, foreign turns, unknown turns, damaged events and wrong audio are corrupted; a duplicate is not received twice', () => {
