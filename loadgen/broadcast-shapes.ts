@@ -12,22 +12,11 @@ import { createLatencyHistogram, encodeHistogram, LatencyRecorder } from './hist
 import { createPrng, type Prng } from './prng.js';
 import { createSchedule, epochClockUs, type Schedule } from './schedule.js';
 import type { Transport } from './transport.js';
-import type { BroadcastModel, ErrorKind, LoadPlan } from './types.js';
+import type { BroadcastModel, ErrorKind, LoadPlan, SlowConsumerResult } from './types.js';
 import type { Conn } from './worker.js';
 
-/** A worker's slow consumers as reported to the coordinator: counts to sum, latency encoded to merge. */
-export interface SlowConsumerPart {
-  /** Slow consumers of this worker that opened. */
-  count: number;
-  readBytesPerSec: number;
-  expected: number;
-  /** Distinct messages received (duplicates aside), so received + missing = expected. */
-  received: number;
-  missing: number;
-  closedByServer: number;
-  closeCodes: Record<string, number>;
-  latencyEncoded: string;
-}
+/** A worker's slow consumers as reported to the coordinator: the result's counts to sum, its latency encoded to merge. */
+export type SlowConsumerPart = Omit<SlowConsumerResult, 'latency'> & { latencyEncoded: string };
 
 /** A worker's churn counts. */
 export interface ChurnPart {

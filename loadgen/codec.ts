@@ -3,12 +3,12 @@
 // message shape: payload.ts's synthetic binary and text payloads, and JSON
 // templates (template.ts).
 //
-// Each kind is its own class and a worker's codec is built once, so the hot
-// path's calls through it stay monomorphic; the binary and text codecs only
-// pin payload.ts's `kind` argument, leaving its tuned code as it was.
+// A worker's codec is built once, so the hot path's calls through it stay
+// monomorphic; the synthetic codec only passes payload.ts its `kind`,
+// leaving its tuned code as it was.
 
 import {
-  bodyMatches, buildPayload, payloadMinBytes, readHeader, writeHeader, writeHeaderMasked, type PayloadHeader,
+  bodyMatches, buildPayload, payloadMinBytes, readHeader, writeHeader, writeHeaderMasked, type PayloadHeader, type PayloadKind,
 } from './payload.js';
 import { TemplateCodec } from './template.js';
 import type { MessageShape } from './types.js';
@@ -46,54 +46,38 @@ function noHeader(out: PayloadHeader): PayloadHeader {
   return out;
 }
 
-/** payload.ts's binary payload (16-byte little-endian header, then filler). */
-export class BinaryCodec implements PayloadCodec {
-  readonly opcodeKind = 'binary' as const;
-  readonly minBytes = payloadMinBytes('binary');
+/**
+ * payload.ts's synthetic payloads: binary (16-byte little-endian header, then
+ * filler) or text (`{"c":…,"s":…,"t":…,"p":…}`). One class for both: a worker
+ * builds one codec, so its calls stay monomorphic, and payload.ts branches on
+ * `kind` as it did before codecs existed.
+ */
+export class SyntheticCodec implements PayloadCodec {
+  readonly opcodeKind: PayloadKind;
+  readonly minBytes: number;
+  constructor(readonly kind: PayloadKind) {
+    this.opcodeKind = kind;
+    this.minBytes = payloadMinBytes(kind);
+  }
   build(sizeBytes: number): Buffer {
-    return buildPayload('binary', sizeBytes);
+    return buildPayload(this.kind, sizeBytes);
   }
   writeHeader(buf: Buffer, offset: number, _sizeBytes: number, connId: number, seq: number, tUs: number): void {
-    writeHeader('binary', buf, offset, connId, seq, tUs);
+    writeHeader(this.kind, buf, offset, connId, seq, tUs);
   }
   writeHeaderMasked(
     buf: Buffer, offset: number, _sizeBytes: number, connId: number, seq: number, tUs: number,
     maskKey: Uint8Array, keyPhase: number,
   ): void {
-    writeHeaderMasked('binary', buf, offset, connId, seq, tUs, maskKey, keyPhase);
+    writeHeaderMasked(this.kind, buf, offset, connId, seq, tUs, maskKey, keyPhase);
   }
   readHeader(buf: Buffer, offset: number, sizeBytes: number, out: PayloadHeader): PayloadHeader {
     // payload.ts reads fixed offsets and assumes the minimum size; a shorter message has no header.
     if (sizeBytes < this.minBytes) return noHeader(out);
-    return readHeader('binary', buf, offset, out);
+    return readHeader(this.kind, buf, offset, out);
   }
   bodyMatches(buf: Buffer, offset: number, sizeBytes: number): boolean {
-    return bodyMatches('binary', buf, offset, sizeBytes);
-  }
-}
-
-/** payload.ts's text payload (`{"c":…,"s":…,"t":…,"p":…}`). */
-export class TextCodec implements PayloadCodec {
-  readonly opcodeKind = 'text' as const;
-  readonly minBytes = payloadMinBytes('text');
-  build(sizeBytes: number): Buffer {
-    return buildPayload('text', sizeBytes);
-  }
-  writeHeader(buf: Buffer, offset: number, _sizeBytes: number, connId: number, seq: number, tUs: number): void {
-    writeHeader('text', buf, offset, connId, seq, tUs);
-  }
-  writeHeaderMasked(
-    buf: Buffer, offset: number, _sizeBytes: number, connId: number, seq: number, tUs: number,
-    maskKey: Uint8Array, keyPhase: number,
-  ): void {
-    writeHeaderMasked('text', buf, offset, connId, seq, tUs, maskKey, keyPhase);
-  }
-  readHeader(buf: Buffer, offset: number, sizeBytes: number, out: PayloadHeader): PayloadHeader {
-    if (sizeBytes < this.minBytes) return noHeader(out);
-    return readHeader('text', buf, offset, out);
-  }
-  bodyMatches(buf: Buffer, offset: number, sizeBytes: number): boolean {
-    return bodyMatches('text', buf, offset, sizeBytes);
+    return bodyMatches(this.kind, buf, offset, sizeBytes);
   }
 }
 
@@ -105,9 +89,8 @@ export class TextCodec implements PayloadCodec {
 export function codecFor(shape: MessageShape): PayloadCodec {
   switch (shape.kind) {
     case 'binary':
-      return new BinaryCodec();
     case 'text':
-      return new TextCodec();
+      return new SyntheticCodec(shape.kind);
     case 'json':
       return new TemplateCodec(shape.template);
   }

@@ -138,9 +138,12 @@ export function buildPayload(kind: PayloadKind, sizeBytes: number): Buffer {
 // Scratch for the f64 → bytes conversion: module-level so writes allocate nothing.
 const f64Scratch = new DataView(new ArrayBuffer(8));
 
-// Writes `value` as `width` zero-padded decimal digits, XOR-ing byte j of the
-// payload with m[j & 3]. Division on doubles is exact for integers < 2^53.
-function writeDigits(
+/**
+ * Writes `value` as `width` zero-padded decimal digits at payload index `pos`,
+ * XOR-ing payload byte j with m[j & 3] (all 0 when not masking). Division on
+ * doubles is exact for integers < 2^53. Shared with template.ts.
+ */
+export function writeDigits(
   buf: Buffer, offset: number, pos: number, width: number, value: number,
   m0: number, m1: number, m2: number, m3: number,
 ): void {

@@ -21,7 +21,7 @@
 // any worker against its own copy of the template.
 
 import type { PayloadCodec } from './codec.js';
-import { MAX_PAYLOAD_BYTES, type PayloadHeader } from './payload.js';
+import { MAX_PAYLOAD_BYTES, writeDigits, type PayloadHeader } from './payload.js';
 
 /** Largest `{{base64:N}}`: 16 MiB of characters. */
 export const MAX_BASE64_CHARS = 16 * 1024 * 1024;
@@ -202,21 +202,6 @@ function padReference(lengthBytes: number): Buffer {
   return grown;
 }
 
-// Writes `value` as `width` zero-padded decimal digits at payload index `pos`, XOR-ing payload byte j with
-// m[j & 3] (all 0 when not masking). Division on doubles is exact for integers < 2^53.
-function writeDigits(
-  buf: Buffer, offset: number, pos: number, width: number, value: number,
-  m0: number, m1: number, m2: number, m3: number,
-): void {
-  let v = value;
-  for (let i = width - 1; i >= 0; i--) {
-    const q = Math.floor(v / 10);
-    const j = pos + i;
-    const m = (j & 3) === 0 ? m0 : (j & 3) === 1 ? m1 : (j & 3) === 2 ? m2 : m3;
-    buf[offset + j] = (DIGIT_0 + (v - q * 10)) ^ m;
-    v = q;
-  }
-}
 
 // Fixed-width ASCII digits; -1 if any byte is not a digit.
 function readDigits(buf: Buffer, pos: number, width: number): number {

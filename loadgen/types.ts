@@ -273,10 +273,12 @@ export interface VoiceResult {
 
 /** What the slow subscribers of a broadcast got: counted after the drain, in which they read freely. */
 export interface SlowConsumerResult {
+  /** Slow consumers that opened. */
   count: number;
   readBytesPerSec: number;
   /** Messages published into the slow consumers' rooms while they were members, summed over slow consumers. */
   expected: number;
+  /** Distinct messages received (duplicates aside), so received + missing = expected. */
   received: number;
   /** expected − received: what the server dropped for them (or lost when it closed them). */
   missing: number;
