@@ -215,8 +215,8 @@ export function writeHeaderMasked(
   );
 }
 
-// Parses fixed-width ASCII digits; -1 if any byte is not a digit.
-function readDigits(buf: Buffer, pos: number, width: number): number {
+/** Parses fixed-width ASCII digits; -1 if any byte is not a digit. Shared with template.ts. */
+export function readDigits(buf: Buffer, pos: number, width: number): number {
   let v = 0;
   for (let i = 0; i < width; i++) {
     const d = buf[pos + i]! - DIGIT_0;

@@ -21,7 +21,7 @@
 // any worker against its own copy of the template.
 
 import type { PayloadCodec } from './codec.js';
-import { MAX_PAYLOAD_BYTES, writeDigits, type PayloadHeader } from './payload.js';
+import { MAX_PAYLOAD_BYTES, readDigits, writeDigits, type PayloadHeader } from './payload.js';
 
 /** Largest `{{base64:N}}`: 16 MiB of characters. */
 export const MAX_BASE64_CHARS = 16 * 1024 * 1024;
@@ -203,16 +203,6 @@ function padReference(lengthBytes: number): Buffer {
 }
 
 
-// Fixed-width ASCII digits; -1 if any byte is not a digit.
-function readDigits(buf: Buffer, pos: number, width: number): number {
-  let v = 0;
-  for (let i = 0; i < width; i++) {
-    const d = buf[pos + i]! - DIGIT_0;
-    if (d < 0 || d > 9) return -1;
-    v = v * 10 + d;
-  }
-  return v;
-}
 
 /**
  * The codec of a JSON template (see the file comment for the format). Sent
