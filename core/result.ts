@@ -313,6 +313,9 @@ export interface SummaryRow {
   serverCpuUsPerMsg?: Aggregate;
   rssPeakBytes?: Aggregate;
   bytesPerConnection?: Aggregate;
+  /** Voice cases: what the relay added to the first reply chunk (relay in + relay out), p50 and p99. */
+  relayOverheadP50Us?: Aggregate;
+  relayOverheadP99Us?: Aggregate;
   /** True when any repetition was load-generator-bound. */
   throughputIsLowerBound: boolean;
   /** Ratio of this runtime's median to the reference runtime's, per metric (e.g. 2.1 = 2.1× the reference). */

@@ -102,6 +102,9 @@ function summarizeRow(caseName: string, runtime: string, cells: readonly CellRes
   set('serverCpuUsPerMsg', pick(metrics, (m) => m.serverCpuUsPerMsg));
   set('rssPeakBytes', pick(metrics, (m) => m.rssPeakBytes));
   set('bytesPerConnection', pick(metrics, (m) => m.bytesPerConnection));
+  const relayed = metrics.filter((m) => m.voice && m.voice.relayOverheadUs.count > 0);
+  set('relayOverheadP50Us', pick(relayed, (m) => m.voice!.relayOverheadUs.p50Us));
+  set('relayOverheadP99Us', pick(relayed, (m) => m.voice!.relayOverheadUs.p99Us));
 
   const computed: Warning[] = [];
   const spreads = [spreadText('msgs/s', row.msgsPerSec), spreadText('p99 latency', row.latencyP99Us)].filter(

@@ -38,6 +38,8 @@ export function metricLabel(def: MetricDef): string {
     serverCpuUsPerMsg: 'CPU/msg',
     rssPeakBytes: 'peak RSS',
     bytesPerConnection: 'bytes/conn',
+    relayOverheadP50Us: 'relay p50',
+    relayOverheadP99Us: 'relay p99',
   };
   return `${short[def.id]} ${def.better === 'higher' ? '↑' : '↓'}`;
 }

@@ -12,6 +12,7 @@ import {
 } from '../../core/compare.js';
 import {
   EMPTY_THRESHOLDS,
+  findMetric,
   parseThresholdOverride,
   thresholdFor,
   validateThresholds,
@@ -20,6 +21,8 @@ import {
 import { BenchError } from '../../core/errors.js';
 import type { RunResult } from '../../core/result.js';
 import { holmAdjust } from '../../stats/index.js';
+import { summarizeCells } from '../../core/summarize.js';
+import { latencySummary } from '../helpers/cells.js';
 import { syntheticResult } from '../helpers/synthetic.js';
 
 function rejects(fn: () => unknown, code: string): BenchError {
@@ -302,10 +305,42 @@ describe('thresholds', () => {
     assert.equal(e.exitCode, 2);
     assert.deepEqual(e.details, [
       'extra: unknown key (allowed: metrics, scenarios)',
-      'metrics.p98: unknown metric (metrics: msgs (msgsPerSec), p50 (latencyP50Us), p99 (latencyP99Us), p999 (latencyP999Us), cpu (serverCpuUsPerMsg), rss (rssPeakBytes), conn-bytes (bytesPerConnection))',
+      'metrics.p98: unknown metric (metrics: msgs (msgsPerSec), p50 (latencyP50Us), p99 (latencyP99Us), p999 (latencyP999Us), cpu (serverCpuUsPerMsg), rss (rssPeakBytes), conn-bytes (bytesPerConnection), relay (relayOverheadP50Us), relay-p99 (relayOverheadP99Us))',
       'metrics.p99: must be a percentage from 0 to 999 (e.g. 5 for 5%), got "ten"',
       'scenarios.echo.cpu: must be a percentage from 0 to 999 (e.g. 5 for 5%), got -1',
       'scenarios.idle: must be an object of metric: pct',
     ]);
+  });
+});
+
+describe('voice relay rows', () => {
+  /** The synthetic result with a relay overhead per repetition on every cell: `relayUs` ± 2%. */
+  function withRelay(r: RunResult, relayUs: number): RunResult {
+    const out = structuredClone(r);
+    out.cells.forEach((c, i) => {
+      const us = relayUs * (1 + 0.02 * Math.sin(i * 7.3));
+      c.metrics!.voice = {
+        firstChunkUs: c.metrics!.latencyUs, relayOverheadUs: latencySummary({ p50Us: us, p99Us: us * 4 }), jitterUs: c.metrics!.latencyUs,
+        turnsTriggered: 1, turnsCompleted: 1, audioEventsSent: 1, controlEventsSent: 1, repliesExpected: 1, repliesReceived: 1, repliesCorrupted: 0,
+        relayedMsgs: 1, serverCpuUsPerRelayedMsg: 1, bytesPerSession: 1,
+      };
+    });
+    out.summary = summarizeCells(out.cells, out.settings.referenceRuntime);
+    return out;
+  }
+
+  test('a relay that adds twice as much is a regression, though the first-chunk latency did not move', () => {
+    const c = compareResults(withRelay(syntheticResult({ seed: 11 }), 150), withRelay(syntheticResult({ seed: 12 }), 300));
+    for (const runtime of ['bun', 'node-ws']) {
+      assert.equal(row(c, runtime, 'relayOverheadP50Us').verdict, 'regression', runtime);
+      assert.equal(row(c, runtime, 'relayOverheadP99Us').verdict, 'regression', runtime);
+      assert.equal(row(c, runtime, 'latencyP50Us').verdict, 'unchanged', runtime);
+    }
+    assert.equal(findMetric('relay')?.id, 'relayOverheadP50Us');
+  });
+
+  test('cases without a relay have no relay rows', () => {
+    const c = compareResults(syntheticResult({ seed: 11 }), syntheticResult({ seed: 12 }));
+    assert.ok(!c.rows.some((r) => r.metric === 'relayOverheadP50Us'));
   });
 });
