@@ -202,7 +202,7 @@ export const COMPARE: CommandDef = {
     { flags: '--format <name>', description: 'table (terminal), json, or markdown (a pull-request comment)', defaultValue: 'table', choices: ['table', 'json', 'markdown'] },
     { flags: '--fail-on-regression', description: 'exit 10 when any row is a regression' },
     { flags: '--force', description: 'compare results whose environment, settings or scenarios differ; the differences are printed in the header' },
-    { flags: '--threshold <metric=pct...>', description: 'minimum effect per metric (msgs, p50, p99, p999, cpu, rss, conn-bytes), optionally per scenario: scenario:metric=pct', parse: collectThresholds },
+    { flags: '--threshold <metric=pct...>', description: 'minimum effect per metric (msgs, p50, p99, p999, cpu, rss, conn-bytes, relay, relay-p99), optionally per scenario: scenario:metric=pct', parse: collectThresholds },
     { flags: '--thresholds <file>', description: 'JSON file of minimum effects: { "metrics": { "p99": 15 }, "scenarios": { "echo-rate": { "msgs": 3 } } }' },
     { flags: '--noise <calibration>', description: 'calibration.json (or its folder) from bench calibrate: warn where a threshold is below twice the noise floor' },
   ],
