@@ -2,7 +2,7 @@ import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { caseSuffixOf, MODEL_NAMES, MODELS, type AnyModel } from '../loadgen/models/index.js';
 import { shapeHasHeader, validateShape } from '../loadgen/shapes.js';
-import type { MessageShape } from '../loadgen/types.js';
+import type { BroadcastModel, MessageShape } from '../loadgen/types.js';
 import { BenchError } from './errors.js';
 import { projectRoot } from './paths.js';
 import { checkNumber, checkObject, checkString, isObject, type Problems } from './validate.js';
@@ -78,26 +78,13 @@ export function validateScenario(raw: unknown, source: string): { scenario?: Sce
     if (modelName) {
       models = (MODELS[modelName].validate as (r: Record<string, unknown>, p: string, pr: Problems) => AnyModel[])(load, 'load', problems);
       if (modelName === 'http' && route && route !== '/health') problems.push(`route: the http model drives /health, got "${route}"`);
-      if (modelName !== 'http' && route === '/health') problems.push('route: /health is for the http model; WebSocket models use /echo or /broadcast');
+      if (modelName !== 'http' && route === '/health') problems.push('route: /health is for the http model; WebSocket models use /echo, /broadcast or /relay');
       if (modelName === 'broadcast' && route && route !== '/broadcast') problems.push(`route: the broadcast model needs /broadcast, got "${route}"`);
       if (modelName === 'voice' && route && route !== '/relay') problems.push(`route: the voice model drives the relay, /relay, got "${route}"`);
       if (modelName !== 'voice' && route === '/relay') problems.push('route: /relay is for the voice model (it needs the simulated upstream)');
       if ((modelName === 'closed' || modelName === 'open' || modelName === 'ceiling') && route && route !== '/echo') problems.push(`route: the ${modelName} model measures round trips on /echo, got "${route}"`);
       const b = models[0];
-      if (b?.model === 'broadcast' && connections !== undefined && b.publishers > connections) {
-        problems.push(`load.publishers: must be at most connections (${connections}), got ${b.publishers}`);
-      }
-      // Slow consumers and churning subscribers come from the connections that do not publish; the publishers
-      // receive too (publish-to-self), so they remain as fast members whose delivery is checked exactly.
-      if (b?.model === 'broadcast' && connections !== undefined && b.publishers <= connections) {
-        const subscribers = connections - b.publishers;
-        const slow = b.slowConsumers?.count ?? 0;
-        if (b.slowConsumers && slow > subscribers) {
-          problems.push(`load.slowConsumers.count: must be at most connections − publishers (${subscribers}), got ${slow}`);
-        } else if (b.churn && subscribers - slow < 1) {
-          problems.push('load.churn: needs a subscriber that is neither a publisher nor a slow consumer (connections − publishers − slowConsumers.count is 0)');
-        }
-      }
+      if (b?.model === 'broadcast' && connections !== undefined) problems.push(...membershipProblems(b, connections, 'connections'));
     }
   }
 
@@ -125,6 +112,9 @@ export function validateScenario(raw: unknown, source: string): { scenario?: Sce
       const w = checkNumber(q['warmupSec'], 'quick.warmupSec', problems, { min: 0 });
       const d = checkNumber(q['durationSec'], 'quick.durationSec', problems, { min: 0.5 });
       if (c !== undefined) quick.connections = c;
+      // The quick preset must describe a runnable scenario too: its connection count meets the same bounds.
+      const b = models[0];
+      if (c !== undefined && b?.model === 'broadcast') problems.push(...membershipProblems(b, c, 'quick.connections'));
       if (w !== undefined) quick.warmupSec = w;
       if (d !== undefined) quick.durationSec = d;
       if (q['ratesPerSec'] !== undefined) {
@@ -154,6 +144,24 @@ export function validateScenario(raw: unknown, source: string): { scenario?: Sce
       source,
     },
   };
+}
+
+/**
+ * Who a broadcast's connections can be: publishers first, then slow consumers and churning subscribers from
+ * the rest; publishers receive too (publish-to-self), so they remain fast members checked exactly.
+ * `field` names the connection count checked (`connections` or `quick.connections`).
+ */
+function membershipProblems(b: BroadcastModel, connections: number, field: string): string[] {
+  if (b.publishers > connections) return [`load.publishers: must be at most ${field} (${connections}), got ${b.publishers}`];
+  const subscribers = connections - b.publishers;
+  const slow = b.slowConsumers?.count ?? 0;
+  if (b.slowConsumers && slow > subscribers) {
+    return [`load.slowConsumers.count: must be at most ${field} − publishers (${subscribers}), got ${slow}`];
+  }
+  if (b.churn && subscribers - slow < 1) {
+    return [`load.churn: needs a subscriber that is neither a publisher nor a slow consumer (${field} − publishers − slowConsumers.count is 0)`];
+  }
+  return [];
 }
 
 /** Applies the quick preset's overrides (used by `--quick` and by `bench run` without options). */

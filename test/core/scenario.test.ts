@@ -40,6 +40,9 @@ describe('validateScenario', () => {
     ['json template without a header', { ...valid, message: { kind: 'json', template: { type: 'ping', id: '{{id}}', at: '{{sentAtUs}}' } } }, /^scenario "mine": message\.template: the closed model needs \{\{conn\}\}, \{\{seq\}\} and \{\{sentAtUs\}\} to account for every delivery$/],
     ['json template with an unknown generator', { ...valid, message: { kind: 'json', template: { data: '{{foo}}' } } }, /^scenario "mine": message\.template\.data: unknown generator "\{\{foo\}\}"/],
     ['unknown quick key', { ...valid, quick: { duration: 1 } }, /quick\.duration: unknown key/],
+    ['quick preset with fewer connections than publishers', { ...valid, connections: 50, route: '/broadcast', load: { model: 'broadcast', publishers: 20, ratePerSecPerPublisher: 1 }, quick: { connections: 10 } }, /load\.publishers: must be at most quick\.connections \(10\), got 20/],
+    ['voice model on another route', { ...valid, load: { model: 'voice' }, message: { kind: 'json', template: { a: '{{base64:8}}' } } }, /route: the voice model drives the relay, \/relay, got "\/echo"/],
+    ['relay route for another model', { ...valid, route: '/relay' }, /route: \/relay is for the voice model/],
   ];
   for (const [what, raw, re] of cases) {
     test(`names the field: ${what}`, () => {
