@@ -21,7 +21,11 @@ export const FD_MARGIN = 100;
  * Checks a machine for benchmarking `plannedConnections` connections. Pure
  * over the environment, except for `taskset`, which it looks for.
  */
-export async function diagnose(env: Environment, plannedConnections: number, pins: { server: string | null; loadgen: string | null }): Promise<Check[]> {
+export async function diagnose(
+  env: Environment,
+  plannedConnections: number,
+  pins: { server: string | null; loadgen: string | null; upstream?: string | null },
+): Promise<Check[]> {
   const checks: Check[] = [];
   for (const r of env.runtimes) {
     checks.push(
@@ -83,6 +87,18 @@ export async function diagnose(env: Environment, plannedConnections: number, pin
           fix: 'use a machine with at least 2 CPUs',
         },
   );
+  if (pins.upstream !== undefined && pins.server && pins.loadgen) {
+    checks.push(
+      pins.upstream !== pins.loadgen
+        ? { name: 'voice upstream', status: 'ok', detail: `the simulated upstream of voice scenarios gets CPU ${pins.upstream} to itself` }
+        : {
+            name: 'voice upstream',
+            status: 'warn',
+            detail: `the simulated upstream of voice scenarios shares the load generator's CPUs (${pins.loadgen}); its CPU is reported per cell and the load generator sleeps on timers instead of spinning`,
+            fix: 'a machine with 3 or more CPUs gives it one of its own',
+          },
+    );
+  }
   if (env.cpuGovernor && env.cpuGovernor !== 'performance') {
     checks.push({ name: 'CPU governor', status: 'warn', detail: `${env.cpuGovernor}: clock speed varies with load`, fix: 'cpupower frequency-set -g performance' });
   }

@@ -8,7 +8,9 @@ import { pinningPlan } from './run.js';
 
 export async function doctorCommand(opts: Record<string, unknown>, _args: string[], io: Io): Promise<number> {
   const env = await captureEnvironment(io.host, toolVersion());
-  const checks = await diagnose(env, opts['connections'] as number, pinningPlan(env.allowedCpus));
+  // The ordinary plan, and where a voice scenario's simulated upstream would go.
+  const pins = { ...pinningPlan(env.allowedCpus), upstream: pinningPlan(env.allowedCpus, undefined, undefined, true).upstream };
+  const checks = await diagnose(env, opts['connections'] as number, pins);
   if (opts['json']) {
     io.stdout.write(JSON.stringify({ environment: env, checks }, null, 2) + '\n');
   } else {
