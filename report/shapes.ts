@@ -23,9 +23,15 @@ function completed(cells: readonly CellResult[], caseName: string, runtime: stri
     .map((c) => c.metrics!);
 }
 
-function med(values: (number | null | undefined)[], format: (x: number) => string): string | undefined {
+/** Median of the finite values (absent ones skipped), or undefined when there is none. */
+function medianValue(values: (number | null | undefined)[]): number | undefined {
   const xs = values.filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
-  return isNonEmpty(xs) ? format(median(xs)) : undefined;
+  return isNonEmpty(xs) ? median(xs) : undefined;
+}
+
+function med(values: (number | null | undefined)[], format: (x: number) => string): string | undefined {
+  const m = medianValue(values);
+  return m === undefined ? undefined : format(m);
 }
 
 function runtimesOf(cells: readonly CellResult[], caseName: string): string[] {
@@ -119,10 +125,7 @@ function fanoutViews(result: RunResult): CaseView[] {
   const cases = [...new Set(result.cells.filter((c) => c.metrics?.lastRecipientUs).map((c) => c.case))];
   return cases.map((name) => {
     const runtimes = runtimesOf(result.cells, name);
-    const medianOf = (runtime: string, get: (m: CellMetrics) => number | null | undefined) => {
-      const xs = completed(result.cells, name, runtime).map(get).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
-      return isNonEmpty(xs) ? median(xs) : undefined;
-    };
+    const medianOf = (runtime: string, get: (m: CellMetrics) => number | null | undefined) => medianValue(completed(result.cells, name, runtime).map(get));
     const last99 = (m: CellMetrics) => (m.lastRecipientUs && m.lastRecipientUs.count > 0 ? m.lastRecipientUs.p99Us : null);
     const refLast = medianOf(ref, last99);
     const refRss = medianOf(ref, (m) => m.rssPeakBytes);
