@@ -81,7 +81,7 @@ async function nodeVersion(nodePath: string): Promise<string | undefined> {
   return versionOf(nodePath, ['--version'], /v?(\d+\.\d+\.\d+)/);
 }
 
-const reinstall = 'run `npm install` in the project folder (the bun and deno npm packages carry their binaries)';
+const reinstall = 'run `npm ci` in the project folder (the bun and deno npm packages carry their binaries)';
 
 export const RUNTIMES: Record<RuntimeId, RuntimeSpec> = {
   bun: {
