@@ -1,5 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { BenchError, ExitCode, formatError, isBenchError } from '../core/errors.js';
+import { BenchError, ExitCode, formatError, isBenchError } from '../base/errors.js';
 import type { Io } from './io.js';
 import type { CommandDef } from './options.js';
 import { COMMANDS } from './options.js';

@@ -8,10 +8,10 @@
 import { isNonEmpty, madScaled, median } from '../stats/index.js';
 import { compareResults, DEFAULT_ALPHA, type Comparison, type NoiseFloor } from './compare.js';
 import { METRICS, type MetricId } from './compare-metrics.js';
-import { BenchError } from './errors.js';
+import { BenchError } from '../base/errors.js';
 import type { RunResult } from './result.js';
 import { summarizeCells } from './summarize.js';
-import { checkObject, isObject, type Problems } from './validate.js';
+import { checkObject, isObject, type Problems } from '../base/validate.js';
 
 export const CALIBRATION_VERSION = 1;
 

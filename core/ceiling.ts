@@ -11,8 +11,8 @@ import { decodeHistogram, encodeHistogram, mergeHistograms, summarizeHistogram, 
 import { CEILING_DEFAULTS } from '../loadgen/models/ceiling.js';
 import type { CeilingModel, ErrorKind, IdleModel, LoadPlan } from '../loadgen/types.js';
 import { linearRegression, settledValue } from '../stats/index.js';
-import { expandCpuList } from './cpus.js';
-import { isBenchError } from './errors.js';
+import { expandCpuList } from '../base/cpus.js';
+import { isBenchError } from '../base/errors.js';
 import type { ServerHandle } from './launcher.js';
 import { processOpenFileLimit, readRssCpu, readSlabObjectBytes, readSockStat } from './procfs.js';
 import type {

@@ -3,9 +3,9 @@
 // exceed to count, and the strict parsing of user thresholds (flags and a
 // JSON file). Pure: no I/O.
 
-import { BenchError } from './errors.js';
+import { BenchError } from '../base/errors.js';
 import type { SummaryRow } from './result.js';
-import { checkObject, isObject, join, type Problems } from './validate.js';
+import { checkObject, isObject, join, type Problems } from '../base/validate.js';
 
 /** The compared metrics: the keys of `SummaryRow` aggregates they come from. */
 export type MetricId =
@@ -53,8 +53,6 @@ export const METRICS: readonly MetricDef[] = [
   { id: 'relayOverheadP50Us', alias: 'relay', label: 'relay adds p50', unit: 'µs', better: 'lower', defaultThresholdPct: 10, clientBound: true },
   { id: 'relayOverheadP99Us', alias: 'relay-p99', label: 'relay adds p99', unit: 'µs', better: 'lower', defaultThresholdPct: 20, clientBound: true },
 ];
-
-export const METRIC_IDS: readonly MetricId[] = METRICS.map((m) => m.id);
 
 export function metricDef(id: MetricId): MetricDef {
   return METRICS.find((m) => m.id === id)!;

@@ -15,7 +15,7 @@ import {
   type MetricId,
   type Thresholds,
 } from './compare-metrics.js';
-import { BenchError } from './errors.js';
+import { BenchError } from '../base/errors.js';
 import type { CellResult, RunResult, SummaryRow } from './result.js';
 import { summarizeCells } from './summarize.js';
 

@@ -3,7 +3,7 @@ import net from 'node:net';
 import type { ReadyLine } from '../servers/settings.js';
 import { SHUTDOWN_GRACE_MS } from '../servers/settings.js';
 import { resolveUpstreamConfig, upstreamArgs, type UpstreamConfig, type UpstreamReadyLine } from '../upstream/config.js';
-import { BenchError } from './errors.js';
+import { BenchError } from '../base/errors.js';
 import { currentHost } from './host.js';
 import { upstreamScript } from './paths.js';
 import { isAlive } from './procfs.js';
@@ -246,11 +246,6 @@ function track<H extends { exited: Promise<StopResult> }>(handle: H, set: Set<H>
   set.add(handle);
   void handle.exited.then(() => set.delete(handle));
   return handle;
-}
-
-/** Checks that nothing of a stopped server is left (its pid is gone). */
-export function serverIsGone(handle: ServerHandle): boolean {
-  return !isAlive(handle.pid);
 }
 
 function tailLines(s: string, n = 12): string[] {

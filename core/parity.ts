@@ -1,6 +1,6 @@
 import type { ParityManifest } from '../servers/settings.js';
 import { CONTRACT_SETTINGS } from '../servers/settings.js';
-import { BenchError } from './errors.js';
+import { BenchError } from '../base/errors.js';
 
 /** One setting on which two servers disagree. */
 export interface ParityDifference {

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { BenchError } from './errors.js';
+import { BenchError } from '../base/errors.js';
 import { binDir, projectRoot, serversDir } from './paths.js';
 
 const execFileP = promisify(execFile);

@@ -3,9 +3,9 @@ import path from 'node:path';
 import { caseSuffixOf, MODEL_NAMES, MODELS, type AnyModel } from '../loadgen/models/index.js';
 import { shapeHasHeader, validateShape } from '../loadgen/shapes.js';
 import type { BroadcastModel, MessageShape } from '../loadgen/types.js';
-import { BenchError } from './errors.js';
+import { BenchError } from '../base/errors.js';
 import { projectRoot } from './paths.js';
-import { checkNumber, checkObject, checkString, isObject, type Problems } from './validate.js';
+import { checkNumber, checkObject, checkString, isObject, type Problems } from '../base/validate.js';
 
 /** Where built-in scenarios live (JSON files, copied by users to make their own). */
 export const SCENARIOS_DIR = path.join(projectRoot, 'scenarios');

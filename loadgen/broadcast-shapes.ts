@@ -9,7 +9,7 @@
 // Kept out of worker.ts so the worker's hot path gains only a boolean test per message.
 import { DeliveryAccounting } from './accounting.js';
 import { createLatencyHistogram, encodeHistogram, LatencyRecorder } from './histogram.js';
-import { createPrng, type Prng } from './prng.js';
+import { mulberry32, type Rng } from '../stats/random.js';
 import { createSchedule, epochClockUs, type Schedule } from './schedule.js';
 import type { Transport } from './transport.js';
 import type { BroadcastModel, ErrorKind, LoadPlan, SlowConsumerResult } from './types.js';
@@ -153,7 +153,7 @@ export class Churn {
   failedRejoins = 0;
   /** Joined subscribers that may leave. */
   private readonly pool: Conn[];
-  private readonly random: Prng;
+  private readonly random: Rng;
   private readonly timers = new Set<NodeJS.Timeout>();
   private schedule: Schedule | undefined;
   private stopped = false;
@@ -166,7 +166,7 @@ export class Churn {
     seed: number,
   ) {
     this.pool = host.conns.filter((c) => c.open && !c.publisher && !c.slow);
-    this.random = createPrng(seed);
+    this.random = mulberry32(seed);
   }
 
   /** Leaves from `startUs` (epoch µs) on, until `stop` or the window's end. */

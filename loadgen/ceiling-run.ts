@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
-import { expandCpuList } from '../core/cpus.js';
-import { BenchError } from '../core/errors.js';
+import { expandCpuList } from '../base/cpus.js';
+import { BenchError } from '../base/errors.js';
 import type { CeilingFromWorker, CeilingToWorker, WorkerBeatReport, WorkerStepReport } from './ceiling.js';
 import { decodeHistogram, encodeHistogram, mergeHistograms, summarizeHistogram, type HistogramSummary } from './histogram.js';
 import type { FromWorker, ToWorker } from './ipc.js';

@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { expandCpuList } from '../core/cpus.js';
-import { BenchError } from '../core/errors.js';
+import { expandCpuList } from '../base/cpus.js';
+import { BenchError } from '../base/errors.js';
 import { decodeHistogram, encodeHistogram, mergeHistograms, recordUs, createLatencyHistogram, summarizeHistogram } from './histogram.js';
 import type { FromWorker, ToWorker, WorkerResult } from './ipc.js';
 import type { SlowConsumerPart } from './broadcast-shapes.js';

@@ -16,7 +16,7 @@
 // 1 / ratePerSec, and not per connection: autocannon's per-connection rate in
 // the wrong unit is the bug this module is tested against).
 
-import { createPrng, type Prng } from './prng.js';
+import { mulberry32, type Rng } from '../stats/random.js';
 
 /** A clock returning microseconds. Injected so tests can drive time by hand. */
 export type ClockUs = () => number;
@@ -139,13 +139,13 @@ class ConstantSchedule implements Schedule {
 class PoissonSchedule implements Schedule {
   readonly arrivals = 'poisson' as const;
   readonly meanIntervalUs: number;
-  private readonly random: Prng;
+  private readonly random: Rng;
   private nextUs: number;
   lastArrival = -1;
 
   constructor(readonly ratePerSec: number, readonly startUs: number, seed: number) {
     this.meanIntervalUs = 1e6 / ratePerSec;
-    this.random = createPrng(seed);
+    this.random = mulberry32(seed);
     this.nextUs = startUs + this.drawIntervalUs();
   }
 
@@ -178,7 +178,7 @@ class BurstSchedule implements Schedule {
   readonly arrivals: Arrivals;
   readonly startUs: number;
   lastArrival = -1;
-  private readonly random: Prng;
+  private readonly random: Rng;
   private readonly gapUs: number;
   private arrivalCount = 0;
   // Heap of unfinished bursts: next follower time, arrival index, followers still to come.
@@ -194,7 +194,7 @@ class BurstSchedule implements Schedule {
     this.meanIntervalUs = 1e6 / this.ratePerSec;
     this.gapUs = burst.gapMs * 1000;
     // A stream of its own (not the Poisson one's), so adding bursts leaves the arrival times unchanged.
-    this.random = createPrng((seed ^ 0x5bd1e995) >>> 0);
+    this.random = mulberry32((seed ^ 0x5bd1e995) >>> 0);
   }
 
   peekUs(): number {

@@ -10,7 +10,7 @@
 
 import { codecFor, type PayloadCodec } from './codec.js';
 import { MAX_PAYLOAD_BYTES, payloadMinBytes } from './payload.js';
-import { createPrng } from './prng.js';
+import { mulberry32 } from '../stats/random.js';
 import { layoutTemplate, templateFields } from './template.js';
 import type { MessageKind, MessageShape, SizeSpec } from './types.js';
 
@@ -307,7 +307,7 @@ function sizingOf(shape: MessageShape): { size: SizeSpec; floorBytes: number } {
 export function createSizeSampler(shape: MessageShape, seed = 1): () => number {
   assertValid(shape, 'createSizeSampler');
   const { size, floorBytes } = sizingOf(shape);
-  const random = createPrng(seed);
+  const random = mulberry32(seed);
   const cumulative = cumulativeWeightsOf(size);
   // Inverse-CDF sampling; p = (u + 2^-33) keeps p strictly inside (0, 1).
   return () => sizeAtProbability(size, floorBytes, random() + 2 ** -33, cumulative);
@@ -363,7 +363,7 @@ export function prebuildTemplates(
   const cumulative = cumulativeWeightsOf(spec);
   const sizes: number[] = [];
   for (let i = 0; i < slots; i++) sizes.push(sizeAtProbability(spec, floorBytes, (i + 0.5) / slots, cumulative));
-  const random = createPrng(seed);
+  const random = mulberry32(seed);
   for (let i = sizes.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
     const t = sizes[i]!;

@@ -1,7 +1,7 @@
 // The registry of output formats by name (conventions, point 13): the CLI
 // asks for a format here and hands the rendered text to the writer.
 
-import { BenchError } from '../core/errors.js';
+import { BenchError } from '../base/errors.js';
 import type { RunResult } from '../core/result.js';
 import { csvFormat } from './csv.js';
 import { jsonFormat } from './json.js';

@@ -20,21 +20,6 @@ export const MAX_LATENCY_MS = 60_000;
 /** Largest σ accepted for log-normal: at 3 the 99.9th percentile is already e^9.3 ≈ 10,000× the median. */
 export const MAX_LOGNORMAL_SIGMA = 3;
 
-/**
- * mulberry32 (Tommy Ettinger, 2017): a 32-bit-state generator, uniform on
- * [0, 1) with 2^-32 resolution. Chosen because it is tiny, fast and fully
- * determined by its seed; it is not cryptographic and need not be.
- */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * The seed of one session's random source: FNV-1a (32-bit) of the session id,

@@ -25,7 +25,8 @@ import {
   formatDigest,
   formatDone,
 } from './events.js';
-import { latencySampler, mulberry32, scheduledDelayMs, sessionSeed } from './latency.js';
+import { mulberry32 } from '../stats/random.js';
+import { latencySampler, scheduledDelayMs, sessionSeed } from './latency.js';
 
 /** Same limits as the servers' contract (servers/settings.ts), restated so this process imports nothing from servers/. */
 const MAX_PAYLOAD_BYTES = 16 * 1024 * 1024;

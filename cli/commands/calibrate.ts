@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { calibrate, type Calibration } from '../../core/calibrate.js';
 import { metricDef } from '../../core/compare-metrics.js';
-import { expandCpuList } from '../../core/cpus.js';
+import { expandCpuList } from '../../base/cpus.js';
 import { captureEnvironment } from '../../core/environment.js';
-import { BenchError, ExitCode } from '../../core/errors.js';
+import { BenchError, ExitCode } from '../../base/errors.js';
 import { startCommand, startServer } from '../../core/launcher.js';
 import type { RunResult } from '../../core/result.js';
 import { runBenchmark, type RunPlan } from '../../core/run.js';

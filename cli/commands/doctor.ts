@@ -1,7 +1,7 @@
 import Table from 'cli-table3';
 import { diagnose } from '../../core/doctor.js';
 import { captureEnvironment } from '../../core/environment.js';
-import { ExitCode } from '../../core/errors.js';
+import { ExitCode } from '../../base/errors.js';
 import type { Io } from '../io.js';
 import { toolVersion } from '../version.js';
 import { pinningPlan } from './run.js';

@@ -1,5 +1,5 @@
 import Table from 'cli-table3';
-import { BenchError, ExitCode } from '../../core/errors.js';
+import { BenchError, ExitCode } from '../../base/errors.js';
 import { probeRuntimes } from '../../core/runtimes.js';
 import { builtinScenarios, expandCases } from '../../core/scenario.js';
 import { MODELS } from '../../loadgen/models/index.js';

@@ -1,8 +1,8 @@
-import { BenchError, ExitCode } from '../../core/errors.js';
+import { BenchError, ExitCode } from '../../base/errors.js';
 import { runLoad } from '../../loadgen/run.js';
 import type { LoadModel, LoadPlan } from '../../loadgen/types.js';
 import { renderLoadSummary } from '../../report/load-summary.js';
-import { expandCpuList } from '../../core/cpus.js';
+import { expandCpuList } from '../../base/cpus.js';
 import type { Io } from '../io.js';
 
 /** The load model the flags describe: --idle, --publishers (broadcast), --rate (open) or a closed loop. */

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { BenchError, ExitCode } from '../../core/errors.js';
+import { BenchError, ExitCode } from '../../base/errors.js';
 import { RESULT_SCHEMA_VERSION, type RunResult } from '../../core/result.js';
-import { isObject } from '../../core/validate.js';
+import { isObject } from '../../base/validate.js';
 import { getFormat } from '../../report/format.js';
 import type { Io } from '../io.js';
 

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { captureEnvironment } from '../../core/environment.js';
-import { BenchError, ExitCode } from '../../core/errors.js';
+import { BenchError, ExitCode } from '../../base/errors.js';
 import { startCommand, startServer, startUpstream } from '../../core/launcher.js';
 import type { RunResult } from '../../core/result.js';
 import { runBenchmark, type ExternalServer, type RunEvent, type RunPlan } from '../../core/run.js';
@@ -13,7 +13,7 @@ import { writeRunReports } from '../../report/writer.js';
 import { compareResults } from '../../core/compare.js';
 import { compareTableFormat } from '../../report/compare/table.js';
 import { loadSide } from './compare.js';
-import { expandCpuList } from '../../core/cpus.js';
+import { expandCpuList } from '../../base/cpus.js';
 import type { Io } from '../io.js';
 import { toolVersion } from '../version.js';
 

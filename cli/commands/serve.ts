@@ -1,5 +1,5 @@
 import { startServer } from '../../core/launcher.js';
-import { ExitCode } from '../../core/errors.js';
+import { ExitCode } from '../../base/errors.js';
 import { parseRuntimeId } from '../../core/runtimes.js';
 import type { Io } from '../io.js';
 

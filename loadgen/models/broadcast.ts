@@ -1,4 +1,4 @@
-import { checkNumber, checkObject, checkString, type Problems } from '../../core/validate.js';
+import { checkNumber, checkObject, checkString, type Problems } from '../../base/validate.js';
 import type { BroadcastModel } from '../types.js';
 
 /** Broadcast: `publishers` connections publish at a rate into `rooms`; every room member receives each message (publisher included). */

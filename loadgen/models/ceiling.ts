@@ -1,4 +1,4 @@
-import { checkNumber, checkObject, checkString, isObject, type Problems } from '../../core/validate.js';
+import { checkNumber, checkObject, checkString, isObject, type Problems } from '../../base/validate.js';
 import type { CeilingModel } from '../types.js';
 
 /**

@@ -1,4 +1,4 @@
-import { checkNumber, checkObject, type Problems } from '../../core/validate.js';
+import { checkNumber, checkObject, type Problems } from '../../base/validate.js';
 import type { ClosedModel } from '../types.js';
 
 /** Closed loop: every connection keeps `depth` messages in flight. Measures capacity; its latency is Little's law, not the server's. */

@@ -1,4 +1,4 @@
-import { checkNumber, checkObject, type Problems } from '../../core/validate.js';
+import { checkNumber, checkObject, type Problems } from '../../base/validate.js';
 import type { HttpModel } from '../types.js';
 
 export const description = 'http: autocannon against GET /health with keep-alive connections';

@@ -1,4 +1,4 @@
-import { checkNumber, checkObject, type Problems } from '../../core/validate.js';
+import { checkNumber, checkObject, type Problems } from '../../base/validate.js';
 import type { IdleModel } from '../types.js';
 
 /**

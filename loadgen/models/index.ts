@@ -1,4 +1,4 @@
-import type { Problems } from '../../core/validate.js';
+import type { Problems } from '../../base/validate.js';
 import type { LoadModel } from '../types.js';
 import * as broadcast from './broadcast.js';
 import * as ceiling from './ceiling.js';

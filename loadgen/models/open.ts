@@ -1,4 +1,4 @@
-import { checkNumber, checkObject, checkString, type Problems } from '../../core/validate.js';
+import { checkNumber, checkObject, checkString, type Problems } from '../../base/validate.js';
 import type { OpenModel } from '../types.js';
 
 /**

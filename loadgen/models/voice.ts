@@ -1,4 +1,4 @@
-import { checkNumber, checkObject, checkString, isObject, type Problems } from '../../core/validate.js';
+import { checkNumber, checkObject, checkString, isObject, type Problems } from '../../base/validate.js';
 import { UPSTREAM_DEFAULTS, resolveUpstreamConfig } from '../../upstream/config.js';
 import { formatLatency, parseLatency } from '../../upstream/latency.js';
 import type { VoiceModel } from '../types.js';

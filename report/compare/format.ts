@@ -3,7 +3,7 @@
 
 import type { Comparison } from '../../core/compare.js';
 import type { ChoiceTable } from '../../core/choice.js';
-import { BenchError } from '../../core/errors.js';
+import { BenchError } from '../../base/errors.js';
 import { choiceMarkdownFormat, choiceTableFormat } from './choice.js';
 import { choiceJsonFormat, compareJsonFormat } from './json.js';
 import { compareMarkdownFormat } from './markdown.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { calibrate, noiseFloorOf, splitAA, validateCalibration } from '../../core/calibrate.js';
-import { BenchError } from '../../core/errors.js';
+import { BenchError } from '../../base/errors.js';
 import { syntheticResult } from '../helpers/synthetic.js';
 
 describe('calibrate (A/A)', () => {

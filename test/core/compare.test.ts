@@ -18,7 +18,7 @@ import {
   validateThresholds,
   withOverrides,
 } from '../../core/compare-metrics.js';
-import { BenchError } from '../../core/errors.js';
+import { BenchError } from '../../base/errors.js';
 import type { RunResult } from '../../core/result.js';
 import { holmAdjust } from '../../stats/index.js';
 import { summarizeCells } from '../../core/summarize.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { captureEnvironment } from '../../core/environment.js';
-import { BenchError } from '../../core/errors.js';
+import { BenchError } from '../../base/errors.js';
 import { currentHost } from '../../core/host.js';
 import { liveServers, liveUpstreams, startServer, startUpstream, stopAllServers } from '../../core/launcher.js';
 import { isAlive } from '../../core/procfs.js';

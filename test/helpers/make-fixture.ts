@@ -14,7 +14,7 @@ import { RESULT_SCHEMA_VERSION, type CellMetrics, type CellResult, type RunResul
 import type { ProcSample } from '../../core/sampler.js';
 import { summarizeCells } from '../../core/summarize.js';
 import { createLatencyHistogram, encodeHistogram, recordUs, summarizeHistogram } from '../../loadgen/histogram.js';
-import { createPrng, type Prng } from '../../loadgen/prng.js';
+import { mulberry32, type Rng } from '../../stats/random.js';
 import type { ErrorKind } from '../../loadgen/types.js';
 import { CONTRACT_SETTINGS } from '../../servers/settings.js';
 
@@ -39,13 +39,13 @@ const IDLE_WINDOW_SEC = 3;
 const MIB = 1024 * 1024;
 
 /** Standard normal deviate (Box–Muller) from a seeded PRNG. */
-function normal(rand: Prng): number {
+function normal(rand: Rng): number {
   const u = 1 - rand();
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
 }
 
 /** A log-normal latency sample: median `medianUs`, shape `sigma`; n values. */
-function latencyHistogram(rand: Prng, n: number, medianUs: number, sigma: number) {
+function latencyHistogram(rand: Rng, n: number, medianUs: number, sigma: number) {
   const h = createLatencyHistogram();
   for (let i = 0; i < n; i++) recordUs(h, medianUs * Math.exp(sigma * normal(rand)));
   return h;
@@ -123,7 +123,7 @@ function samples(baselineBytes: number, peakBytes: number, endBytes: number, cpu
   }));
 }
 
-function echoCell(rt: Rt, rep: 1 | 2 | 3, order: number, rand: Prng): CellResult {
+function echoCell(rt: Rt, rep: 1 | 2 | 3, order: number, rand: Rng): CellResult {
   const p = ECHO[rt];
   const id = `${OPEN_CASE}/${rt}/${rep}`;
   const msgsPerSec = p.msgsPerSec[rep - 1]!;
@@ -213,7 +213,7 @@ function server(rt: Rt, order: number) {
   return { pid: 30_000 + order, runtime: rt, ...v, settings: { ...CONTRACT_SETTINGS }, cpus: '0', startupMs: rt === 'deno' ? 118 : rt === 'bun' ? 41 : 74 };
 }
 
-function idleCell(rt: Rt, rep: 1 | 2 | 3, order: number, rand: Prng): CellResult {
+function idleCell(rt: Rt, rep: 1 | 2 | 3, order: number, rand: Rng): CellResult {
   const id = `${IDLE_CASE}/${rt}/${rep}`;
   const base: Omit<CellResult, 'status'> = {
     id,
@@ -317,7 +317,7 @@ const ENVIRONMENT: Environment = {
 
 /** The fixture, built from scratch (deterministic: same output on every machine). */
 export function buildFixtureResult(): RunResult {
-  const rand = createPrng(20261124);
+  const rand = mulberry32(20261124);
   // Stored in plan order (case, runtime, repetition); `order` is the seeded, interleaved execution order.
   const execOrder: Record<Rt, number[]> = { bun: [2, 5, 11], 'node-ws': [0, 7, 9], 'node-uws': [3, 4, 10], deno: [1, 6, 8] };
   const cells: CellResult[] = [];

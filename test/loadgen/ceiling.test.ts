@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { WebSocketServer } from 'ws';
 import { currentHost } from '../../core/host.js';
-import type { Problems } from '../../core/validate.js';
+import type { Problems } from '../../base/validate.js';
 import type { WorkerBeatReport, WorkerStepReport } from '../../loadgen/ceiling.js';
 import { mergeBeatReports, mergeStepReports, openCeilingSession } from '../../loadgen/ceiling-run.js';
 import { createLatencyHistogram, encodeHistogram, recordUs } from '../../loadgen/histogram.js';

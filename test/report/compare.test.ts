@@ -8,7 +8,7 @@ import { compareJsonFormat } from '../../report/compare/json.js';
 import { COMMENT_MARKER, MAX_COMMENT_CHARS, renderCompareMarkdown } from '../../report/compare/markdown.js';
 import { compareTableFormat } from '../../report/compare/table.js';
 import { signedPct } from '../../report/compare/view.js';
-import { BenchError } from '../../core/errors.js';
+import { BenchError } from '../../base/errors.js';
 import { syntheticResult } from '../helpers/synthetic.js';
 
 const base = syntheticResult({ seed: 11, label: 'main' });

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BenchError } from '../../core/errors.js';
+import { BenchError } from '../../base/errors.js';
 import { FORMATS, FORMAT_NAMES, getFormat } from '../../report/format.js';
 import { loadFixture } from '../helpers/make-fixture.js';
 

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import WebSocket from 'ws';
 import { liveUpstreams, startUpstream, stopAllServers, type UpstreamHandle } from '../../core/launcher.js';
-import { BenchError } from '../../core/errors.js';
+import { BenchError } from '../../base/errors.js';
 import { upstreamScript } from '../../core/paths.js';
 import { isAlive, threadAffinities } from '../../core/procfs.js';
 import {
@@ -22,13 +22,13 @@ import {
   type UpstreamStats,
 } from '../../upstream/config.js';
 import { DIGEST_START, audioBase64, controlEventOf, digestMessage, formatDelta, formatDone } from '../../upstream/events.js';
+import { mulberry32 } from '../../stats/random.js';
 import {
   DEFAULT_LATENCY,
   MAX_LATENCY_MS,
   checkLatency,
   formatLatency,
   latencySampler,
-  mulberry32,
   parseLatency,
   scheduledDelayMs,
   sessionSeed,
