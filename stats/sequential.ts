@@ -187,7 +187,9 @@ export function logRatioInterval(
   checkConfidence(confidence, 'logRatioInterval: confidence');
   const logsA = positiveLogs(a, 'logRatioInterval: a', false);
   const logsB = positiveLogs(b, 'logRatioInterval: b', false);
-  return welchLogInterval(logsA, logsB, 1 - confidence);
+  const interval = welchLogInterval(logsA, logsB, 1 - confidence);
+  // Report the level asked for, not 1 − (1 − confidence) with its rounding.
+  return interval.ok ? { ...interval, confidence } : interval;
 }
 
 /** Outcome of one comparison at one look. */
