@@ -17,7 +17,10 @@ export type StatsErrorCode =
   | 'STATS_NON_FINITE'
   /** A parameter (probability, confidence, count, tolerance...) was outside its domain. */
   | 'STATS_OUT_OF_RANGE'
-  /** A ratio was asked for with a denominator sample holding a value ≤ 0. */
+  /**
+   * A value ≤ 0 where a ratio needs positive values: the denominator sample of
+   * a ratio of medians, or any value of a ratio of geometric means (logs).
+   */
   | 'STATS_NOT_POSITIVE'
   /** A time series was not in non-decreasing time order. */
   | 'STATS_UNSORTED'

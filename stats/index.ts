@@ -17,6 +17,7 @@ export {
   type Summary,
 } from './descriptive.js';
 export { normalCdf, normalQuantile } from './normal.js';
+export { tCdf, tQuantile } from './t.js';
 export {
   MANN_WHITNEY_EXACT_BELOW_N,
   mannWhitneyCriticalU,
@@ -38,3 +39,22 @@ export {
 export { linearRegression, type LinearFit, type NoLinearFit, type Point } from './regression.js';
 export { settledValue, type SettleOptions, type SettleResult, type TimedSample } from './settle.js';
 export { medianRatePerSec, type RateOptions } from './rate.js';
+export {
+  DEFAULT_MIN_VALUES,
+  DEFAULT_SEQUENTIAL_ALPHA,
+  alphaSpent,
+  expectedSettlingLook,
+  logRatioInterval,
+  lookAlpha,
+  sequentialVerdict,
+  type LookOptions,
+  type NoRatioInterval,
+  type RatioInterval,
+  type SequentialInput,
+  type SequentialResult,
+  type SettlingPlan,
+  type SettlingPlanInput,
+  type SpendingFunction,
+  type UndecidedReason,
+  type Verdict,
+} from './sequential.js';

@@ -12,12 +12,13 @@ describe('stats/index', () => {
     const expected = [
       'StatsError', 'isNonEmpty',
       'median', 'quantile', 'mean', 'stddev', 'madRaw', 'madScaled', 'min', 'max', 'madPct', 'cvPct', 'summarize',
-      'normalCdf', 'normalQuantile',
+      'normalCdf', 'normalQuantile', 'tCdf', 'tQuantile',
       'mannWhitneyU', 'mannWhitneyExactPmf', 'mannWhitneyCriticalU',
       'hodgesLehmann', 'holmAdjust',
       'mulberry32', 'randomIndex', 'shuffle', 'seededShuffle',
       'bootstrapMedianRatio', 'bootstrapMedianDifference',
       'linearRegression', 'settledValue', 'medianRatePerSec',
+      'alphaSpent', 'lookAlpha', 'logRatioInterval', 'sequentialVerdict', 'expectedSettlingLook',
     ];
     for (const name of expected) {
       assert.equal(typeof (stats as Record<string, unknown>)[name], 'function', name);
