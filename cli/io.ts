@@ -1,5 +1,8 @@
 import type { HostInfo } from '../core/runtimes.js';
 
+/** The signals that ask bench to stop, write its report and exit (128 + the signal's number). */
+export type BenchSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP';
+
 /** A writable text stream as the CLI sees it; tests pass string buffers. */
 export interface TextOut {
   write(s: string): void;
@@ -18,14 +21,14 @@ export interface Io {
   stderr: TextOut;
   cwd: string;
   host: HostInfo;
-  /** Subscribe to SIGINT/SIGTERM; returns an unsubscribe function. */
-  onSignal(handler: (signal: 'SIGINT' | 'SIGTERM') => void): () => void;
+  /** Subscribe to SIGINT, SIGTERM and SIGHUP; returns an unsubscribe function. */
+  onSignal(handler: (signal: BenchSignal) => void): () => void;
 }
 
 /** An Io whose output is collected in strings, for tests. */
 export function bufferIo(argv: string[], host: HostInfo, env: Record<string, string | undefined> = {}) {
   const out = { stdout: '', stderr: '' };
-  const handlers = new Set<(s: 'SIGINT' | 'SIGTERM') => void>();
+  const handlers = new Set<(s: BenchSignal) => void>();
   const io: Io = {
     argv,
     env,
@@ -38,5 +41,5 @@ export function bufferIo(argv: string[], host: HostInfo, env: Record<string, str
       return () => handlers.delete(h);
     },
   };
-  return { io, out, signal: (s: 'SIGINT' | 'SIGTERM') => handlers.forEach((h) => h(s)) };
+  return { io, out, signal: (s: BenchSignal) => handlers.forEach((h) => h(s)) };
 }

@@ -1,21 +1,45 @@
 #!/usr/bin/env node
 // The only file that touches `process`: it builds the Io, runs the CLI, and
-// makes sure no server outlives bench however it ends.
+// makes sure no server outlives bench however it ends. One signal path:
+// SIGINT, SIGTERM and SIGHUP (a closed terminal) all ask the running command
+// to stop its load, stop every child and write its report marked interrupted;
+// bench then exits with 128 + the signal's number. A second signal, or a
+// command that has not finished 2 s after the first, exits at once (children
+// are killed; the watchdog of core/process.ts covers even SIGKILL of bench).
 import { currentHost } from '../core/host.js';
+import { stopAll } from '../core/process.js';
 import { stopAllServers } from '../core/launcher.js';
 import { runCli } from './index.js';
-import type { Io } from './io.js';
+import type { Io, BenchSignal } from './io.js';
 
-const handlers = new Set<(s: 'SIGINT' | 'SIGTERM') => void>();
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+const SIGNAL_NUMBERS: Record<BenchSignal, number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
+/** Grace for children on the interrupt path: the whole exit must fit in 2 s. */
+const INTERRUPT_GRACE_MS = 500;
+const INTERRUPT_DEADLINE_MS = 1800;
+
+const handlers = new Set<(s: BenchSignal) => void>();
+let received: BenchSignal | undefined;
+
+function exitNow(sig: BenchSignal): void {
+  void stopAll(0).finally(() => process.exit(128 + SIGNAL_NUMBERS[sig]));
+}
+
+for (const sig of Object.keys(SIGNAL_NUMBERS) as BenchSignal[]) {
   process.on(sig, () => {
+    if (received !== undefined) return exitNow(sig);
+    received = sig;
+    setTimeout(() => exitNow(sig), INTERRUPT_DEADLINE_MS).unref();
     if (handlers.size === 0) {
-      void stopAllServers().finally(() => process.exit(130));
+      void stopAllServers(INTERRUPT_GRACE_MS).finally(() => process.exit(128 + SIGNAL_NUMBERS[sig]));
       return;
     }
     for (const h of handlers) h(sig);
   });
 }
+// A closed pipe on stdout (`bench run --json | head`) is not a crash.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exitCode ??= 0;
+});
 
 const io: Io = {
   argv: process.argv.slice(2),
@@ -32,11 +56,12 @@ const io: Io = {
 
 runCli(io)
   .then(async (code) => {
-    await stopAllServers();
-    process.exitCode = code;
+    await stopAllServers(received ? INTERRUPT_GRACE_MS : undefined);
+    // Exit explicitly: nothing left behind (a timer, a socket) may keep bench running after its work.
+    process.exit(received ? 128 + SIGNAL_NUMBERS[received] : code);
   })
   .catch(async (e: unknown) => {
     process.stderr.write(`bench: ${(e as Error).stack ?? String(e)}\n`);
-    await stopAllServers();
-    process.exitCode = 3;
+    await stopAllServers(INTERRUPT_GRACE_MS);
+    process.exit(3);
   });

@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
+import { execText } from './process.js';
 import type { Environment } from './environment.js';
 
-const execFileP = promisify(execFile);
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
@@ -66,12 +64,7 @@ export async function diagnose(
           },
     );
   }
-  let taskset = true;
-  try {
-    await execFileP('taskset', ['-V'], { timeout: 5000 });
-  } catch {
-    taskset = false;
-  }
+  const taskset = (await execText('taskset', ['-V'], { timeoutMs: 5000 })) !== undefined;
   checks.push(
     taskset
       ? { name: 'taskset', status: 'ok', detail: 'present: servers and load generator can be pinned' }

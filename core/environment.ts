@@ -1,11 +1,9 @@
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import { promisify } from 'node:util';
+import { execText } from './process.js';
 import { projectRoot } from './paths.js';
 import { probeRuntimes, type HostInfo, type RuntimeStatus } from './runtimes.js';
 
-const execFileP = promisify(execFile);
 
 /** Everything a result needs to be read later or compared fairly: the machine, its limits, and the runtimes. */
 export interface Environment {
@@ -56,11 +54,8 @@ export function allowedCpus(): string {
 }
 
 async function git(args: string[]): Promise<string | null> {
-  try {
-    return (await execFileP('git', args, { cwd: projectRoot, timeout: 5000 })).stdout.trim();
-  } catch {
-    return null;
-  }
+  const r = await execText('git', args, { cwd: projectRoot, timeoutMs: 5000 });
+  return r ? r.stdout.trim() : null;
 }
 
 export async function captureEnvironment(host: HostInfo, toolVersion: string): Promise<Environment> {

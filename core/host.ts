@@ -10,5 +10,6 @@ export function currentHost(): HostInfo {
     nodeAbi: process.versions.modules,
     platform: process.platform,
     arch: process.arch,
+    env: { ...process.env },
   };
 }

@@ -1,19 +1,23 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
-import type { ReadyLine } from '../servers/settings.js';
+import { BenchError } from '../base/errors.js';
+import type { ParityManifest, ReadyLine, RelayInfo } from '../servers/settings.js';
 import { SHUTDOWN_GRACE_MS } from '../servers/settings.js';
 import { resolveUpstreamConfig, upstreamArgs, type UpstreamConfig, type UpstreamReadyLine } from '../upstream/config.js';
-import { BenchError } from '../base/errors.js';
 import { currentHost } from './host.js';
 import { upstreamScript } from './paths.js';
-import { isAlive } from './procfs.js';
+import { liveProcesses, spawnManaged, stopAll, waitForLine, type ManagedProcess, type StopResult } from './process.js';
+import { exePath, listeningPid, runtimeOfExe } from './procfs.js';
 import { RUNTIMES, type HostInfo, type RuntimeId } from './runtimes.js';
 
 /**
- * One of the two places that spawn processes (the other launches load-generator
- * workers). Every server started here is tracked until it has exited, so that
- * `stopAllServers()` can leave nothing behind when bench is interrupted.
+ * What bench starts and measures: registry servers, a user's server command and
+ * the simulated upstream, each through the one process lifecycle of
+ * core/process.ts (own process group, tracked, stopped with its group, cleaned
+ * up by the watchdog even when bench is killed). This file decides what to
+ * start and when it is ready; process.ts how.
  */
+
+export type { StopResult };
 
 export interface StartServerOptions {
   runtime: RuntimeId;
@@ -24,48 +28,66 @@ export interface StartServerOptions {
   cpus?: string;
   /** How long to wait for the ready line (default 15 s: Deno compiles on an empty cache). */
   readyTimeoutMs?: number;
+  /** The host's facts and environment (default: this process's). */
   hostInfo?: HostInfo;
-  /** Extra environment for the server. */
+  /** Environment variables added to the host's for the server (e.g. UPSTREAM_URL). */
   env?: Record<string, string>;
-}
-
-export interface StopResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  /** True when the server ignored SIGTERM for the grace period and was killed. */
-  forced: boolean;
-  durationMs: number;
 }
 
 export interface ServerHandle {
   /** Registry id, or the label of a user's server started with `startCommand`. */
   runtimeId: RuntimeId | string;
-  /** False for a user's server that printed no ready line: its settings are unknown. */
-  reportsSettings: boolean;
+  /** The pid that is measured: the runtime's own, or for a command the process that listens on its port. */
   pid: number;
+  /** Why `pid` may not be the server's own (a command whose listening process was not found), else undefined. */
+  pidNote?: string;
   host: string;
   port: number;
-  ready: ReadyLine;
-  process: ChildProcess;
+  /** The server's ready line; null for a user's server that printed none (its settings are then unknown). */
+  ready: ReadyLine | null;
+  process: ManagedProcess;
   /** The last lines the server wrote to stderr (for error reports). */
   stderrTail(): string;
-  /** Resolves when the process has exited, however that happened. */
+  /** Resolves when the server (its group leader) has exited, however that happened. */
   exited: Promise<StopResult>;
-  /** SIGTERM, then SIGKILL after `graceMs` (default: the contract's 2 s). */
+  /** SIGTERM to its process group, then SIGKILL after `graceMs` (default: the contract's 2 s). */
   stop(graceMs?: number): Promise<StopResult>;
 }
 
-const live = new Set<ServerHandle>();
-const STDERR_TAIL_BYTES = 8 * 1024;
+/** A registry server: it always prints its ready line. */
+export interface RegistryServerHandle extends ServerHandle {
+  ready: ReadyLine;
+}
+
+const servers = new Set<ServerHandle>();
+const upstreams = new Set<UpstreamHandle>();
+
+function track<H extends { exited: Promise<StopResult> }>(handle: H, set: Set<H>): H {
+  set.add(handle);
+  void handle.exited.then(() => set.delete(handle));
+  return handle;
+}
 
 /** Handles of servers that have not exited yet. */
 export function liveServers(): ServerHandle[] {
-  return [...live];
+  return [...servers];
 }
 
-/** Stop every server (and simulated upstream) this process started; used on SIGINT/SIGTERM and at exit. */
+/** Handles of simulated upstreams that have not exited yet. */
+export function liveUpstreams(): UpstreamHandle[] {
+  return [...upstreams];
+}
+
+/** Stops every process bench started (servers, commands, upstreams); used on signals and at exit. */
 export async function stopAllServers(graceMs = SHUTDOWN_GRACE_MS): Promise<void> {
-  await Promise.all([...live, ...liveUpstreamSet].map((h) => h.stop(graceMs)));
+  await stopAll(graceMs);
+  // Handles whose process already exited still settle their bookkeeping.
+  await Promise.all([...servers, ...upstreams].map((h) => h.exited));
+}
+
+/** Every process bench started that has not exited (servers, commands, upstreams). */
+export function liveChildren(): number {
+  return liveProcesses().length;
 }
 
 /** Fails with E_PORT_IN_USE when a fixed port is taken, before a server gets a confusing error. */
@@ -80,178 +102,147 @@ export async function assertPortFree(host: string, port: number): Promise<void> 
             hint: `stop what listens there (\`ss -ltnp 'sport = :${port}'\`), choose another --port, or use --port 0 for an ephemeral one`,
           }),
         );
-      } else reject(e);
+      } else if (e.code === 'EADDRNOTAVAIL' || e.code === 'EINVAL' || e.code === 'ENOTFOUND') {
+        reject(new BenchError('E_USAGE', `--host: ${host.slice(0, 80)} is not an address of this machine (${e.code})`, { hint: 'use 127.0.0.1 or an address `ip addr` lists' }));
+      } else reject(new BenchError('E_USAGE', `cannot listen on ${host.slice(0, 80)}:${port}: ${e.message}`, { hint: 'use 127.0.0.1 and port 0' }));
     });
     probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()));
   });
 }
 
-function parseReadyLine(line: string): ReadyLine | undefined {
+// ---- ready lines -------------------------------------------------------------
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function parseRelay(v: unknown): RelayInfo | undefined {
+  if (!isRecord(v)) return undefined;
+  const { upstreamUrl, upstreamClient, upstreamClientVersion, connectTimeoutMs } = v;
+  if ((upstreamUrl !== null && typeof upstreamUrl !== 'string') || typeof upstreamClientVersion !== 'string' || typeof connectTimeoutMs !== 'number') return undefined;
+  if (upstreamClient !== 'ws' && upstreamClient !== 'bun' && upstreamClient !== 'deno') return undefined;
+  return { upstreamUrl, upstreamClient, upstreamClientVersion, connectTimeoutMs };
+}
+
+/**
+ * A server's ready line (servers/CONTRACT.md), checked field by field: undefined for a line that is not
+ * one (any other output), the typed line for a valid one.
+ * @throws BenchError E_SERVER_BAD_READY_LINE for a `"event":"ready"` line with missing or mistyped fields, naming them
+ */
+export function parseReadyLine(line: string): ReadyLine | undefined {
   let v: unknown;
   try {
     v = JSON.parse(line);
   } catch {
     return undefined;
   }
-  if (typeof v !== 'object' || v === null || (v as { event?: unknown }).event !== 'ready') return undefined;
-  const r = v as Partial<ReadyLine>;
-  if (typeof r.port !== 'number' || typeof r.pid !== 'number' || typeof r.settings !== 'object') {
-    throw new BenchError('E_SERVER_BAD_READY_LINE', `the server's ready line lacks port, pid or settings: ${line}`);
+  if (!isRecord(v) || v['event'] !== 'ready') return undefined;
+  const bad: string[] = [];
+  const str = (k: string) => (typeof v[k] === 'string' ? (v[k] as string) : (bad.push(`${k} (a string)`), ''));
+  const int = (k: string, min: number, max: number) => {
+    const x = v[k];
+    if (typeof x === 'number' && Number.isInteger(x) && x >= min && x <= max) return x;
+    bad.push(`${k} (an integer ${min}–${max})`);
+    return 0;
+  };
+  const runtime = str('runtime');
+  const runtimeVersion = str('runtimeVersion');
+  const library = str('library');
+  const libraryVersion = str('libraryVersion');
+  const pid = int('pid', 1, 2 ** 31);
+  const host = str('host');
+  const port = int('port', 1, 65535);
+  const s = v['settings'];
+  let settings: ParityManifest | undefined;
+  if (!isRecord(s)) bad.push('settings (an object)');
+  else {
+    const num = (k: keyof ParityManifest) => (typeof s[k] === 'number' ? (s[k] as number) : (bad.push(`settings.${k} (a number)`), 0));
+    const bool = (k: keyof ParityManifest) => (typeof s[k] === 'boolean' ? (s[k] as boolean) : (bad.push(`settings.${k} (true or false)`), false));
+    const candidate: ParityManifest = {
+      maxPayloadBytes: num('maxPayloadBytes'),
+      perMessageDeflate: bool('perMessageDeflate'),
+      idleTimeoutSec: num('idleTimeoutSec'),
+      backpressureLimitBytes: num('backpressureLimitBytes'),
+      backpressurePolicy: 'drop',
+      publishToSelf: bool('publishToSelf'),
+      autoPing: bool('autoPing'),
+    };
+    if (s['backpressurePolicy'] !== 'drop') bad.push('settings.backpressurePolicy ("drop")');
+    settings = candidate;
   }
-  return r as ReadyLine;
+  const relay = v['relay'] === undefined ? undefined : parseRelay(v['relay']);
+  if (v['relay'] !== undefined && relay === undefined) bad.push('relay (upstreamUrl, upstreamClient ws|bun|deno, upstreamClientVersion, connectTimeoutMs)');
+  if (bad.length > 0 || settings === undefined) {
+    throw new BenchError('E_SERVER_BAD_READY_LINE', `the server's ready line lacks or mistypes: ${bad.join(', ')}`, {
+      details: [`line: ${line.slice(0, 300)}`],
+      hint: 'the ready line is specified in servers/CONTRACT.md',
+    });
+  }
+  return { event: 'ready', runtime, runtimeVersion, library, libraryVersion, pid, host, port, settings, ...(relay ? { relay } : {}) };
 }
 
-export async function startServer(opts: StartServerOptions): Promise<ServerHandle> {
+function tailLines(s: string, n = 12): string[] {
+  if (!s) return ['(nothing was written to stderr)'];
+  return s.split('\n').slice(-n).map((l) => `stderr: ${l.slice(0, 300)}`);
+}
+
+const PORT_IN_USE_RE = /EADDRINUSE|address already in use|AddrInUse|os error 98|is port \d+ in use|port is in use|is the port in use/i;
+
+// ---- registry servers --------------------------------------------------------
+
+/**
+ * Starts a registry server and waits for its ready line.
+ * @throws BenchError E_PORT_IN_USE, E_SERVER_EXITED, E_SERVER_NOT_READY, E_SERVER_BAD_READY_LINE
+ */
+export async function startServer(opts: StartServerOptions): Promise<RegistryServerHandle> {
   const spec = RUNTIMES[opts.runtime];
   const host = opts.host ?? '127.0.0.1';
   const port = opts.port ?? 0;
   const hostInfo = opts.hostInfo ?? currentHost();
   await assertPortFree(host, port);
-
   const { command, args } = spec.command(hostInfo.nodePath);
-  // taskset execs the runtime, so the child pid stays the runtime's own.
-  const [cmd, argv] = opts.cpus ? ['taskset', ['-c', opts.cpus, command, ...args]] : [command, args];
-  const child = spawn(cmd, argv, {
-    env: { ...process.env, ...opts.env, PORT: String(port), HOST: host },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const proc = spawnManaged({
+    label: `the ${spec.id} server`,
+    command,
+    args,
+    env: { ...hostInfo.env, ...opts.env, PORT: String(port), HOST: host },
+    ...(opts.cpus ? { cpus: opts.cpus } : {}),
   });
-
-  let stderr = '';
-  child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (s: string) => {
-    stderr = (stderr + s).slice(-STDERR_TAIL_BYTES);
-  });
-  const stderrTail = () => stderr.trimEnd();
-
-  const spawnedAtMs = Date.now();
-  let stopStartedMs = 0;
-  let forced = false;
-  const exited = new Promise<StopResult>((resolve) => {
-    child.once('exit', (code, signal) =>
-      resolve({ code, signal, forced, durationMs: stopStartedMs ? Date.now() - stopStartedMs : Date.now() - spawnedAtMs }),
-    );
-  });
-
-  const ready = await new Promise<ReadyLine>((resolve, reject) => {
-    const timeoutMs = opts.readyTimeoutMs ?? 15_000;
-    let buf = '';
-    const fail = (e: BenchError) => {
-      cleanup();
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      reject(e);
-    };
-    const timer = setTimeout(
-      () =>
-        fail(
-          new BenchError('E_SERVER_NOT_READY', `${spec.id} server printed no ready line within ${timeoutMs} ms`, {
-            details: tailLines(stderrTail()),
-            hint: 'run `bench serve --runtime ' + spec.id + '` to see it start, or `bench doctor`',
+  const timeoutMs = opts.readyTimeoutMs ?? 15_000;
+  const ready = await waitForLine(proc, parseReadyLine, {
+    timeoutMs,
+    onTimeout: (tail) =>
+      new BenchError('E_SERVER_NOT_READY', `${spec.id} server printed no ready line within ${timeoutMs} ms`, {
+        details: tailLines(tail),
+        hint: `run \`bench serve --runtime ${spec.id}\` to see it start, or \`bench doctor\``,
+      }),
+    onExit: (r, tail) =>
+      PORT_IN_USE_RE.test(tail)
+        ? new BenchError('E_PORT_IN_USE', `port ${port} on ${host} is in use (${spec.id} server could not listen)`, {
+            details: tailLines(tail),
+            hint: 'choose another --port, or use --port 0 for an ephemeral one',
+          })
+        : new BenchError('E_SERVER_EXITED', `${spec.id} server exited before it was ready (${r.signal ? `signal ${r.signal}` : `code ${r.code}`})`, {
+            details: tailLines(tail),
+            hint: 'run `bench doctor` to check this runtime',
           }),
-        ),
-      timeoutMs,
-    );
-    const onData = (chunk: Buffer) => {
-      buf += chunk.toString('utf8');
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl).trim();
-        buf = buf.slice(nl + 1);
-        try {
-          const r = line ? parseReadyLine(line) : undefined;
-          if (r) {
-            cleanup();
-            resolve(r);
-            return;
-          }
-        } catch (e) {
-          fail(e as BenchError);
-          return;
-        }
-      }
-    };
-    const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
-      // Let the last stderr bytes arrive before reporting them.
-      setImmediate(() => {
-        const tail = stderrTail();
-        const inUse = /EADDRINUSE|address already in use|AddrInUse|os error 98|is port \d+ in use|port is in use|is the port in use/i.test(tail);
-        fail(
-          inUse
-            ? new BenchError('E_PORT_IN_USE', `port ${port} on ${host} is in use (${spec.id} server could not listen)`, {
-                details: tailLines(tail),
-                hint: 'choose another --port, or use --port 0 for an ephemeral one',
-              })
-            : new BenchError(
-                'E_SERVER_EXITED',
-                `${spec.id} server exited before it was ready (${signal ? `signal ${signal}` : `code ${code}`})`,
-                { details: tailLines(tail), hint: 'run `bench doctor` to check this runtime' },
-              ),
-        );
-      });
-    };
-    const onError = (e: Error) =>
-      fail(new BenchError('E_SERVER_EXITED', `could not start ${spec.id} server: ${e.message}`, { hint: 'run `bench doctor`' }));
-    const cleanup = () => {
-      clearTimeout(timer);
-      child.stdout!.off('data', onData);
-      child.off('exit', onExit);
-      child.off('error', onError);
-    };
-    child.stdout!.on('data', onData);
-    child.once('exit', onExit);
-    child.once('error', onError);
   });
-
-  // Past the ready line stdout is not ours to read; keep draining it so the server never blocks on a full pipe.
-  child.stdout!.resume();
-
-  return track({
-    runtimeId: spec.id,
-    reportsSettings: true,
-    pid: child.pid!,
-    host,
-    port: ready.port,
-    ready,
-    process: child,
-    stderrTail,
-    exited,
-    stop: stopper(child, exited, {
-      started: () => (stopStartedMs = Date.now()),
-      killed: () => (forced = true),
-    }),
-  }, live);
-}
-
-/** SIGTERM, then SIGKILL after the grace period; the same promise however often it is called. */
-function stopper(child: ChildProcess, exited: Promise<StopResult>, mark: { started(): void; killed(): void }) {
-  let stopping: Promise<StopResult> | undefined;
-  return (graceMs = SHUTDOWN_GRACE_MS) => {
-    stopping ??= (async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return exited;
-      mark.started();
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => {
-        mark.killed();
-        child.kill('SIGKILL');
-      }, graceMs);
-      const r = await exited;
-      clearTimeout(timer);
-      return r;
-    })();
-    return stopping;
+  const handle: RegistryServerHandle = {
+      runtimeId: spec.id,
+      pid: proc.pid,
+      host,
+      port: ready.port,
+      ready,
+      process: proc,
+      stderrTail: proc.stderrTail,
+      exited: proc.exited,
+      stop: (graceMs = SHUTDOWN_GRACE_MS) => proc.stop(graceMs),
   };
-}
-
-/** Keeps a server in a live set until it has exited, so stopAllServers() can reach it. */
-function track<H extends { exited: Promise<StopResult> }>(handle: H, set: Set<H>): H {
-  set.add(handle);
-  void handle.exited.then(() => set.delete(handle));
+  track(handle, servers);
   return handle;
 }
 
-function tailLines(s: string, n = 12): string[] {
-  if (!s) return ['(the server wrote nothing to stderr)'];
-  return s.split('\n').slice(-n).map((l) => `stderr: ${l}`);
-}
+// ---- a user's server command -------------------------------------------------
 
 export interface StartCommandOptions {
   /** Shell command of the user's server; it gets PORT and HOST in its environment. */
@@ -261,9 +252,17 @@ export interface StartCommandOptions {
   host?: string;
   cpus?: string;
   readyTimeoutMs?: number;
+  hostInfo?: HostInfo;
   /** Extra environment for the command (e.g. UPSTREAM_URL for a voice scenario). */
   env?: Record<string, string>;
 }
+
+/**
+ * After the port accepts, how long a ready line may still be on its way: the line and the listening socket
+ * race (the line goes through a pipe), and a server whose line states its settings must never be measured
+ * as one that stated none.
+ */
+export const READY_LINE_GRACE_MS = 1000;
 
 /** A free port on `host`, chosen by the kernel (it may be taken again before the server binds: a small race). */
 async function freePort(host: string): Promise<number> {
@@ -286,86 +285,105 @@ function portAccepts(host: string, port: number): Promise<boolean> {
 }
 
 /**
- * Starts a user's own server (`--server-cmd`): `sh -c "exec CMD"` so that the
- * pid is the server's, with PORT set to a free port. It is ready when it prints
- * a bench ready line (then its settings are checked like ours) or when the port
- * accepts connections.
+ * Starts a user's own server (`--server-cmd`) with `sh -c "exec CMD"` in its own process group, PORT set
+ * to a free port. It is ready when it prints a bench ready line, or when its port accepts connections and
+ * no ready line followed within READY_LINE_GRACE_MS. The measured pid is the process of its group that
+ * listens on the port (the server behind a wrapper script), and the runtime a ready line claims is
+ * checked against that process's executable.
+ * @throws BenchError E_SERVER_EXITED (also for a command that exits at once, e.g. one that forks the
+ *   server into the background), E_SERVER_NOT_READY, E_SERVER_BAD_READY_LINE, E_RUNTIME_MISMATCH
  */
 export async function startCommand(opts: StartCommandOptions): Promise<ServerHandle> {
   const host = opts.host ?? '127.0.0.1';
+  const hostInfo = opts.hostInfo ?? currentHost();
   const port = await freePort(host);
-  const argv = ['-c', `exec ${opts.command}`];
-  const [cmd, args] = opts.cpus ? ['taskset', ['-c', opts.cpus, 'sh', ...argv]] : ['sh', argv];
-  const child = spawn(cmd, args, { env: { ...process.env, ...opts.env, PORT: String(port), HOST: host }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (s: string) => (stderr = (stderr + s).slice(-STDERR_TAIL_BYTES)));
-  let readyLine: ReadyLine | undefined;
-  let out = '';
-  child.stdout!.on('data', (b: Buffer) => {
-    if (readyLine) return;
-    out += b.toString('utf8');
-    for (const line of out.split('\n')) {
+  const proc = spawnManaged({
+    label: 'the server command',
+    command: 'sh',
+    args: ['-c', `exec ${opts.command}`],
+    env: { ...hostInfo.env, ...opts.env, PORT: String(port), HOST: host },
+    ...(opts.cpus ? { cpus: opts.cpus } : {}),
+  });
+  const timeoutMs = opts.readyTimeoutMs ?? 15_000;
+  let ready: ReadyLine | undefined;
+  let badLine: BenchError | undefined;
+  let buf = '';
+  proc.child.stdout!.on('data', (b: Buffer) => {
+    if (ready || badLine) return;
+    buf += b.toString('utf8');
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl).trim();
+      buf = buf.slice(nl + 1);
       try {
-        const r = parseReadyLine(line.trim());
-        if (r) readyLine = r;
-      } catch {
-        // not a ready line: a user's server may print anything
+        ready ??= parseReadyLine(line);
+      } catch (e) {
+        badLine = e as BenchError;
       }
     }
   });
-  const spawnedAt = Date.now();
-  let forced = false;
-  let stopStartedMs = 0;
-  const exited = new Promise<StopResult>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal, forced, durationMs: Date.now() - (stopStartedMs || spawnedAt) })),
-  );
-  const deadline = Date.now() + (opts.readyTimeoutMs ?? 15_000);
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new BenchError('E_SERVER_EXITED', `the server command exited before it was ready (${child.signalCode ?? `code ${child.exitCode}`})`, {
-        details: tailLines(stderr.trimEnd()),
-        hint: `run it yourself with PORT=${port} to see why: ${opts.command}`,
-      });
-    }
-    if (readyLine || (await portAccepts(host, port))) break;
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new BenchError('E_SERVER_NOT_READY', `the server command did not listen on ${host}:${port} (PORT) within ${opts.readyTimeoutMs ?? 15_000} ms`, {
-        details: tailLines(stderr.trimEnd()),
-        hint: 'the server must listen on the port given in the PORT environment variable, or print a bench ready line (servers/CONTRACT.md)',
-      });
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  child.stdout!.resume();
-  const ready: ReadyLine = readyLine ?? {
-    event: 'ready',
-    runtime: 'unknown',
-    runtimeVersion: 'unknown',
-    library: 'unknown',
-    libraryVersion: 'unknown',
-    pid: child.pid!,
-    host,
-    port,
-    settings: undefined as unknown as ReadyLine['settings'],
+  const fail = async (e: BenchError) => {
+    await proc.stop(0);
+    return e;
   };
-  return track({
-    runtimeId: opts.label,
-    reportsSettings: readyLine !== undefined,
-    pid: child.pid!,
-    host,
-    port: ready.port,
-    ready,
-    process: child,
-    stderrTail: () => stderr.trimEnd(),
-    exited,
-    stop: stopper(child, exited, {
-      started: () => (stopStartedMs = Date.now()),
-      killed: () => (forced = true),
-    }),
-  }, live);
+  const deadline = Date.now() + timeoutMs;
+  let acceptedAt: number | undefined;
+  for (;;) {
+    if (badLine) throw await fail(badLine);
+    if (ready) break;
+    if (proc.child.exitCode !== null || proc.child.signalCode !== null) {
+      const how = proc.child.signalCode ?? `code ${proc.child.exitCode}`;
+      throw await fail(
+        new BenchError('E_SERVER_EXITED', `the server command exited before it was ready (${how})`, {
+          details: tailLines(proc.stderrTail()),
+          hint: `run it yourself with PORT=${port} to see why: ${opts.command.slice(0, 80)}; a command that starts the server in the background (with &) must run it in the foreground instead`,
+        }),
+      );
+    }
+    if (acceptedAt === undefined && (await portAccepts(host, port))) acceptedAt = Date.now();
+    if (acceptedAt !== undefined && Date.now() - acceptedAt >= READY_LINE_GRACE_MS) break;
+    if (Date.now() > deadline) {
+      throw await fail(
+        new BenchError('E_SERVER_NOT_READY', `the server command did not listen on ${host}:${port} (PORT) within ${timeoutMs} ms`, {
+          details: tailLines(proc.stderrTail()),
+          hint: 'the server must listen on the port given in the PORT environment variable, or print a bench ready line (servers/CONTRACT.md)',
+        }),
+      );
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  proc.child.stdout!.resume();
+  const boundPort = ready?.port ?? port;
+  const listener = listeningPid(boundPort, proc.pid);
+  const pid = listener ?? proc.pid;
+  if (ready) {
+    const actual = runtimeOfExe(exePath(pid) ?? '');
+    if (actual !== undefined && actual !== ready.runtime) {
+      throw await fail(
+        new BenchError('E_RUNTIME_MISMATCH', `the server command's ready line says runtime "${ready.runtime.slice(0, 40)}" but its process (pid ${pid}) runs ${exePath(pid) ?? 'an unknown executable'} (${actual})`, {
+          hint: 'a ready line must name the runtime that actually runs the server (servers/CONTRACT.md); bench checks it from /proc',
+        }),
+      );
+    }
+  }
+  return track(
+    {
+      runtimeId: opts.label,
+      pid,
+      ...(listener === undefined ? { pidNote: `no process of the command's group was seen listening on port ${boundPort}: the measured pid ${pid} is the command's own` } : {}),
+      host,
+      port: boundPort,
+      ready: ready ?? null,
+      process: proc,
+      stderrTail: proc.stderrTail,
+      exited: proc.exited,
+      stop: (graceMs = SHUTDOWN_GRACE_MS) => proc.stop(graceMs),
+    },
+    servers,
+  );
 }
+
+// ---- the simulated upstream --------------------------------------------------
 
 export interface StartUpstreamOptions {
   /** The upstream's settings (upstream/config.ts); unknown keys and bad values are refused with E_USAGE. Defaults fill the rest. */
@@ -385,24 +403,53 @@ export interface UpstreamHandle {
   url: string;
   /** The ready line, with the upstream's effective config. */
   ready: UpstreamReadyLine;
-  process: ChildProcess;
+  process: ManagedProcess;
   stderrTail(): string;
   exited: Promise<StopResult>;
   /** SIGTERM, then SIGKILL after `graceMs` (default 2 s). */
   stop(graceMs?: number): Promise<StopResult>;
 }
 
-const liveUpstreamSet = new Set<UpstreamHandle>();
-
-/** Handles of simulated upstreams that have not exited yet. */
-export function liveUpstreams(): UpstreamHandle[] {
-  return [...liveUpstreamSet];
+function parseUpstreamReady(line: string): UpstreamReadyLine | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch {
+    throw new BenchError('E_SERVER_BAD_READY_LINE', `the simulated upstream's first line is not JSON: ${line.slice(0, 200)}`);
+  }
+  const { config, problems } = resolveUpstreamConfig(isRecord(v) && isRecord(v['config']) ? v['config'] : {});
+  if (
+    !isRecord(v) ||
+    v['event'] !== 'ready' ||
+    v['role'] !== 'upstream' ||
+    typeof v['port'] !== 'number' ||
+    typeof v['pid'] !== 'number' ||
+    typeof v['host'] !== 'string' ||
+    typeof v['runtimeVersion'] !== 'string' ||
+    typeof v['libraryVersion'] !== 'string' ||
+    !isRecord(v['config']) ||
+    problems.length > 0
+  ) {
+    throw new BenchError('E_SERVER_BAD_READY_LINE', `the simulated upstream's first line is not its ready line: ${line.slice(0, 200)}`, { details: problems });
+  }
+  return {
+    event: 'ready',
+    role: 'upstream',
+    runtime: 'node',
+    runtimeVersion: v['runtimeVersion'],
+    library: 'ws',
+    libraryVersion: v['libraryVersion'],
+    pid: v['pid'],
+    host: v['host'],
+    port: v['port'],
+    config,
+  };
 }
 
 /**
- * Starts the simulated model service (upstream/model.ts) under the Node that
- * runs bench, pinned with taskset when `cpus` is given, and waits for its
- * ready line. Tracked like a server: stopAllServers() stops it too.
+ * Starts the simulated model service (upstream/model.ts) under the Node that runs bench, pinned with
+ * taskset when `cpus` is given, and waits for its ready line. Tracked like a server.
+ * @throws BenchError E_USAGE for an invalid config, E_SERVER_EXITED, E_SERVER_NOT_READY, E_SERVER_BAD_READY_LINE
  */
 export async function startUpstream(opts: StartUpstreamOptions = {}): Promise<UpstreamHandle> {
   const { config, problems } = resolveUpstreamConfig(opts.config ?? {});
@@ -414,78 +461,34 @@ export async function startUpstream(opts: StartUpstreamOptions = {}): Promise<Up
   }
   const hostInfo = opts.hostInfo ?? currentHost();
   await assertPortFree(config.host, config.port);
-  const argv = [upstreamScript, ...upstreamArgs(config)];
-  const [cmd, args] = opts.cpus ? ['taskset', ['-c', opts.cpus, hostInfo.nodePath, ...argv]] : [hostInfo.nodePath, argv];
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (s: string) => (stderr = (stderr + s).slice(-STDERR_TAIL_BYTES)));
-  const stderrTail = () => stderr.trimEnd();
-  const spawnedAtMs = Date.now();
-  let stopStartedMs = 0;
-  let forced = false;
-  const exited = new Promise<StopResult>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal, forced, durationMs: Date.now() - (stopStartedMs || spawnedAtMs) })),
-  );
-  const handle: UpstreamHandle = {
-    pid: child.pid ?? 0,
-    host: config.host,
-    port: 0,
-    url: '',
-    ready: undefined as unknown as UpstreamReadyLine,
-    process: child,
-    stderrTail,
-    exited,
-    stop: stopper(child, exited, {
-      started: () => (stopStartedMs = Date.now()),
-      killed: () => (forced = true),
-    }),
-  };
-  // Tracked from the spawn, so an interrupt while it starts still stops it.
-  track(handle, liveUpstreamSet);
-
-  const timeoutMs = opts.readyTimeoutMs ?? 10_000;
-  const ready = await new Promise<UpstreamReadyLine | BenchError>((resolve) => {
-    let buf = '';
-    const timer = setTimeout(
-      () => resolve(new BenchError('E_SERVER_NOT_READY', `the simulated upstream printed no ready line within ${timeoutMs} ms`, { details: tailLines(stderrTail()) })),
-      timeoutMs,
-    );
-    const onData = (chunk: Buffer) => {
-      buf += chunk.toString('utf8');
-      const nl = buf.indexOf('\n');
-      if (nl < 0) return;
-      clearTimeout(timer);
-      child.stdout!.off('data', onData);
-      try {
-        const line = JSON.parse(buf.slice(0, nl)) as UpstreamReadyLine;
-        if (line.event === 'ready' && line.role === 'upstream' && typeof line.port === 'number') resolve(line);
-        else resolve(new BenchError('E_SERVER_BAD_READY_LINE', `the simulated upstream's first line is not its ready line: ${buf.slice(0, nl)}`));
-      } catch {
-        resolve(new BenchError('E_SERVER_BAD_READY_LINE', `the simulated upstream's first line is not JSON: ${buf.slice(0, nl)}`));
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      // Let the last stderr bytes arrive before reporting them.
-      setImmediate(() =>
-        resolve(
-          new BenchError('E_SERVER_EXITED', `the simulated upstream exited before it was ready (${signal ? `signal ${signal}` : `code ${code}`})`, {
-            details: tailLines(stderrTail()),
-          }),
-        ),
-      );
-    });
-    child.once('error', (e) => resolve(new BenchError('E_SERVER_EXITED', `could not start the simulated upstream: ${e.message}`)));
+  const proc = spawnManaged({
+    label: 'the simulated upstream',
+    command: hostInfo.nodePath,
+    args: [upstreamScript, ...upstreamArgs(config)],
+    env: hostInfo.env,
+    ...(opts.cpus ? { cpus: opts.cpus } : {}),
   });
-  if (ready instanceof BenchError) {
-    await handle.stop(0);
-    throw ready;
-  }
-  child.stdout!.resume();
-  handle.ready = ready;
-  handle.port = ready.port;
-  handle.url = `ws://${config.host.includes(':') ? `[${config.host}]` : config.host}:${ready.port}/`;
-  return handle;
+  const timeoutMs = opts.readyTimeoutMs ?? 10_000;
+  const ready = await waitForLine(proc, parseUpstreamReady, {
+    timeoutMs,
+    onTimeout: (tail) => new BenchError('E_SERVER_NOT_READY', `the simulated upstream printed no ready line within ${timeoutMs} ms`, { details: tailLines(tail) }),
+    onExit: (r, tail) =>
+      new BenchError('E_SERVER_EXITED', `the simulated upstream exited before it was ready (${r.signal ? `signal ${r.signal}` : `code ${r.code}`})`, {
+        details: tailLines(tail),
+      }),
+  });
+  return track(
+    {
+      pid: proc.pid,
+      host: config.host,
+      port: ready.port,
+      url: `ws://${config.host.includes(':') ? `[${config.host}]` : config.host}:${ready.port}/`,
+      ready,
+      process: proc,
+      stderrTail: proc.stderrTail,
+      exited: proc.exited,
+      stop: (graceMs = SHUTDOWN_GRACE_MS) => proc.stop(graceMs),
+    },
+    upstreams,
+  );
 }

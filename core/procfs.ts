@@ -191,3 +191,66 @@ export function readSlabObjectBytes(): number | undefined {
     return undefined;
   }
 }
+
+/** Inodes of sockets listening on `port` (TCP over IPv4 and IPv6), from /proc/net/tcp{,6}. */
+export function listeningInodes(port: number): Set<string> {
+  const out = new Set<string>();
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      // local_address is ADDR:PORT in hex; state 0A is LISTEN; the inode is the 10th field.
+      if (f.length > 9 && f[1]!.endsWith(`:${hexPort}`) && f[3] === '0A') out.add(f[9]!);
+    }
+  }
+  return out;
+}
+
+/** Pids whose process group is `pgid` (a process and everything it started in its group). */
+export function groupMembers(pgid: number): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      // Fields after the command name: state, ppid, pgrp.
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(rest[2]) === pgid) out.push(Number(name));
+    } catch {
+      // it ended meanwhile
+    }
+  }
+  return out;
+}
+
+/**
+ * The process of group `pgid` that owns a socket listening on `port`: the server behind a wrapper
+ * (a shell script, npx, a process manager that stays in the group). Undefined when none is found.
+ */
+export function listeningPid(port: number, pgid: number): number | undefined {
+  const inodes = listeningInodes(port);
+  if (inodes.size === 0) return undefined;
+  for (const pid of groupMembers(pgid)) {
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+        if (m && inodes.has(m[1]!)) return pid;
+      } catch {
+        // the fd closed meanwhile
+      }
+    }
+  }
+  return undefined;
+}

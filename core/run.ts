@@ -209,6 +209,8 @@ export async function runBenchmark(plan: RunPlan, deps: RunDeps): Promise<RunRes
     cell.status = 'running';
     cell.startedAt = now().toISOString();
     deps.onEvent?.({ type: 'cell-start', cell, index: i, total: cells.length });
+    // On disk too: a run killed during this cell shows which cell it was in.
+    await save();
     const t0 = performance.now();
     try {
       await runCell(cell, c, plan, deps, result.parity);
@@ -269,7 +271,7 @@ async function runCell(cell: CellResult, c: ScenarioCase, plan: RunPlan, deps: R
     await serveCell(cell, c, plan, deps, parity, upstream);
   } finally {
     // After the server: it closes its upstream legs first, so the upstream sees clean closes.
-    await upstream?.stop();
+    await upstream?.stop(deps.signal?.aborted ? 500 : undefined);
   }
 }
 
@@ -310,12 +312,13 @@ async function serveCell(cell: CellResult, c: ScenarioCase, plan: RunPlan, deps:
     const startupMs = performance.now() - spawnedAt;
     // Only registry runtimes have a known executable to check.
     const exe = ext ? (pid ? (exePath(pid) ?? 'unknown') : 'unknown') : verifyRuntime(label as RuntimeId, pid!);
-    if (server?.reportsSettings) {
+    if (server?.ready) {
+      const ready = server.ready;
       // Equivalence first: the server's effective settings must match the contract and every other server's.
       const others = { ...parity.manifests };
       delete others[label];
-      const diffs = diffManifests({ contract: CONTRACT_SETTINGS, ...others, [label]: server.ready.settings });
-      parity.manifests[label] = server.ready.settings;
+      const diffs = diffManifests({ contract: CONTRACT_SETTINGS, ...others, [label]: ready.settings });
+      parity.manifests[label] = ready.settings;
       if (diffs.length > 0) {
         parity.differences = describeDifferences(diffs);
         throw new BenchError('E_PARITY_MISMATCH', `${label} runs with different settings from the contract or the other servers`, {
@@ -324,7 +327,7 @@ async function serveCell(cell: CellResult, c: ScenarioCase, plan: RunPlan, deps:
         });
       }
       if (upstream) {
-        const relayDiffs = relayDifferences(label, server.ready.relay, upstream.url);
+        const relayDiffs = relayDifferences(label, ready.relay, upstream.url);
         if (relayDiffs.length > 0) {
           throw new BenchError('E_PARITY_MISMATCH', `${label}'s /relay route is not the contract's`, {
             details: relayDiffs,
@@ -448,7 +451,8 @@ async function serveCell(cell: CellResult, c: ScenarioCase, plan: RunPlan, deps:
   } finally {
     sampler?.stop();
     step('stop');
-    const r = server ? await server.stop() : { forced: false };
+    // Interrupted: the whole exit must fit in 2 s, so the server gets less grace than the contract's 2 s.
+    const r = server ? await server.stop(deps.signal?.aborted ? 500 : undefined) : { forced: false };
     if (r.forced) cell.warnings.push({ code: 'server-killed', message: 'the server ignored SIGTERM for 2 s and was killed', hint: 'check its shutdown path (servers/CONTRACT.md)' });
     step('gone');
   }
@@ -481,6 +485,6 @@ function unpinnedWarning(message: string): Warning {
 function serverGone(label: string, server: ServerHandle | undefined, when: string): BenchError {
   return new BenchError('E_SERVER_EXITED', `the ${label} server exited ${when}`, {
     details: (server?.stderrTail() ?? '').split('\n').slice(-10).map((l) => `server stderr: ${l}`),
-    hint: server && !server.reportsSettings ? 'run the server command yourself to see why' : `run \`bench serve --runtime ${label}\` to reproduce`,
+    hint: server && !server.ready ? 'run the server command yourself to see why' : `run \`bench serve --runtime ${label}\` to reproduce`,
   });
 }

@@ -1,11 +1,9 @@
-import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
+import { execText } from './process.js';
 import { BenchError } from '../base/errors.js';
 import { binDir, projectRoot, serversDir } from './paths.js';
 
-const execFileP = promisify(execFile);
 
 /** Registry ids: a runtime plus the WebSocket library it serves with. */
 export const RUNTIME_IDS = ['bun', 'node-ws', 'node-uws', 'deno'] as const;
@@ -33,6 +31,8 @@ export interface HostInfo {
   nodeAbi: string;
   platform: string;
   arch: string;
+  /** The environment bench was started with; children inherit it (plus what the caller adds). */
+  env: Readonly<Record<string, string | undefined>>;
 }
 
 export interface LaunchCommand {
@@ -69,12 +69,8 @@ function packageVersion(name: string): string | undefined {
 }
 
 async function versionOf(command: string, args: string[], pattern: RegExp): Promise<string | undefined> {
-  try {
-    const { stdout } = await execFileP(command, args, { timeout: 15_000 });
-    return pattern.exec(stdout)?.[1];
-  } catch {
-    return undefined;
-  }
+  const r = await execText(command, args, { timeoutMs: 15_000 });
+  return r ? pattern.exec(r.stdout)?.[1] : undefined;
 }
 
 async function nodeVersion(nodePath: string): Promise<string | undefined> {

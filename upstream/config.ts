@@ -116,10 +116,49 @@ const boolean = {
   toText: (b: boolean) => String(b),
 };
 
-const option = <K extends keyof UpstreamConfig>(o: Option<K>) => o;
+/**
+ * One option, its key's type erased behind closures that keep it: the list below holds options of every
+ * key, and each reads and writes only its own field.
+ */
+export interface AnyOption {
+  key: keyof UpstreamConfig;
+  flag: string;
+  env: string;
+  arg: string;
+  help: string;
+  /** Parses `text` into `config`; the problem, or undefined. */
+  applyText(config: UpstreamConfig, text: string): string | undefined;
+  /** Checks `value` (an object field) and stores it in `config`; the problem, or undefined. */
+  applyValue(config: UpstreamConfig, value: unknown): string | undefined;
+  /** The option's value in `config`, as text (for flags and help). */
+  textOf(config: UpstreamConfig): string;
+}
+
+function option<K extends keyof UpstreamConfig>(o: Option<K>): AnyOption {
+  return {
+    key: o.key,
+    flag: o.flag,
+    env: o.env,
+    arg: o.arg,
+    help: o.help,
+    applyText(config, text) {
+      const parsed = o.fromText(text);
+      if ('problem' in parsed) return parsed.problem;
+      config[o.key] = parsed.value;
+      return undefined;
+    },
+    applyValue(config, value) {
+      const problem = o.check(value);
+      // check() accepted it: it is of this option's type.
+      if (problem === undefined) config[o.key] = value as UpstreamConfig[K];
+      return problem;
+    },
+    textOf: (config) => o.toText(config[o.key]),
+  };
+}
 
 /** Every option, once: flag, environment variable, help, parsing and checking. */
-export const OPTIONS = [
+export const OPTIONS: readonly AnyOption[] = [
   option({ key: 'host', flag: '--host', env: 'HOST', arg: 'ADDR', help: 'address to listen on', ...text }),
   option({ key: 'port', flag: '--port', env: 'PORT', arg: 'N', help: 'port to listen on; 0 = ephemeral', ...integer(0, 65535) }),
   option({
@@ -169,10 +208,8 @@ export const OPTIONS = [
     help: 'digest every received message and report it in response.done (for tests)',
     ...boolean,
   }),
-] as const;
-
-type AnyOption = Option<keyof UpstreamConfig>;
-const options = OPTIONS as unknown as readonly AnyOption[];
+];
+const options: readonly AnyOption[] = OPTIONS;
 
 export interface ParsedArgs {
   config: UpstreamConfig;
@@ -186,12 +223,11 @@ export interface ParsedArgs {
  * environment variables over defaults, collecting every problem.
  */
 export function parseUpstreamArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): ParsedArgs {
-  const config: Record<string, unknown> = { ...UPSTREAM_DEFAULTS };
+  const config: UpstreamConfig = { ...UPSTREAM_DEFAULTS };
   const problems: string[] = [];
   const apply = (o: AnyOption, raw: string, source: string) => {
-    const parsed = o.fromText(raw);
-    if ('problem' in parsed) problems.push(`${source}: ${parsed.problem}`);
-    else config[o.key] = parsed.value;
+    const problem = o.applyText(config, raw);
+    if (problem !== undefined) problems.push(`${source}: ${problem}`);
   };
   for (const o of options) {
     const raw = env[o.env];
@@ -216,13 +252,13 @@ export function parseUpstreamArgs(argv: readonly string[], env: Readonly<Record<
     else if (i + 1 < argv.length) apply(o, argv[++i]!, o.flag);
     else problems.push(`${o.flag}: needs a value`);
   }
-  return { config: config as unknown as UpstreamConfig, problems, help };
+  return { config, problems, help };
 }
 
 /** Checks a config given as an object (unknown keys rejected), filling defaults; problems carry `upstream.<key>` paths. */
 export function resolveUpstreamConfig(input: Readonly<Record<string, unknown>>): { config: UpstreamConfig; problems: string[] } {
   const problems: string[] = [];
-  const config: Record<string, unknown> = { ...UPSTREAM_DEFAULTS };
+  const config: UpstreamConfig = { ...UPSTREAM_DEFAULTS };
   for (const key of Object.keys(input)) {
     const o = options.find((x) => x.key === key);
     if (o === undefined) {
@@ -231,23 +267,22 @@ export function resolveUpstreamConfig(input: Readonly<Record<string, unknown>>):
     }
     const value = input[key];
     if (value === undefined) continue;
-    const problem = o.check(value);
+    const problem = o.applyValue(config, value);
     if (problem !== undefined) problems.push(`upstream.${key}: ${problem}`);
-    else config[key] = value;
   }
-  return { config: config as unknown as UpstreamConfig, problems };
+  return { config, problems };
 }
 
 /** The flags that make the upstream process run with exactly `config`. */
 export function upstreamArgs(config: UpstreamConfig): string[] {
-  return options.map((o) => `${o.flag}=${o.toText(config[o.key] as never)}`);
+  return options.map((o) => `${o.flag}=${o.textOf(config)}`);
 }
 
 /** --help text, built from OPTIONS. */
 export function upstreamHelp(): string {
   const rows = options.map((o) => {
     const left = `  ${o.flag}${o.arg ? ' ' + o.arg : ''}`;
-    const def = o.toText(UPSTREAM_DEFAULTS[o.key] as never);
+    const def = o.textOf(UPSTREAM_DEFAULTS);
     return `${left.padEnd(30)}${o.help} (env ${o.env}, default ${def})`;
   });
   return ['Usage: node dist/upstream/model.js [options]', '', 'A simulated realtime model service for the relay route (upstream/README.md).', '', ...rows, ''].join('\n');

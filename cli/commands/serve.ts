@@ -16,7 +16,7 @@ export async function serveCommand(opts: Record<string, unknown>, _args: string[
     hostInfo: io.host,
   });
   io.stdout.write(JSON.stringify(server.ready) + '\n');
-  server.process.stderr?.on('data', (b: Buffer) => io.stderr.write(b.toString('utf8')));
+  server.process.child.stderr?.on('data', (chunk: string | Buffer) => io.stderr.write(String(chunk)));
   const unsubscribe = io.onSignal(() => void server.stop());
   try {
     const r = await server.exited;

@@ -42,6 +42,16 @@ function descendants(pid: number): number[] {
   return out;
 }
 
+/** Waits until `check` holds, polling; the bound is generous: what is awaited is cleanup, not a speed. */
+async function eventually(check: () => boolean, ms = 8000): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (check()) return true;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return check();
+}
+
 describe('bench run, end to end', () => {
   test('a quick run over every runtime writes a complete result with throughput and no delivery errors', async () => {
     const out = tmp();
@@ -71,33 +81,56 @@ describe('bench run, end to end', () => {
     assert.equal(liveServers().length, 0);
   });
 
-  test('SIGINT during a run stops it with exit 130, keeps a valid partial report, and leaves no process behind', async () => {
+  /** Starts `bench run` as a child process, as a user would; resolves when one of its cells is measuring. */
+  async function startRun(waitForCompletedCell: boolean) {
     const out = tmp();
     const child = spawn(process.execPath, [path.join(projectRoot, 'dist/cli/main.js'), 'run', '--runtime', 'node-ws', 'bun', '--scenario', 'echo', '--repeat', '3', '--warmup', '0.5', '--duration', '2', '--out', out], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-    // Wait until at least one cell is on disk, then interrupt in the middle of the next one.
+    const exited = new Promise<{ code: number | null; at: number }>((r) => child.once('exit', (code) => r({ code, at: Date.now() })));
     const deadline = Date.now() + 60_000;
     let file = '';
     while (Date.now() < deadline) {
       const dirs = existsSync(out) ? readdirSync(out) : [];
       file = dirs[0] ? path.join(out, dirs[0], 'result.json') : '';
-      if (file && existsSync(file) && (JSON.parse(readFileSync(file, 'utf8')) as RunResult).cells.some((c) => c.status === 'completed')) break;
+      const cells = file && existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as RunResult).cells : [];
+      const finished = cells.some((c) => c.status === 'completed' || c.status === 'errored');
+      const ready = (!waitForCompletedCell || finished) && cells.some((c) => c.status === 'running') && descendants(child.pid!).length >= 3;
+      if (ready) break;
       await new Promise((r) => setTimeout(r, 100));
     }
-    await new Promise((r) => setTimeout(r, 1200));
-    const family = descendants(child.pid!);
-    assert.ok(family.length > 0, 'a server or load generator was running');
-    child.kill('SIGINT');
-    const code = await exited;
-    assert.equal(code, 130, stderr);
-    const result = JSON.parse(readFileSync(file, 'utf8')) as RunResult;
-    assert.equal(result.status, 'interrupted');
-    assert.ok(result.cells.some((c) => c.status === 'completed'));
-    assert.ok(result.cells.some((c) => c.status === 'skipped'));
-    await new Promise((r) => setTimeout(r, 300));
-    for (const pid of family) assert.equal(isAlive(pid), false, `process ${pid} outlived bench`);
+    // Into the middle of a cell: its server and load generator are running.
+    await new Promise((r) => setTimeout(r, 800));
+    return { child, exited, file: () => file, stderr: () => stderr };
+  }
+
+  for (const [sig, code] of [['SIGINT', 130], ['SIGHUP', 129], ['SIGTERM', 143]] as const) {
+    test(`${sig} during a run stops it with exit ${code}, keeps a valid partial report, and leaves no process behind`, async () => {
+      const run = await startRun(sig === 'SIGINT');
+      const family = descendants(run.child.pid!);
+      assert.ok(family.length > 0, 'a server or load generator was running');
+      const signalledAt = Date.now();
+      run.child.kill(sig);
+      const { code: exitCode, at } = await run.exited;
+      assert.equal(exitCode, code, run.stderr());
+      // Generous: what this guards against is a run that lingers for tens of seconds after its report.
+      assert.ok(at - signalledAt < 10_000, `exited ${at - signalledAt} ms after ${sig}`);
+      const result = JSON.parse(readFileSync(run.file(), 'utf8')) as RunResult;
+      assert.equal(result.status, 'interrupted');
+      // What was measured before the signal is kept.
+      if (sig === 'SIGINT') assert.ok(result.cells.some((c) => c.status === 'completed' || c.status === 'errored'));
+      assert.ok(result.cells.some((c) => c.status === 'skipped'));
+      for (const pid of family) assert.ok(await eventually(() => !isAlive(pid)), `process ${pid} outlived bench`);
+    });
+  }
+
+  test('SIGKILL of bench leaves no server or load generator behind', async () => {
+    const run = await startRun(false);
+    const family = descendants(run.child.pid!);
+    assert.ok(family.length > 0);
+    run.child.kill('SIGKILL');
+    await run.exited;
+    for (const pid of family) assert.ok(await eventually(() => !isAlive(pid)), `process ${pid} outlived bench`);
   });
 });
 

@@ -3,7 +3,7 @@
 // user's server under --server-cmd. Modes, each limited from the N-th connection:
 //   stop-accepting  stops listening after N connections (later connects are refused)
 //   close           closes every connection once N are open
-//   slow            delays each echo by 0.1 ms per open connection above N
+//   slow            delays each echo by 1.5 s once more than N connections are open
 //   crash           exits with code 3 when connection N+1 arrives
 //   memory          holds N KiB of memory per connection (N = KiB)
 import http from 'node:http';
@@ -25,7 +25,7 @@ wss.on('connection', (ws) => {
   if (mode === 'close' && open.size >= n) for (const c of open) c.terminate();
   ws.on('message', (data, isBinary) => {
     if (mode === 'slow') {
-      const delayMs = Math.max(0, open.size - n) * 0.1;
+      const delayMs = open.size > n ? 1500 : 0;
       setTimeout(() => ws.send(data, { binary: isBinary }), delayMs);
     } else ws.send(data, { binary: isBinary });
   });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { currentHost } from '../../core/host.js';
-import { startServer, type ServerHandle } from '../../core/launcher.js';
+import { startServer, type RegistryServerHandle } from '../../core/launcher.js';
 import { codecFor } from '../../loadgen/codec.js';
 import type { PayloadHeader } from '../../loadgen/payload.js';
 import { runLoad } from '../../loadgen/run.js';
@@ -289,7 +289,7 @@ describe('template: validation', () => {
 
 describe('template: end to end against node-ws', () => {
   const host = currentHost();
-  let server: ServerHandle;
+  let server: RegistryServerHandle;
   before(async () => {
     server = await startServer({ runtime: 'node-ws', port: 0, host: '127.0.0.1', hostInfo: host });
   });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { currentHost } from '../../core/host.js';
-import { startServer, startUpstream, type ServerHandle, type UpstreamHandle } from '../../core/launcher.js';
+import { startServer, startUpstream, type RegistryServerHandle, type UpstreamHandle } from '../../core/launcher.js';
 import { probeRuntimes } from '../../core/runtimes.js';
 import { decodeHistogram, summarizeHistogram } from '../../loadgen/histogram.js';
 import { validate, VOICE_DEFAULTS } from '../../loadgen/models/voice.js';
@@ -282,7 +282,7 @@ describe('voice load end to end through a relay', async () => {
 
   for (const runtime of ['node-ws', 'bun'] as const) {
     describe(runtime, { skip: usable.has(runtime) ? false : `${runtime} is not usable here` }, () => {
-      let server: ServerHandle | undefined;
+      let server: RegistryServerHandle | undefined;
       before(async () => {
         server = await startServer({ runtime, port: 0, host: '127.0.0.1', env: { UPSTREAM_URL: upstream!.url } });
       });

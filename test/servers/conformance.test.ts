@@ -13,7 +13,7 @@ import { spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startServer, type ServerHandle } from '../../core/launcher.js';
+import { startServer, type RegistryServerHandle } from '../../core/launcher.js';
 import { currentHost } from '../../core/host.js';
 import { binDir, projectRoot, serversDir } from '../../core/paths.js';
 import { exePath, hasUwsLoaded, isAlive, runtimeOfExe } from '../../core/procfs.js';
@@ -122,7 +122,7 @@ for (const id of RUNTIME_IDS) {
   if (availability.usable) usableRuntimes.push(id);
 
   describe(`${id} server`, { skip }, () => {
-    let server: ServerHandle;
+    let server: RegistryServerHandle;
     let wsBase: string;
     let httpBase: string;
     const stdoutAfterReady: Buffer[] = [];
@@ -132,7 +132,7 @@ for (const id of RUNTIME_IDS) {
       manifests.set(id, server.ready.settings);
       wsBase = `ws://${server.host}:${server.port}`;
       httpBase = `http://${server.host}:${server.port}`;
-      server.process.stdout!.on('data', (chunk: Buffer) => stdoutAfterReady.push(chunk));
+      server.process.child.stdout!.on('data', (chunk: Buffer) => stdoutAfterReady.push(chunk));
     });
 
     after(async () => {
@@ -469,7 +469,7 @@ for (const id of RUNTIME_IDS) {
         const fresh = await startServer({ runtime: id });
         try {
           const client = await Client.open(`ws://${fresh.host}:${fresh.port}/echo`);
-          fresh.process.kill('SIGINT');
+          fresh.process.child.kill('SIGINT');
           const result = await within(fresh.exited, SHUTDOWN_GRACE_MS, 'exit after SIGINT');
           assert.deepEqual([result.code, result.signal], [0, null]);
           assert.equal((await within(client.closed, 1000, 'client close')).code, 1001);
@@ -498,7 +498,7 @@ for (const id of RUNTIME_IDS) {
       });
 
       it('wrote nothing to stdout after the ready line', TEST, async () => {
-        const stdout = server.process.stdout!;
+        const stdout = server.process.child.stdout!;
         if (!stdout.readableEnded) await new Promise((resolve) => stdout.once('close', resolve));
         assert.equal(Buffer.concat(stdoutAfterReady).toString('utf8'), '');
       });

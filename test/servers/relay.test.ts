@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { createRequire } from 'node:module';
-import { startServer, startUpstream, type ServerHandle, type UpstreamHandle } from '../../core/launcher.js';
+import { startServer, startUpstream, type RegistryServerHandle, type UpstreamHandle } from '../../core/launcher.js';
 import { currentHost } from '../../core/host.js';
 import { RUNTIME_IDS, RUNTIMES, type RuntimeId } from '../../core/runtimes.js';
 import { CONTRACT_SETTINGS, RELAY_CONNECT_TIMEOUT_MS, type RelayInfo } from '../../servers/settings.js';
@@ -103,7 +103,7 @@ for (const id of RUNTIME_IDS) {
   const skip = availability.usable ? false : `${id} cannot run here: ${availability.reason ?? 'unknown'}`;
 
   describe(`${id} server /relay`, { skip }, () => {
-    let server: ServerHandle;
+    let server: RegistryServerHandle;
     let wsBase: string;
 
     before(async () => {
