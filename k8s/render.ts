@@ -82,7 +82,8 @@ export function labelsOf(name: string, component: 'server' | 'load' | 'scenario'
     'app.kubernetes.io/instance': name,
     'app.kubernetes.io/component': component,
     'bench.dev/runtime': o.runtime,
-    'bench.dev/scenario': o.scenario.name,
+    // A label value has at most 63 characters and ends alphanumeric; a scenario name may be longer.
+    'bench.dev/scenario': o.scenario.name.slice(0, 63).replace(/-+$/, ''),
   };
 }
 
@@ -393,7 +394,10 @@ export function renderManifests(o: RenderOptions): Manifest[] {
   return [configMap, service, serverPod, job];
 }
 
-/** Multi-document YAML, one `---`-separated document per object, in order (what `kubectl apply -f` reads). */
+/**
+ * Multi-document YAML, one `---`-separated document per object, in order (what `kubectl apply -f` reads). No
+ * anchors or aliases where objects share a part (the containers' security context): every field reads in place.
+ */
 export function toYaml(objects: readonly Manifest[]): string {
-  return objects.map((o) => stringify(o, { lineWidth: 0 })).join('---\n');
+  return objects.map((o) => stringify(o, { lineWidth: 0, aliasDuplicateObjects: false })).join('---\n');
 }

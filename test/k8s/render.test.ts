@@ -59,6 +59,9 @@ describe('renderManifests: a broadcast over 4 segments, read back from the YAML'
       ['ConfigMap/bench-chat-bun-scenario', 'Service/bench-chat-bun-server', 'Pod/bench-chat-bun-server', 'Job/bench-chat-bun-load'],
     );
     for (const o of objects) assert.equal((o as Pod).metadata!.namespace, 'bench');
+    const yaml = toYaml(renderManifests(options()));
+    assert.equal(yaml.split(/^---$/m).length, 4, 'four documents');
+    assert.doesNotMatch(yaml, /[&*]a\d/, 'no YAML anchors or aliases');
   });
 
   test('the Job is Indexed with completions = parallelism = 4 and no retries', () => {
