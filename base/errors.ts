@@ -37,7 +37,11 @@ export type ErrorCode =
   /** `bench compare --thresholds`: the thresholds file is not valid. */
   | 'E_INVALID_THRESHOLDS'
   /** `bench compare --noise`: not a calibration written by `bench calibrate`. */
-  | 'E_INVALID_CALIBRATION';
+  | 'E_INVALID_CALIBRATION'
+  /** `--segment I/N` (loadgen/segment.ts): not I/N, I outside 0..N-1, or more segments than connections. */
+  | 'E_INVALID_SEGMENT'
+  /** Network namespaces (core/netns.ts): cannot be made here, or an `ip` command failed. */
+  | 'E_NETNS';
 
 const exitCodeOf: Record<ErrorCode, ExitCodeValue> = {
   E_USAGE: ExitCode.badInput,
@@ -56,6 +60,8 @@ const exitCodeOf: Record<ErrorCode, ExitCodeValue> = {
   E_INCOMPARABLE: ExitCode.badInput,
   E_INVALID_THRESHOLDS: ExitCode.badInput,
   E_INVALID_CALIBRATION: ExitCode.badInput,
+  E_INVALID_SEGMENT: ExitCode.badInput,
+  E_NETNS: ExitCode.runFailed,
 };
 
 export class BenchError extends Error {
