@@ -9,7 +9,7 @@ import { isNonEmpty, madScaled, median } from '../stats/index.js';
 import { compareResults, DEFAULT_ALPHA, type Comparison, type NoiseFloor } from './compare.js';
 import { METRICS, type MetricId } from './compare-metrics.js';
 import { BenchError } from '../base/errors.js';
-import type { RunResult } from './result.js';
+import type { RunResult } from '../schema/result.js';
 import { summarizeCells } from './summarize.js';
 import { checkObject, isObject, type Problems } from '../base/validate.js';
 

@@ -26,7 +26,7 @@ import type {
   MemoryFit,
   MemoryPerConnection,
   Warning,
-} from './result.js';
+} from '../schema/result.js';
 import type { LifecycleStep, RunDeps, RunPlan } from './run.js';
 import type { ProcSample, Sampler } from './sampler.js';
 import type { ScenarioCase } from './scenario.js';

@@ -8,7 +8,7 @@
 import { bootstrapMedianRatio, holmAdjust, isNonEmpty, madPct, mannWhitneyU, median, mulberry32 } from '../stats/index.js';
 import { DEFAULT_ALPHA, DEFAULT_CONFIDENCE, minPossibleP, repetitionsNeeded } from './compare.js';
 import { METRICS, metricDef, type MetricId } from './compare-metrics.js';
-import type { RunResult, SummaryRow } from './result.js';
+import type { RunResult, SummaryRow } from '../schema/result.js';
 import { summarizeCells } from './summarize.js';
 
 /**

@@ -4,7 +4,7 @@
 // JSON file). Pure: no I/O.
 
 import { BenchError } from '../base/errors.js';
-import type { SummaryRow } from './result.js';
+import type { SummaryRow } from '../schema/result.js';
 import { checkObject, isObject, join, type Problems } from '../base/validate.js';
 
 /** The compared metrics: the keys of `SummaryRow` aggregates they come from. */

@@ -16,7 +16,7 @@ import {
   type Thresholds,
 } from './compare-metrics.js';
 import { BenchError } from '../base/errors.js';
-import type { CellResult, RunResult, SummaryRow } from './result.js';
+import type { CellResult, RunResult, SummaryRow } from '../schema/result.js';
 import { summarizeCells } from './summarize.js';
 
 /** Significance level of the Holm-adjusted p-values. */

@@ -3,29 +3,10 @@ import os from 'node:os';
 import { execText } from './process.js';
 import { projectRoot } from './paths.js';
 import { probeRuntimes, type HostInfo, type RuntimeStatus } from './runtimes.js';
+import type { Environment } from '../schema/result.js';
+export type { Environment };
 
 
-/** Everything a result needs to be read later or compared fairly: the machine, its limits, and the runtimes. */
-export interface Environment {
-  hostname: string;
-  cpuModel: string;
-  logicalCpus: number;
-  /** CPUs this process may run on (affinity), which pinning plans must respect. */
-  allowedCpus: string;
-  kernel: string;
-  platform: string;
-  arch: string;
-  memoryBytes: number;
-  /** Soft limit on open files per process (RLIMIT_NOFILE): the ceiling on sockets per process. */
-  openFileLimit: number | null;
-  ephemeralPortRange: [number, number] | null;
-  cpuGovernor: string | null;
-  nodeVersion: string;
-  runtimes: RuntimeStatus[];
-  toolVersion: string;
-  gitRevision: string | null;
-  gitDirty: boolean | null;
-}
 
 function readOr<T>(file: string, parse: (s: string) => T, fallback: T): T {
   try {

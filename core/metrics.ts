@@ -1,7 +1,7 @@
 import { linearRegression, medianRatePerSec } from '../stats/index.js';
 import type { AnyModel } from '../loadgen/models/index.js';
 import type { LoadResult } from '../loadgen/types.js';
-import type { CellMetrics, SlowConsumerMetrics, VoiceMetrics, Warning } from './result.js';
+import type { CellMetrics, SlowConsumerMetrics, VoiceMetrics, Warning } from '../schema/result.js';
 import type { ProcSample } from './sampler.js';
 import { cpuUsBetween } from './sampler.js';
 

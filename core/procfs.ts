@@ -1,5 +1,7 @@
 import { readFileSync, readlinkSync, readdirSync } from 'node:fs';
 import path from 'node:path';
+import type { ProcReading } from '../schema/result.js';
+export type { ProcReading };
 
 /**
  * Reads a process from the outside through /proc, so that what is measured or
@@ -82,16 +84,6 @@ export function threadAffinities(pid: number): Map<number, string> {
 /** Clock ticks per second for /proc/<pid>/stat times; USER_HZ is 100 on every Linux architecture we run on. */
 export const USER_HZ = 100;
 
-/** One reading of a process from /proc. Times are cumulative since the process started. */
-export interface ProcReading {
-  cpuUserUs: number;
-  cpuSystemUs: number;
-  rssBytes: number;
-  /** VmHWM: the highest RSS the kernel has seen for this process. */
-  peakRssBytes: number;
-  threads: number;
-  fds: number;
-}
 
 /** Reads CPU time (all threads, including exited ones), RSS, peak RSS, threads and open fds; undefined once the process is gone. */
 export function readProc(pid: number): ProcReading | undefined {

@@ -9,7 +9,7 @@ import type { ServerHandle, StartCommandOptions, StartServerOptions, StartUpstre
 import { computeCellMetrics, type PhaseSamples } from './metrics.js';
 import { describeDifferences, diffManifests } from './parity.js';
 import { exePath, hasUwsLoaded, runtimeOfExe, threadAffinities } from './procfs.js';
-import { RESULT_SCHEMA_VERSION, type CellResult, type RunResult, type RunSettings, type Warning } from './result.js';
+import { RESULT_SCHEMA_VERSION, type CellResult, type RunResult, type RunSettings, type Warning } from '../schema/result.js';
 import { RUNTIMES, type HostInfo, type RuntimeId } from './runtimes.js';
 import { cpuUsBetween, startSampler, type ProcSample } from './sampler.js';
 import type { ScenarioCase } from './scenario.js';
@@ -18,7 +18,7 @@ import { summarizeCells } from './summarize.js';
 import { runCeilingCell, runsAsCeiling } from './ceiling.js';
 import { drainTimeoutMsFor, fetchUpstreamStats, relayDifferences, upstreamConfigOf } from './voice.js';
 import type { UpstreamStats } from '../upstream/config.js';
-import type { VoiceMetrics } from './result.js';
+import type { VoiceMetrics } from '../schema/result.js';
 import type { openCeilingSession } from '../loadgen/ceiling-run.js';
 
 /**

@@ -3,6 +3,8 @@ import path from 'node:path';
 import { execText } from './process.js';
 import { BenchError } from '../base/errors.js';
 import { binDir, projectRoot, serversDir } from './paths.js';
+import type { Availability, RuntimeStatus } from '../schema/result.js';
+export type { Availability, RuntimeStatus };
 
 
 /** Registry ids: a runtime plus the WebSocket library it serves with. */
@@ -12,16 +14,6 @@ export type RuntimeId = (typeof RUNTIME_IDS)[number];
 /** What `/proc/<pid>/exe` of a server of this runtime must resolve to (its basename). */
 export type RuntimeName = 'bun' | 'node' | 'deno';
 
-export interface Availability {
-  usable: boolean;
-  /** The runtime's own version (for node-ws/node-uws: Node's), when it could be read. */
-  runtimeVersion?: string;
-  /** The WebSocket library's version. */
-  libraryVersion?: string;
-  /** Why it cannot be used here, and what to do about it. */
-  reason?: string;
-  fix?: string;
-}
 
 /** Facts about the machine the CLI passes in, so that core code never reads `process` itself. */
 export interface HostInfo {
@@ -193,13 +185,14 @@ export function parseRuntimeList(items: readonly string[]): RuntimeId[] {
   return out;
 }
 
-export interface RuntimeStatus extends Availability {
+
+/** A runtime's status as probed here: the stored RuntimeStatus, its id one of the registry's. */
+export interface RuntimeProbe extends RuntimeStatus {
   id: RuntimeId;
-  label: string;
 }
 
 /** Probe every runtime (in parallel; each probe is a `--version` call). */
-export async function probeRuntimes(host: HostInfo): Promise<RuntimeStatus[]> {
+export async function probeRuntimes(host: HostInfo): Promise<RuntimeProbe[]> {
   return Promise.all(RUNTIME_IDS.map(async (id) => ({ id, label: RUNTIMES[id].label, ...(await RUNTIMES[id].probe(host)) })),
   );
 }

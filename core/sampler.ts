@@ -1,11 +1,7 @@
 import { readProc, readSockStat, type ProcReading } from './procfs.js';
+import type { ProcSample } from '../schema/result.js';
+export type { ProcSample };
 
-/** One sample of a server process; `tMs` is milliseconds since the sampler started. */
-export interface ProcSample extends ProcReading {
-  tMs: number;
-  /** Kernel TCP memory of the whole machine at that moment. */
-  kernelTcpMemBytes: number;
-}
 
 export interface Sampler {
   /** Every sample so far (the array grows while sampling). */

@@ -6,7 +6,7 @@
 import { decodeHistogram, mergeHistograms, summarizeHistogram, type HistogramSummary } from '../loadgen/histogram.js';
 import { summarize } from '../stats/descriptive.js';
 import { isNonEmpty } from '../stats/errors.js';
-import type { Aggregate, CellMetrics, CellResult, SummaryRow, Warning } from './result.js';
+import type { Aggregate, CellMetrics, CellResult, SummaryRow, Warning } from '../schema/result.js';
 
 /**
  * A relative spread (MAD / median) of msgs/s or p99 latency above this, in %,

@@ -17,6 +17,8 @@
 
 import hdr from 'hdr-histogram-js';
 import type { Histogram } from 'hdr-histogram-js';
+import type { HistogramSummary } from '../schema/result.js';
+export type { HistogramSummary };
 
 /** Lowest value the histogram distinguishes: 1 µs (integer microseconds). */
 export const LOWEST_US = 1;
@@ -54,27 +56,6 @@ export interface LatencyHistogram {
   invalidCount: number;
 }
 
-/** Percentile summary of a histogram, every value in microseconds. */
-export interface HistogramSummary {
-  /** Number of recorded values. When 0, every other field is 0. */
-  count: number;
-  /** Lowest recorded value (lowest value equivalent to it at 3 significant digits). */
-  minUs: number;
-  /** Mean of the recorded values, computed from the buckets. */
-  meanUs: number;
-  p50Us: number;
-  p90Us: number;
-  p99Us: number;
-  p999Us: number;
-  /** Highest recorded value (highest value equivalent to it at 3 significant digits). */
-  maxUs: number;
-  /** See `LatencyHistogram.belowRangeCount`. */
-  belowRangeCount: number;
-  /** See `LatencyHistogram.aboveRangeCount`; when non-zero the tail is understated. */
-  aboveRangeCount: number;
-  /** See `LatencyHistogram.invalidCount`. */
-  invalidCount: number;
-}
 
 function buildHdr(): Histogram {
   return hdr.build({

@@ -1,4 +1,5 @@
-import type { HistogramSummary } from './histogram.js';
+import type { DeliveryCounts, ErrorKind, HistogramSummary, OpenLoopCounts, SaturationVerdict, SlowConsumerResult, TimelineBucket, WorkerStats } from '../schema/result.js';
+export type { DeliveryCounts, ErrorKind, OpenLoopCounts, SaturationVerdict, SlowConsumerResult, TimelineBucket, WorkerStats };
 
 /**
  * The load generator's library API types: what the orchestrator asks for (a
@@ -162,61 +163,11 @@ export interface LoadPlan {
   seed: number;
 }
 
-export type ErrorKind = 'refused' | 'reset' | 'timeout' | 'handshake-rejected' | 'protocol' | 'unexpected-close' | 'other';
 
-export interface DeliveryCounts {
-  /** Messages sent (echo: by every connection; broadcast: published). */
-  sent: number;
-  /** Messages expected by recipients (echo: = sent; broadcast: published × room members). */
-  expected: number;
-  received: number;
-  lost: number;
-  duplicated: number;
-  corrupted: number;
-  outOfOrder: number;
-}
 
-export interface TimelineBucket {
-  /** Second index from the start of the measured window (warmup excluded). */
-  second: number;
-  sentMsgs: number;
-  receivedMsgs: number;
-  sentBytes: number;
-  receivedBytes: number;
-}
 
-export interface OpenLoopCounts {
-  targetPerSec: number;
-  intended: number;
-  sent: number;
-  /** Sends that left more than the late threshold after their intended time. */
-  late: number;
-  /** Intended sends skipped because the generator was too far behind. */
-  dropped: number;
-}
 
-export interface WorkerStats {
-  worker: number;
-  pid: number;
-  cpus: string | null;
-  connections: number;
-  /** CPU time of the worker during the measured window. */
-  cpuUs: number;
-  /** cpuUs / window, as % of one core. */
-  cpuUtilPct: number;
-  eventLoopDelayP99Us: number;
-  eventLoopDelayMaxUs: number;
-  /** Open loop with spin-waiting: CPU is ~100% by design; saturation is judged by the schedule instead. */
-  spinWait: boolean;
-  /** Open loop: this worker's sends, late sends and dropped sends. */
-  schedule?: { sent: number; late: number; dropped: number };
-}
 
-export interface SaturationVerdict {
-  saturated: boolean;
-  /** Why: e.g. "worker 0 at 97% CPU", "worker 1 event-loop delay p99 12 ms". */
-  reasons: string[];
-}
 
 export interface LoadResult {
   /** Round-trip (echo) or delivery (broadcast) latency, µs, measured window only. */
@@ -271,24 +222,6 @@ export interface VoiceResult {
   repliesCorrupted: number;
 }
 
-/** What the slow subscribers of a broadcast got: counted after the drain, in which they read freely. */
-export interface SlowConsumerResult {
-  /** Slow consumers that opened. */
-  count: number;
-  readBytesPerSec: number;
-  /** Messages published into the slow consumers' rooms while they were members, summed over slow consumers. */
-  expected: number;
-  /** Distinct messages received (duplicates aside), so received + missing = expected. */
-  received: number;
-  /** expected − received: what the server dropped for them (or lost when it closed them). */
-  missing: number;
-  /** Slow consumers the server closed (or reset) before the end. */
-  closedByServer: number;
-  /** Close codes seen on those, e.g. { "1008": 2 }. */
-  closeCodes: Record<string, number>;
-  /** Delivery latency of what they received, µs (large: it includes their own slowness). */
-  latency: HistogramSummary;
-}
 
 /** Progress events sent while a load runs (about once a second). */
 export interface LoadProgress {

@@ -3,7 +3,7 @@
 // and what each server did at its open-file limit written out below. Laid out
 // as a CaseView so the table and Markdown formats render it like any case.
 
-import type { CeilingCause, CeilingMetrics, CellResult, RunResult } from '../core/result.js';
+import type { CeilingCause, CeilingMetrics, CellResult, RunResult } from '../schema/result.js';
 import { summarize } from '../stats/descriptive.js';
 import { isNonEmpty } from '../stats/errors.js';
 import { formatBytes, formatCount, formatPct, formatRate, formatUs } from './units.js';

@@ -1,7 +1,7 @@
 // One row per cell (runtime × case × repetition) for spreadsheets and
 // scripts: raw numbers in the units their column names state, no rounding.
 
-import type { CellResult, RunResult } from '../core/result.js';
+import type { CellResult, RunResult } from '../schema/result.js';
 import { CEILING_CSV_COLUMNS, hasCeilings } from './ceiling.js';
 import type { ReportFormat } from './format.js';
 

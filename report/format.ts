@@ -2,7 +2,7 @@
 // asks for a format here and hands the rendered text to the writer.
 
 import { BenchError } from '../base/errors.js';
-import type { RunResult } from '../core/result.js';
+import type { RunResult } from '../schema/result.js';
 import { csvFormat } from './csv.js';
 import { jsonFormat } from './json.js';
 import { markdownFormat } from './markdown.js';

@@ -1,7 +1,7 @@
 // The machine-readable report: the RunResult itself, so that nothing is lost
 // and every other report can be recomputed from it.
 
-import type { RunResult } from '../core/result.js';
+import type { RunResult } from '../schema/result.js';
 import type { ReportFormat } from './format.js';
 
 /** The result pretty-printed with 2 spaces, keys in the order they are stored; `JSON.parse` gives it back. */

@@ -2,7 +2,7 @@
 // same figures as the terminal table (both come from view.ts), with the
 // environment and parity folded into a <details> block.
 
-import type { RunResult } from '../core/result.js';
+import type { RunResult } from '../schema/result.js';
 import type { ReportFormat } from './format.js';
 import { buildView, type CaseView, type Pair } from './view.js';
 

@@ -5,7 +5,7 @@
 // a ratio to the reference runtime. Laid out as CaseViews, so the table and
 // Markdown formats render them like any case.
 
-import type { CellMetrics, CellResult, RunResult, SummaryRow } from '../core/result.js';
+import type { CellMetrics, CellResult, RunResult, SummaryRow } from '../schema/result.js';
 import { median } from '../stats/descriptive.js';
 import { isNonEmpty } from '../stats/errors.js';
 import { formatBytes, formatCount, formatPct, formatRatio, formatUs, sig3 } from './units.js';

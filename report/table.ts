@@ -3,7 +3,7 @@
 // writer decides (TTY, NO_COLOR), so this text is the same everywhere.
 
 import Table from 'cli-table3';
-import type { RunResult } from '../core/result.js';
+import type { RunResult } from '../schema/result.js';
 import type { ReportFormat } from './format.js';
 import { buildView, type CaseView, type Pair } from './view.js';
 

@@ -2,7 +2,7 @@
 // formatters only lay this out, so both always print the same figures, the
 // same columns and the same warnings (the role of hyperfine's markup.rs).
 
-import type { Aggregate, CellResult, RunResult, SummaryRow } from '../core/result.js';
+import type { Aggregate, CellResult, RunResult, SummaryRow } from '../schema/result.js';
 import { summarizeCells } from '../core/summarize.js';
 import { median } from '../stats/descriptive.js';
 import { isNonEmpty } from '../stats/errors.js';

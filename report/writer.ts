@@ -4,7 +4,7 @@
 
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { RunResult } from '../core/result.js';
+import type { RunResult } from '../schema/result.js';
 import { csvFormat } from './csv.js';
 import { jsonFormat } from './json.js';
 import { markdownFormat } from './markdown.js';

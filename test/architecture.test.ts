@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import { projectRoot } from '../core/paths.js';
 
 /** Folders whose README must state its imports (scripts/ and test/ may import anything). */
-const LAYERED = ['base', 'stats', 'servers', 'upstream', 'loadgen', 'core', 'report', 'cli', 'k8s'];
+const LAYERED = ['base', 'schema', 'stats', 'servers', 'upstream', 'loadgen', 'core', 'report', 'cli', 'k8s'];
 
 function tsFiles(dir: string): string[] {
   const out: string[] = [];

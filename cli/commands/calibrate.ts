@@ -5,7 +5,7 @@ import { expandCpuList } from '../../base/cpus.js';
 import { captureEnvironment } from '../../core/environment.js';
 import { BenchError, ExitCode } from '../../base/errors.js';
 import { startCommand, startServer } from '../../core/launcher.js';
-import type { RunResult } from '../../core/result.js';
+import type { RunResult } from '../../schema/result.js';
 import { runBenchmark, type RunPlan } from '../../core/run.js';
 import { parseRuntimeId, probeRuntimes } from '../../core/runtimes.js';
 import { applyQuick, builtinScenarios, expandCases, resolveScenario, type Scenario } from '../../core/scenario.js';

@@ -5,7 +5,7 @@ import { runtimeChoice } from '../../core/choice.js';
 import { compareResults, mergeResults, type Comparison, type CompareOptions } from '../../core/compare.js';
 import { EMPTY_THRESHOLDS, validateThresholds, withOverrides, type ThresholdOverride } from '../../core/compare-metrics.js';
 import { BenchError, ExitCode } from '../../base/errors.js';
-import type { RunResult } from '../../core/result.js';
+import type { RunResult } from '../../schema/result.js';
 import { getChoiceFormat, getComparisonFormat } from '../../report/compare/format.js';
 import type { Io } from '../io.js';
 import { readResult } from './report.js';

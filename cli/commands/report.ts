@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { BenchError, ExitCode } from '../../base/errors.js';
-import { RESULT_SCHEMA_VERSION, type RunResult } from '../../core/result.js';
+import { RESULT_SCHEMA_VERSION, type RunResult } from '../../schema/result.js';
 import { isObject } from '../../base/validate.js';
 import { getFormat } from '../../report/format.js';
 import type { Io } from '../io.js';

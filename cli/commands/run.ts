@@ -2,7 +2,7 @@ import path from 'node:path';
 import { captureEnvironment } from '../../core/environment.js';
 import { BenchError, ExitCode } from '../../base/errors.js';
 import { startCommand, startServer, startUpstream } from '../../core/launcher.js';
-import type { RunResult } from '../../core/result.js';
+import type { RunResult } from '../../schema/result.js';
 import { runBenchmark, type ExternalServer, type RunEvent, type RunPlan } from '../../core/run.js';
 import { parseRuntimeList, probeRuntimes, RUNTIME_IDS } from '../../core/runtimes.js';
 import { applyQuick, builtinScenarios, expandCases, resolveScenario, type Scenario } from '../../core/scenario.js';

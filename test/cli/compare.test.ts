@@ -9,7 +9,7 @@ import { currentHost } from '../../core/host.js';
 import type { Calibration } from '../../core/calibrate.js';
 import type { Comparison } from '../../core/compare.js';
 import type { ChoiceTable } from '../../core/choice.js';
-import type { RunResult } from '../../core/result.js';
+import type { RunResult } from '../../schema/result.js';
 import { COMMENT_MARKER } from '../../report/compare/markdown.js';
 import { syntheticResult, type SyntheticOptions } from '../helpers/synthetic.js';
 

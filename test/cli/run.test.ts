@@ -10,7 +10,7 @@ import { currentHost } from '../../core/host.js';
 import { liveServers } from '../../core/launcher.js';
 import { projectRoot } from '../../core/paths.js';
 import { isAlive } from '../../core/procfs.js';
-import type { RunResult } from '../../core/result.js';
+import type { RunResult } from '../../schema/result.js';
 import { RUNTIME_IDS } from '../../core/runtimes.js';
 
 const host = currentHost();

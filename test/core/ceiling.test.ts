@@ -20,7 +20,7 @@ import { captureEnvironment } from '../../core/environment.js';
 import { currentHost } from '../../core/host.js';
 import { liveServers, startCommand, startServer, stopAllServers } from '../../core/launcher.js';
 import { projectRoot } from '../../core/paths.js';
-import type { CeilingPlateau, FdLimitBehaviour, RunResult } from '../../core/result.js';
+import type { CeilingPlateau, FdLimitBehaviour, RunResult } from '../../schema/result.js';
 import { runBenchmark, type RunPlan } from '../../core/run.js';
 import { probeRuntimes, RUNTIME_IDS, RUNTIMES } from '../../core/runtimes.js';
 import { expandCases, validateScenario } from '../../core/scenario.js';

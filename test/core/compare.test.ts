@@ -19,7 +19,7 @@ import {
   withOverrides,
 } from '../../core/compare-metrics.js';
 import { BenchError } from '../../base/errors.js';
-import type { RunResult } from '../../core/result.js';
+import type { RunResult } from '../../schema/result.js';
 import { holmAdjust } from '../../stats/index.js';
 import { summarizeCells } from '../../core/summarize.js';
 import { latencySummary } from '../helpers/cells.js';

@@ -5,7 +5,7 @@ import { BenchError } from '../../base/errors.js';
 import { currentHost } from '../../core/host.js';
 import { liveServers, liveUpstreams, startServer, startUpstream, stopAllServers } from '../../core/launcher.js';
 import { isAlive } from '../../core/procfs.js';
-import type { RunResult } from '../../core/result.js';
+import type { RunResult } from '../../schema/result.js';
 import { loadPlanFor, planCells, runBenchmark, type RunEvent, type RunPlan } from '../../core/run.js';
 import { expandCases, resolveScenario } from '../../core/scenario.js';
 import { mockLoad } from '../helpers/mock-load.js';

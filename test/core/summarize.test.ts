@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { CellResult } from '../../core/result.js';
+import type { CellResult } from '../../schema/result.js';
 import { HIGH_SPREAD_PCT, aggregate, mergedLatency, summarizeCells } from '../../core/summarize.js';
 import { createLatencyHistogram, encodeHistogram, recordUs, summarizeHistogram } from '../../loadgen/histogram.js';
 import { EMPTY_LATENCY, cell, latencySummary, reps, warning } from '../helpers/cells.js';

@@ -1,7 +1,7 @@
 // Small builders of CellResults for table-driven tests: only the figures a
 // test cares about are given, everything else gets a plausible default.
 
-import type { CellMetrics, CellResult, CellStatus, Warning } from '../../core/result.js';
+import type { CellMetrics, CellResult, CellStatus, Warning } from '../../schema/result.js';
 import type { HistogramSummary } from '../../loadgen/histogram.js';
 
 /** A latency summary with the given percentiles (µs); count defaults to 1000. */

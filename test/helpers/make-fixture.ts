@@ -10,7 +10,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Environment } from '../../core/environment.js';
 import { projectRoot } from '../../core/paths.js';
-import { RESULT_SCHEMA_VERSION, type CellMetrics, type CellResult, type RunResult, type Warning } from '../../core/result.js';
+import { RESULT_SCHEMA_VERSION, type CellMetrics, type CellResult, type RunResult, type Warning } from '../../schema/result.js';
 import type { ProcSample } from '../../core/sampler.js';
 import { summarizeCells } from '../../core/summarize.js';
 import { createLatencyHistogram, encodeHistogram, recordUs, summarizeHistogram } from '../../loadgen/histogram.js';

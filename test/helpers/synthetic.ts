@@ -3,7 +3,7 @@
 // from a seeded distribution around a chosen median, so that planted changes
 // and A/A noise are exact and reproducible.
 
-import type { CellMetrics, CellResult, RunResult } from '../../core/result.js';
+import type { CellMetrics, CellResult, RunResult } from '../../schema/result.js';
 import { summarizeCells } from '../../core/summarize.js';
 import { mulberry32, type Rng } from '../../stats/index.js';
 import { cell, latencySummary, warning } from './cells.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { fitMemory, memoryPerConnection } from '../../core/ceiling.js';
-import type { CeilingMetrics, CeilingPlateau, CellResult, RunResult } from '../../core/result.js';
+import type { CeilingMetrics, CeilingPlateau, CellResult, RunResult } from '../../schema/result.js';
 import { ceilingViews, hasCeilings } from '../../report/ceiling.js';
 import { CSV_COLUMNS, csvFormat } from '../../report/csv.js';
 import { markdownFormat } from '../../report/markdown.js';

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { RunResult } from '../../core/result.js';
+import type { RunResult } from '../../schema/result.js';
 import { CSV_COLUMNS, csvField, csvFormat } from '../../report/csv.js';
 import { ERRORED_CELL, LOWER_BOUND_CELL, OPEN_CASE, loadFixture } from '../helpers/make-fixture.js';
 

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { summarizeCells } from '../../core/summarize.js';
-import type { Warning } from '../../core/result.js';
+import type { Warning } from '../../schema/result.js';
 import { decodeHistogram, summarizeHistogram } from '../../loadgen/histogram.js';
 import {
   ERRORED_CELL,

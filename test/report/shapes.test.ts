@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { CellResult, RunResult, VoiceMetrics } from '../../core/result.js';
+import type { CellResult, RunResult, VoiceMetrics } from '../../schema/result.js';
 import { summarizeCells } from '../../core/summarize.js';
 import { createLatencyHistogram, recordUs, summarizeHistogram } from '../../loadgen/histogram.js';
 import { markdownFormat } from '../../report/markdown.js';

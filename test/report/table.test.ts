@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { RunResult } from '../../core/result.js';
+import type { RunResult } from '../../schema/result.js';
 import { TABLE_WIDTH, tableFormat, wrap } from '../../report/table.js';
 import { FIXTURE_RUNTIMES, IDLE_CASE, OPEN_CASE, loadFixture } from '../helpers/make-fixture.js';
 

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { RunResult } from '../../core/result.js';
+import type { RunResult } from '../../schema/result.js';
 import { summarizeCells } from '../../core/summarize.js';
 import { MISSING, buildView, summaryOf } from '../../report/view.js';
 import { OPEN_CASE, loadFixture } from '../helpers/make-fixture.js';

@@ -11,7 +11,7 @@ import { runCli } from '../../cli/index.js';
 import { bufferIo } from '../../cli/io.js';
 import { currentHost } from '../../core/host.js';
 import { liveServers, liveUpstreams } from '../../core/launcher.js';
-import type { CellResult, RunResult } from '../../core/result.js';
+import type { CellResult, RunResult } from '../../schema/result.js';
 import { RUNTIME_IDS } from '../../core/runtimes.js';
 import { SCENARIOS_DIR } from '../../core/scenario.js';
 

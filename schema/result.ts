@@ -1,8 +1,4 @@
 import type { ParityManifest, RelayInfo } from '../servers/settings.js';
-import type { HistogramSummary } from '../loadgen/histogram.js';
-import type { DeliveryCounts, ErrorKind, OpenLoopCounts, SaturationVerdict, SlowConsumerResult, TimelineBucket, WorkerStats } from '../loadgen/types.js';
-import type { Environment } from './environment.js';
-import type { ProcSample } from './sampler.js';
 
 /**
  * The result file of `bench run`: versioned, self-describing (tool, revision,
@@ -352,4 +348,159 @@ export interface RunResult {
   parity: { manifests: Record<string, ParityManifest>; differences: string[] };
   cells: CellResult[];
   summary: SummaryRow[];
+}
+
+// ---- leaf types, shared by the load generator (its wire results), the orchestrator and the reports ----
+
+/** Percentile summary of a histogram, every value in microseconds. */
+export interface HistogramSummary {
+  /** Number of recorded values. When 0, every other field is 0. */
+  count: number;
+  /** Lowest recorded value (lowest value equivalent to it at 3 significant digits). */
+  minUs: number;
+  /** Mean of the recorded values, computed from the buckets. */
+  meanUs: number;
+  p50Us: number;
+  p90Us: number;
+  p99Us: number;
+  p999Us: number;
+  /** Highest recorded value (highest value equivalent to it at 3 significant digits). */
+  maxUs: number;
+  /** See `LatencyHistogram.belowRangeCount`. */
+  belowRangeCount: number;
+  /** See `LatencyHistogram.aboveRangeCount`; when non-zero the tail is understated. */
+  aboveRangeCount: number;
+  /** See `LatencyHistogram.invalidCount`. */
+  invalidCount: number;
+}
+
+export type ErrorKind = 'refused' | 'reset' | 'timeout' | 'handshake-rejected' | 'protocol' | 'unexpected-close' | 'other';
+
+export interface DeliveryCounts {
+  /** Messages sent (echo: by every connection; broadcast: published). */
+  sent: number;
+  /** Messages expected by recipients (echo: = sent; broadcast: published × room members). */
+  expected: number;
+  received: number;
+  lost: number;
+  duplicated: number;
+  corrupted: number;
+  outOfOrder: number;
+}
+
+export interface TimelineBucket {
+  /** Second index from the start of the measured window (warmup excluded). */
+  second: number;
+  sentMsgs: number;
+  receivedMsgs: number;
+  sentBytes: number;
+  receivedBytes: number;
+}
+
+export interface OpenLoopCounts {
+  targetPerSec: number;
+  intended: number;
+  sent: number;
+  /** Sends that left more than the late threshold after their intended time. */
+  late: number;
+  /** Intended sends skipped because the generator was too far behind. */
+  dropped: number;
+}
+
+export interface WorkerStats {
+  worker: number;
+  pid: number;
+  cpus: string | null;
+  connections: number;
+  /** CPU time of the worker during the measured window. */
+  cpuUs: number;
+  /** cpuUs / window, as % of one core. */
+  cpuUtilPct: number;
+  eventLoopDelayP99Us: number;
+  eventLoopDelayMaxUs: number;
+  /** Open loop with spin-waiting: CPU is ~100% by design; saturation is judged by the schedule instead. */
+  spinWait: boolean;
+  /** Open loop: this worker's sends, late sends and dropped sends. */
+  schedule?: { sent: number; late: number; dropped: number };
+}
+
+export interface SaturationVerdict {
+  saturated: boolean;
+  /** Why: e.g. "worker 0 at 97% CPU", "worker 1 event-loop delay p99 12 ms". */
+  reasons: string[];
+}
+
+/** What the slow subscribers of a broadcast got: counted after the drain, in which they read freely. */
+export interface SlowConsumerResult {
+  /** Slow consumers that opened. */
+  count: number;
+  readBytesPerSec: number;
+  /** Messages published into the slow consumers' rooms while they were members, summed over slow consumers. */
+  expected: number;
+  /** Distinct messages received (duplicates aside), so received + missing = expected. */
+  received: number;
+  /** expected − received: what the server dropped for them (or lost when it closed them). */
+  missing: number;
+  /** Slow consumers the server closed (or reset) before the end. */
+  closedByServer: number;
+  /** Close codes seen on those, e.g. { "1008": 2 }. */
+  closeCodes: Record<string, number>;
+  /** Delivery latency of what they received, µs (large: it includes their own slowness). */
+  latency: HistogramSummary;
+}
+
+/** One reading of a process from /proc. Times are cumulative since the process started. */
+export interface ProcReading {
+  cpuUserUs: number;
+  cpuSystemUs: number;
+  rssBytes: number;
+  /** VmHWM: the highest RSS the kernel has seen for this process. */
+  peakRssBytes: number;
+  threads: number;
+  fds: number;
+}
+
+/** One sample of a server process; `tMs` is milliseconds since the sampler started. */
+export interface ProcSample extends ProcReading {
+  tMs: number;
+  /** Kernel TCP memory of the whole machine at that moment. */
+  kernelTcpMemBytes: number;
+}
+
+export interface Availability {
+  usable: boolean;
+  /** The runtime's own version (for node-ws/node-uws: Node's), when it could be read. */
+  runtimeVersion?: string;
+  /** The WebSocket library's version. */
+  libraryVersion?: string;
+  /** Why it cannot be used here, and what to do about it. */
+  reason?: string;
+  fix?: string;
+}
+
+export interface RuntimeStatus extends Availability {
+  id: string;
+  label: string;
+}
+
+/** Everything a result needs to be read later or compared fairly: the machine, its limits, and the runtimes. */
+export interface Environment {
+  hostname: string;
+  cpuModel: string;
+  logicalCpus: number;
+  /** CPUs this process may run on (affinity), which pinning plans must respect. */
+  allowedCpus: string;
+  kernel: string;
+  platform: string;
+  arch: string;
+  memoryBytes: number;
+  /** Soft limit on open files per process (RLIMIT_NOFILE): the ceiling on sockets per process. */
+  openFileLimit: number | null;
+  ephemeralPortRange: [number, number] | null;
+  cpuGovernor: string | null;
+  nodeVersion: string;
+  runtimes: RuntimeStatus[];
+  toolVersion: string;
+  gitRevision: string | null;
+  gitDirty: boolean | null;
 }
