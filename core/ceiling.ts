@@ -6,7 +6,8 @@
 // server's /proc readings through them.
 
 import { openCeilingSession, type CeilingBeatResult, type CeilingSession, type CeilingStepResult } from '../loadgen/ceiling-run.js';
-import { DEFAULT_MAX_CONNECTIONS_PER_WORKER, splitConnections } from '../loadgen/run.js';
+import { DEFAULT_MAX_CONNECTIONS_PER_WORKER, splitConnections } from '../loadgen/pool.js';
+import { describeSaturationReason } from '../loadgen/saturation.js';
 import { decodeHistogram, encodeHistogram, mergeHistograms, summarizeHistogram, createLatencyHistogram } from '../loadgen/histogram.js';
 import { CEILING_DEFAULTS } from '../loadgen/models/ceiling.js';
 import type { CeilingModel, ErrorKind, IdleModel, LoadPlan } from '../loadgen/types.js';
@@ -99,6 +100,8 @@ export interface PlateauObservation {
   p99Us: number | null;
   loadgenSaturated: boolean;
   loadgenReasons: string[];
+  /** The latest any heartbeat left after its intended time, µs: the most of the latency the generator's lateness explains. */
+  loadgenMaxLagUs: number;
   serverAlive: boolean;
   /** How the server ended ("code 1", "SIGSEGV"), when it did. */
   serverExit: string | null;
@@ -236,7 +239,9 @@ export function judgePlateau(o: PlateauObservation, ctx: JudgeContext): PlateauV
   }
   if (o.p99Us !== null && o.p99Us > slo.heartbeatP99Ms * 1000) {
     const p99 = `heartbeat p99 ${(o.p99Us / 1000).toFixed(1)} ms is above the bound of ${slo.heartbeatP99Ms} ms`;
-    if (o.loadgenSaturated) {
+    // The generator's own lateness is blamed only where it could explain the excess: a p99 beyond the bound
+    // even after taking away the latest send's lag is the server's, however busy the generator was.
+    if (o.loadgenSaturated && o.p99Us - o.loadgenMaxLagUs <= slo.heartbeatP99Ms * 1000) {
       return { ok: false, cause: 'loadgen-saturated', limitClass: 'environment', text: `${p99}, but the load generator fell behind (${o.loadgenReasons.join('; ')}): this machine's limit, not the server's` };
     }
     return { ok: false, cause: 'latency', limitClass: 'runtime', text: p99 };
@@ -540,7 +545,8 @@ export async function runCeilingCell(ctx: CeilingCellContext): Promise<void> {
       heartbeatsLost: beat?.lost ?? 0,
       p99Us: beat && beat.latency.count > 0 ? beat.latency.p99Us : null,
       loadgenSaturated: beat?.saturation.saturated ?? false,
-      loadgenReasons: beat?.saturation.reasons ?? [],
+      loadgenReasons: (beat?.saturation.reasons ?? []).map(describeSaturationReason),
+      loadgenMaxLagUs: beat?.maxLagUs ?? 0,
       serverAlive: isAlive,
       serverExit: exitText,
       stderrTail: server?.stderrTail() ?? '',

@@ -1,3 +1,4 @@
+import { describeSaturationReason } from '../loadgen/saturation.js';
 import { linearRegression, medianRatePerSec } from '../stats/index.js';
 import type { AnyModel } from '../loadgen/models/index.js';
 import type { LoadResult } from '../loadgen/types.js';
@@ -60,7 +61,7 @@ export function computeCellMetrics(
   if (sat.saturated) {
     warnings.push({
       code: 'loadgen-bound',
-      message: `the load generator limited this cell (${sat.reasons.join('; ')}); its throughput is a lower bound of the server's`,
+      message: `the load generator limited this cell (${sat.reasons.map(describeSaturationReason).join('; ')}); its throughput is a lower bound of the server's`,
       hint: 'give the load generator more CPUs (--loadgen-cpus), fewer connections, or compare server CPU µs per message instead',
     });
   }

@@ -58,9 +58,12 @@ export interface WorkerBeatReport {
   /** Heartbeats with an intended time inside the measured window, and how many came back. */
   sent: number;
   received: number;
-  /** Schedule counters over warmup + window: sends more than 5 ms late, sends skipped (more than 1 s behind). */
+  /** Schedule counters over warmup + window: sends made, sends more than 5 ms late, sends skipped (more than 1 s behind). */
+  scheduled: number;
   late: number;
   dropped: number;
+  /** The latest any send left after its intended time, µs: what the generator's own lateness can explain of the latency. */
+  maxLagUs: number;
   /** Round trips from the intended send time, µs, measured window only. */
   latencyEncoded: string;
   drops: number;
@@ -340,8 +343,10 @@ export function createCeilingRunner(init: Init): Runner {
             open: conns.reduce((a, c) => a + (c.state === 'open' ? 1 : 0), 0),
             sent,
             received,
+            scheduled: ol?.sent ?? 0,
             late: ol?.late ?? 0,
             dropped: ol?.dropped ?? 0,
+            maxLagUs: ol?.maxLagUs ?? 0,
             latencyEncoded: encodeHistogram(latency),
             ...counts,
             cpuUs,

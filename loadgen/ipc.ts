@@ -1,6 +1,7 @@
 import type { ErrorKind, LoadPlan, OpenLoopCounts, TimelineBucket, DeliveryCounts } from './types.js';
 import type { ChurnPart, SlowConsumerPart } from './broadcast-shapes.js';
 import type { VoicePart } from './voice.js';
+import type { CeilingFromWorker, CeilingToWorker } from './ceiling.js';
 
 /**
  * Messages between the coordinator (loadgen/run.ts) and its worker processes
@@ -29,7 +30,9 @@ export type ToWorker =
   /** Every sender's count of sent messages over all workers, so each worker can account for its receivers exactly. */
   | { type: 'finish'; sentBySender: [number, number][] }
   /** Stop now: close connections and exit. */
-  | { type: 'stop' };
+  | { type: 'stop' }
+  /** The ceiling model's own commands (step, beat), answered with its own replies. */
+  | CeilingToWorker;
 
 /** Worker → coordinator. */
 export type FromWorker =
@@ -38,7 +41,8 @@ export type FromWorker =
   /** Sending and draining are over; what this worker's senders sent (connection id → messages). */
   | { type: 'drained'; sentBySender: [number, number][] }
   | { type: 'result'; result: WorkerResult }
-  | { type: 'fatal'; message: string };
+  | { type: 'fatal'; message: string }
+  | CeilingFromWorker;
 
 /** What one worker measured; the coordinator merges these. */
 export interface WorkerResult {

@@ -1,3 +1,4 @@
+import { describeSaturationReason } from '../loadgen/saturation.js';
 import Table from 'cli-table3';
 import type { LoadPlan, LoadResult } from '../loadgen/types.js';
 import { formatRate, formatUs } from './units.js';
@@ -20,6 +21,6 @@ export function renderLoadSummary(plan: LoadPlan, r: LoadResult): string {
   );
   if (r.openLoop) t.push(['schedule', `intended ${r.openLoop.intended}, sent ${r.openLoop.sent}, late ${r.openLoop.late}, dropped ${r.openLoop.dropped}`]);
   if (r.lastRecipient) t.push(['last recipient', `p50 ${formatUs(r.lastRecipient.p50Us)} · p99 ${formatUs(r.lastRecipient.p99Us)} · max ${formatUs(r.lastRecipient.maxUs)}`]);
-  if (r.saturation.saturated) t.push(['saturated', r.saturation.reasons.join('; ')]);
+  if (r.saturation.saturated) t.push(['saturated', r.saturation.reasons.map(describeSaturationReason).join('; ')]);
   return t.toString() + '\n';
 }

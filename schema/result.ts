@@ -424,10 +424,21 @@ export interface WorkerStats {
   schedule?: { sent: number; late: number; dropped: number };
 }
 
+/**
+ * Why the load generator limited a window, as data (reports word it):
+ * - `cpu`: the workers pinned to one CPU list (`cpus`; null: one unpinned worker) used `pct`% of its CPUs, summed;
+ * - `loop-delay`: a worker's event loop stalled (p99 delay);
+ * - `schedule`: a worker's scheduled sends left late (beyond 1%) or were skipped.
+ */
+export type SaturationReason =
+  | { kind: 'cpu'; cpus: string | null; workers: number[]; pct: number }
+  | { kind: 'loop-delay'; worker: number; p99Us: number }
+  | { kind: 'schedule'; worker: number; sent: number; late: number; dropped: number };
+
+/** The load generator's verdict on a window (loadgen/saturation.ts judgeLoadgen). */
 export interface SaturationVerdict {
   saturated: boolean;
-  /** Why: e.g. "worker 0 at 97% CPU", "worker 1 event-loop delay p99 12 ms". */
-  reasons: string[];
+  reasons: SaturationReason[];
 }
 
 /** What the slow subscribers of a broadcast got: counted after the drain, in which they read freely. */

@@ -175,7 +175,7 @@ function echoCell(rt: Rt, rep: 1 | 2 | 3, order: number, rand: Rng): CellResult 
         { worker: 0, pid: 41_000 + order, cpus: '1', connections: ECHO_CONNECTIONS, cpuUs: Math.round(workerCpuPct * ECHO_WINDOW_SEC * 1e4), cpuUtilPct: workerCpuPct, eventLoopDelayP99Us: lowerBound ? 14_200 : 1_150, eventLoopDelayMaxUs: lowerBound ? 31_000 : 4_800, spinWait: true, schedule: { sent, late, dropped } },
       ],
       saturation: lowerBound
-        ? { saturated: true, reasons: ['load-generator worker 0 could not keep its schedule (1.0% of sends late, 10600 dropped)', 'load-generator worker 0 event-loop delay p99 14.2 ms'] }
+        ? { saturated: true, reasons: [{ kind: 'schedule', worker: 0, sent, late, dropped }, { kind: 'loop-delay', worker: 0, p99Us: 14_200 }] }
         : { saturated: false, reasons: [] },
     },
   };

@@ -43,7 +43,7 @@ export function mockLoad(o: MockLoadOptions = {}) {
       errors: {},
       delivery: { sent: total, expected: total, received: total, lost: 0, duplicated: 0, corrupted: 0, outOfOrder: 0 },
       workers: [{ worker: 0, pid: 1, cpus: '1', connections: plan.connections, cpuUs: 1e6, cpuUtilPct: o.saturated ? 99 : 40, eventLoopDelayP99Us: 100, eventLoopDelayMaxUs: 200, spinWait: false }],
-      saturation: o.saturated ? { saturated: true, reasons: ['load-generator worker 0 at 99% CPU'] } : { saturated: false, reasons: [] },
+      saturation: o.saturated ? { saturated: true, reasons: [{ kind: 'cpu', cpus: '1', workers: [0], pct: 99 }] } : { saturated: false, reasons: [] },
       measuredMs: seconds * 1000,
       ...(o.voice
         ? {
