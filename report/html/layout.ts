@@ -84,7 +84,7 @@ const HEIGHT: Record<ChartKind, number> = {
 };
 
 /** Average glyph width of the 12 px system font, px: enough to reserve margins for labels. */
-export const CHAR_PX = 7;
+export const CHAR_PX = 7.5;
 /** Minimum vertical distance between two direct labels, px. */
 export const LABEL_GAP_PX = 15;
 
@@ -208,18 +208,55 @@ function xAxisOf(spec: ChartSpec, mx: (x: XValue) => number): RenderAxis {
 /** Half the width of an interval's end caps, in category units: a short interval still reads as an "I", not a dot. */
 const CAP = 0.035;
 
-/** An interval as a vertical segment with caps at both ends. */
-function intervalLayers(cls: string, data: [number, number, number][]): Layer[] {
+/** Intervals shorter than this many px get one cap in their middle: two caps that close read as "=". */
+const MIN_CAPPED_PX = 7;
+
+/** Intervals as vertical segments with caps at both ends (one cap in the middle when shorter than `MIN_CAPPED_PX`). */
+function intervalLayers(cls: string, data: [number, number, number][], yPx: (v: number) => number): Layer[] {
+  const caps = data.flatMap(([x, lo, hi]): [number, number, number][] =>
+    Math.abs(yPx(hi) - yPx(lo)) < MIN_CAPPED_PX
+      ? [[x - CAP, x + CAP, (lo + hi) / 2]]
+      : [
+          [x - CAP, x + CAP, lo],
+          [x - CAP, x + CAP, hi],
+        ],
+  );
   return [
     { mark: 'vseg', cls, data },
-    { mark: 'hseg', cls: `${cls} cap`, data: data.flatMap(([x, lo, hi]): [number, number, number][] => [[x - CAP, x + CAP, lo], [x - CAP, x + CAP, hi]]) },
+    { mark: 'hseg', cls: `${cls} cap`, data: caps },
   ];
 }
 
-/** Offsets of m series side by side within a category (units of one category). */
-function sideOffsets(m: number): { offsets: number[]; width: number } {
-  const width = Math.min(0.3, 0.8 / Math.max(1, m));
-  return { offsets: Array.from({ length: m }, (_, k) => (k - (m - 1) / 2) * width), width };
+/**
+ * Where series sit within a category: side by side, only the series that have
+ * a value there (a dots chart with one runtime per category keeps each one
+ * centred). `width` is one slot, in units of one category.
+ */
+function categorySlots(series: readonly Series[]): { width: number; offset: (c: XValue, k: number) => number; isLast: (c: XValue, k: number) => boolean } {
+  const present = new Map<string, number[]>();
+  series.forEach((s, k) => {
+    for (const [c] of s.points) {
+      const list = present.get(String(c)) ?? [];
+      if (!list.includes(k)) list.push(k);
+      present.set(String(c), list);
+    }
+  });
+  const width = Math.min(0.3, 0.8 / Math.max(1, ...[...present.values()].map((l) => l.length)));
+  const slot = (c: XValue, k: number) => {
+    const list = present.get(String(c)) ?? [k];
+    return { i: Math.max(0, list.indexOf(k)), n: list.length };
+  };
+  return {
+    width,
+    offset: (c, k) => {
+      const { i, n } = slot(c, k);
+      return (i - (n - 1) / 2) * width;
+    },
+    isLast: (c, k) => {
+      const { i, n } = slot(c, k);
+      return i === n - 1;
+    },
+  };
 }
 
 /** A short reading of the chart for its accessible name: each series' last point (or median). */
@@ -269,9 +306,9 @@ export function layoutChart(spec: ChartSpec, styles: Map<string, SeriesStyle>): 
   const margin = {
     top: MARGIN_TOP,
     right: isLineKind(spec.kind)
-      ? 14 + CHAR_PX * longest(spec.series.flatMap((s) => [s.name, ...(endAnnotation(spec, s) ? [endAnnotation(spec, s)!.text] : [])]))
+      ? 16 + CHAR_PX * longest(spec.series.flatMap((s) => [s.name, ...(endAnnotation(spec, s) ? [endAnnotation(spec, s)!.text] : [])]))
       : isCategoryKind(spec.kind)
-        ? 8 + CHAR_PX * longest(spec.series.flatMap((s) => (s.center ?? []).map(([, v]) => formatValue(v, spec.y.unit))))
+        ? 10 + CHAR_PX * longest(spec.series.flatMap((s) => (s.center ?? []).map(([, v]) => formatValue(v, spec.y.unit))))
         : 20,
     bottom: MARGIN_BOTTOM,
     left: 28 + CHAR_PX * longest(y.labels),
@@ -285,7 +322,8 @@ export function layoutChart(spec: ChartSpec, styles: Map<string, SeriesStyle>): 
   const [x0, x1] = x.domain;
   const [y0, y1] = y.domain;
   const cats = spec.x.categories ?? [];
-  const { offsets, width } = sideOffsets(spec.series.length);
+  const slots = categorySlots(spec.series);
+  const width = slots.width;
 
   // Shaded spans first, under everything.
   for (const s of marks.spans ?? []) {
@@ -322,12 +360,11 @@ export function layoutChart(spec: ChartSpec, styles: Map<string, SeriesStyle>): 
   spec.series.forEach((s, k) => {
     const st = styleOf(s);
     if (isCategoryKind(spec.kind)) {
-      const off = offsets[k]!;
-      const pos = (c: XValue) => mx(c) + off;
+      const pos = (c: XValue) => mx(c) + slots.offset(c, k);
       if (spec.kind === 'bars-interval') {
         const base = spec.y.scale === 'log' || spec.y.unit === '×' ? 1 : 0;
         layers.push({ mark: 'rect', cls: `${st.cls} bar`, fillOpacity: barFillOpacity(k), stroke: true, data: s.points.map(([c, v]) => [pos(c) - width * 0.42, pos(c) + width * 0.42, base, v]) });
-        if (s.band) layers.push(...intervalLayers(`${st.cls} interval`, s.band.map(([c, lo, hi]) => [pos(c), lo, hi])));
+        if (s.band) layers.push(...intervalLayers(`${st.cls} interval`, s.band.map(([c, lo, hi]) => [pos(c), lo, hi]), yPx));
         const up: [number, number, string][] = [];
         const down: [number, number, string][] = [];
         for (const [c, v] of s.points) {
@@ -336,8 +373,8 @@ export function layoutChart(spec: ChartSpec, styles: Map<string, SeriesStyle>): 
           if (v >= base) up.push([pos(c), Math.max(v, b?.[2] ?? v), formatValue(v, spec.y.unit)]);
           else down.push([pos(c), Math.min(v, b?.[1] ?? v), formatValue(v, spec.y.unit)]);
         }
-        if (up.length > 0) layers.push({ mark: 'text', cls: `${st.cls} value-label`, anchor: 'middle', dx: 0, dy: -6, data: up });
-        if (down.length > 0) layers.push({ mark: 'text', cls: `${st.cls} value-label`, anchor: 'middle', dx: 0, dy: 13, data: down });
+        if (up.length > 0) layers.push({ mark: 'text', cls: `${st.cls} value-label`, anchor: 'middle', dx: 0, dy: -10, data: up });
+        if (down.length > 0) layers.push({ mark: 'text', cls: `${st.cls} value-label`, anchor: 'middle', dx: 0, dy: 14, data: down });
         return;
       }
       // dots and distributions: repetitions spread a little around their slot, the median as a wide tick.
@@ -350,21 +387,21 @@ export function layoutChart(spec: ChartSpec, styles: Map<string, SeriesStyle>): 
         sorted.forEach((v, j) => dots.push([pos(c) + (sorted.length === 1 ? 0 : ((j % 3) - 1) * spread), v]));
       }
       // The interval beside the median tick's end, not under the dots.
-      if (s.band) layers.push(...intervalLayers(`${st.cls} interval`, s.band.map(([c, lo, hi]) => [pos(c) + width * 0.46, lo, hi])));
+      if (s.band) layers.push(...intervalLayers(`${st.cls} interval`, s.band.map(([c, lo, hi]) => [pos(c) + width * 0.46, lo, hi]), yPx));
       layers.push({ mark: 'dot', cls: st.cls, symbol: st.symbol, filled: false, data: dots });
       if (s.center) {
         layers.push({ mark: 'hseg', cls: `${st.cls} center`, data: s.center.map(([c, v]) => [pos(c) - width * 0.38, pos(c) + width * 0.38, v]) });
-        const right = spec.series.length === 1 || k === spec.series.length - 1;
-        // Beyond the tick's end, and beyond the interval when there is one on that side.
-        const reach = (c: XValue) => (right && s.band?.some(([bc]) => bc === c) ? 0.46 * width + CAP : 0.38 * width);
-        layers.push({
-          mark: 'text',
-          cls: `${st.cls} value-label`,
-          anchor: right ? 'start' : 'end',
-          dx: right ? 6 : -4,
-          dy: 0,
-          data: s.center.map(([c, v]) => [pos(c) + (right ? 1 : -1) * reach(c), v, formatValue(v, spec.y.unit)]),
-        });
+        // The last series in a category is labelled on its right, the others on their left; beyond the
+        // tick's end, and beyond the interval when there is one on that side.
+        const reach = (c: XValue) => (s.band?.some(([bc]) => bc === c) ? 0.46 * width + CAP : 0.38 * width);
+        const right = s.center.filter(([c]) => slots.isLast(c, k));
+        const left = s.center.filter(([c]) => !slots.isLast(c, k));
+        if (right.length > 0) {
+          layers.push({ mark: 'text', cls: `${st.cls} value-label`, anchor: 'start', dx: 6, dy: 0, data: right.map(([c, v]) => [pos(c) + reach(c), v, formatValue(v, spec.y.unit)]) });
+        }
+        if (left.length > 0) {
+          layers.push({ mark: 'text', cls: `${st.cls} value-label`, anchor: 'end', dx: -4, dy: 0, data: left.map(([c, v]) => [pos(c) - 0.38 * width, v, formatValue(v, spec.y.unit)]) });
+        }
       }
       return;
     }

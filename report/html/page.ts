@@ -377,6 +377,7 @@ tbody th { font-weight: 600; }
 .tone-muted { color: var(--muted); }
 .footnote, .hint, .intro, .chart-caption, .chart-notes, .chart-marks { color: var(--muted); font-size: 0.88rem; }
 .footnote { margin: 2px 0; }
+.hint { font-weight: normal; }
 ul.items { padding-left: 20px; }
 ul.items li { margin: 4px 0; }
 dl.pairs { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; margin: 6px 0; font-size: 0.9rem; }

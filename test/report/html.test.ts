@@ -340,7 +340,7 @@ describe('layout', () => {
     // The stop is part of deno's label, not a second text.
     assert.deepEqual(of('text', 'direct-label').map((l) => (l.mark === 'text' ? l.data[0]![2] : '')), ['bun', 'deno\nstopped: latency']);
     assert.ok(r.y.domain[0] <= 500 && r.y.domain[1] >= 70_000);
-    assert.equal(r.margin.right, 14 + 7 * 'stopped: latency'.length);
+    assert.equal(r.margin.right, 16 + 7.5 * 'stopped: latency'.length);
   });
 
   test('styles follow groups across charts: a runtime keeps its colour, dash and symbol', () => {
