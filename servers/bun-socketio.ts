@@ -38,7 +38,7 @@ import {
   upstreamUrlFromEnv,
   type ListenAddress,
 } from './common.js';
-import { IO_OPTIONS, mountContract, readStackSettings, resolvedPackage, trackSessions, type UpstreamSocket } from './socketio-common.js';
+import { heartbeatFromEnv, ioOptions, mountContract, readStackSettings, resolvedPackage, trackSessions, type Heartbeat, type UpstreamSocket } from './socketio-common.js';
 
 const NAME = 'bun-socketio';
 
@@ -53,9 +53,11 @@ const bunEngine = resolvedPackage('@socket.io/bun-engine');
 
 let address: ListenAddress;
 let upstreamUrl: string | null;
+let heartbeat: Heartbeat;
 try {
   address = listenAddressFromEnv(process.env['PORT'], process.env['HOST']);
   upstreamUrl = upstreamUrlFromEnv(process.env['UPSTREAM_URL']);
+  heartbeat = heartbeatFromEnv(process.env['SOCKETIO_PING_INTERVAL_MS'], process.env['SOCKETIO_PING_TIMEOUT_MS']);
 } catch (error) {
   process.stderr.write(`${NAME}: ${describeError(error)}\n`);
   process.exit(1);
@@ -64,14 +66,15 @@ try {
 /** The transports this stack accepts; bun-engine itself would also take `polling`. */
 const TRANSPORTS = ['websocket'];
 
+const options = ioOptions(heartbeat);
 const engine = new Engine({
-  path: IO_OPTIONS.path,
-  pingInterval: IO_OPTIONS.pingInterval,
-  pingTimeout: IO_OPTIONS.pingTimeout,
-  maxHttpBufferSize: IO_OPTIONS.maxHttpBufferSize,
+  path: options.path,
+  pingInterval: options.pingInterval,
+  pingTimeout: options.pingTimeout,
+  maxHttpBufferSize: options.maxHttpBufferSize,
 });
 // The Socket.IO options that are not the engine's (serveClient, connectTimeout, ...) as on the Node stacks.
-const io = new Server(IO_OPTIONS);
+const io = new Server(options);
 io.bind(engine);
 mountContract(io, {
   upstreamUrl,

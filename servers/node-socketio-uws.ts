@@ -37,7 +37,7 @@ import {
   upstreamUrlFromEnv,
   type ListenAddress,
 } from './common.js';
-import { IO_OPTIONS, mountContract, readStackSettings, resolvedPackage, trackSessions, type UpstreamSocket } from './socketio-common.js';
+import { heartbeatFromEnv, ioOptions, mountContract, readStackSettings, resolvedPackage, trackSessions, type Heartbeat, type UpstreamSocket } from './socketio-common.js';
 
 const NAME = 'node-socketio-uws';
 /** The Node versions uws-pack 20.0.8 ships binaries for (ABIs 108, 115, 120, 127); as node-uws. */
@@ -70,9 +70,11 @@ const wsClient = resolvedPackage('ws');
 
 let address: ListenAddress;
 let upstreamUrl: string | null;
+let heartbeat: Heartbeat;
 try {
   address = listenAddressFromEnv(process.env['PORT'], process.env['HOST']);
   upstreamUrl = upstreamUrlFromEnv(process.env['UPSTREAM_URL']);
+  heartbeat = heartbeatFromEnv(process.env['SOCKETIO_PING_INTERVAL_MS'], process.env['SOCKETIO_PING_TIMEOUT_MS']);
 } catch (error) {
   process.stderr.write(`${NAME}: ${describeError(error)}\n`);
   process.exit(1);
@@ -94,8 +96,9 @@ const uwsBehavior = {
 };
 
 const app = uws.App();
-const io = new Server(IO_OPTIONS);
-io.attachApp(app, { ...IO_OPTIONS, ...uwsBehavior });
+const options = ioOptions(heartbeat);
+const io = new Server(options);
+io.attachApp(app, { ...options, ...uwsBehavior });
 mountContract(io, {
   upstreamUrl,
   connectUpstream: (url) => new WebSocket(url, { perMessageDeflate: false, maxPayload: MAX_PAYLOAD_BYTES }) as UpstreamSocket,

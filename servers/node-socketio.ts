@@ -36,7 +36,7 @@ import {
   upstreamUrlFromEnv,
   type ListenAddress,
 } from './common.js';
-import { IO_OPTIONS, mountContract, readStackSettings, resolvedPackage, trackSessions, type UpstreamSocket } from './socketio-common.js';
+import { heartbeatFromEnv, ioOptions, mountContract, readStackSettings, resolvedPackage, trackSessions, type Heartbeat, type UpstreamSocket } from './socketio-common.js';
 
 const NAME = 'node-socketio';
 const socketIo = resolvedPackage('socket.io');
@@ -51,9 +51,11 @@ if (ws.entry !== wsClient.entry) {
 
 let address: ListenAddress;
 let upstreamUrl: string | null;
+let heartbeat: Heartbeat;
 try {
   address = listenAddressFromEnv(process.env['PORT'], process.env['HOST']);
   upstreamUrl = upstreamUrlFromEnv(process.env['UPSTREAM_URL']);
+  heartbeat = heartbeatFromEnv(process.env['SOCKETIO_PING_INTERVAL_MS'], process.env['SOCKETIO_PING_TIMEOUT_MS']);
 } catch (error) {
   process.stderr.write(`${NAME}: ${describeError(error)}\n`);
   process.exit(1);
@@ -117,7 +119,7 @@ function bufferedBytes(socket: Socket): number {
   return conn.transport.writable ? bytes : bytes + queuedBytes(conn);
 }
 
-const io = new Server(IO_OPTIONS);
+const io = new Server(ioOptions(heartbeat));
 
 mountContract(io, {
   upstreamUrl,

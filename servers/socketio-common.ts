@@ -65,24 +65,53 @@ export interface StackOptions {
   mayDeliver?: (socket: Socket) => boolean;
 }
 
+/** The Engine.IO heartbeat a stack runs with, ms. */
+export interface Heartbeat {
+  pingInterval: number;
+  pingTimeout: number;
+}
+
 /**
- * Socket.IO server options shared by the Node stacks, from STACK_SETTINGS
- * (socket.io creates their engine from them; bun-socketio gives the same
- * values to its own engine). Left at Socket.IO's defaults: connection state
- * recovery (off unless configured), connectTimeout (45 s for a client to join
- * a namespace), the parser and the in-memory adapter.
+ * The heartbeat from the environment: STACK_SETTINGS unless
+ * SOCKETIO_PING_INTERVAL_MS / SOCKETIO_PING_TIMEOUT_MS are set, which exist
+ * for the conformance suite (a heartbeat it can watch in a second). A server
+ * started with them reports them in `stack.settings`, so bench's comparison of
+ * stack settings refuses it. Throws with a one-line message on a value that is
+ * not a whole number of ms from 1 to 2^31 - 1 (setTimeout's range).
  */
-export const IO_OPTIONS = {
-  path: STACK_SETTINGS.path,
-  serveClient: false,
-  transports: ['websocket'],
-  allowUpgrades: false,
-  perMessageDeflate: STACK_SETTINGS.perMessageDeflate,
-  httpCompression: false,
-  maxHttpBufferSize: STACK_SETTINGS.maxHttpBufferSizeBytes,
-  pingInterval: STACK_SETTINGS.pingIntervalMs,
-  pingTimeout: STACK_SETTINGS.pingTimeoutMs,
-} satisfies Partial<ServerOptions>;
+export function heartbeatFromEnv(interval: string | undefined, timeout: string | undefined): Heartbeat {
+  const read = (name: string, value: string | undefined, fallback: number): number => {
+    if (value === undefined || value === '') return fallback;
+    const ms = /^\d{1,10}$/.test(value) ? Number(value) : Number.NaN;
+    if (!(ms >= 1 && ms <= 2 ** 31 - 1)) throw new Error(`${name} must be a whole number of ms from 1 to ${2 ** 31 - 1}, got ${JSON.stringify(value)}`);
+    return ms;
+  };
+  return {
+    pingInterval: read('SOCKETIO_PING_INTERVAL_MS', interval, STACK_SETTINGS.pingIntervalMs),
+    pingTimeout: read('SOCKETIO_PING_TIMEOUT_MS', timeout, STACK_SETTINGS.pingTimeoutMs),
+  };
+}
+
+/**
+ * Socket.IO server options shared by the stacks, from STACK_SETTINGS (on Node
+ * socket.io creates the engine from them; bun-socketio gives the engine's part
+ * to its own engine). Left at Socket.IO's defaults: connection state recovery
+ * (off unless configured), connectTimeout (45 s for a client to join a
+ * namespace), the parser and the in-memory adapter.
+ */
+export function ioOptions(heartbeat: Heartbeat) {
+  return {
+    path: STACK_SETTINGS.path,
+    serveClient: false,
+    transports: ['websocket'],
+    allowUpgrades: false,
+    perMessageDeflate: STACK_SETTINGS.perMessageDeflate,
+    httpCompression: false,
+    maxHttpBufferSize: STACK_SETTINGS.maxHttpBufferSizeBytes,
+    pingInterval: heartbeat.pingInterval,
+    pingTimeout: heartbeat.pingTimeout,
+  } satisfies Partial<ServerOptions>;
+}
 
 /**
  * Mounts the contract on `io`: `/echo`, `/broadcast` and `/relay` as
