@@ -155,7 +155,7 @@ process.stdout.write(
       websocketLibrary: 'bun',
       websocketLibraryVersion: bun.version,
       backpressure: 'library',
-      settings: readStackSettings(engine.opts, io, TRANSPORTS),
+      settings: readStackSettings(engine.opts, io._opts, TRANSPORTS),
     },
   }) + '\n',
 );

@@ -150,7 +150,7 @@ app.listen(address.host, address.port, (socket) => {
         websocketLibrary: 'uWebSockets.js',
         websocketLibraryVersion: library,
         backpressure: 'library',
-        settings: readStackSettings(engineOpts, io),
+        settings: readStackSettings(engineOpts, io._opts),
       },
     }) + '\n',
   );

@@ -140,7 +140,7 @@ const server = http.createServer((req, res) => {
 io.attach(server, { destroyUpgrade: false });
 const sessions = trackSessions(io, () => exitIfDrained());
 server.on('upgrade', (req: http.IncomingMessage, socket: Duplex) => {
-  if ((req.url ?? '/').startsWith(SOCKETIO_PATH) && !shuttingDown) return;
+  if ((req.url ?? '/').startsWith(SOCKETIO_PATH)) return;
   socket.end(`HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: ${NOT_FOUND_BODY.length}\r\n\r\n${NOT_FOUND_BODY}`);
 });
 
@@ -181,7 +181,7 @@ server.listen(address.port, address.host, () => {
         websocketLibrary: 'ws',
         websocketLibraryVersion: ws.version,
         backpressure: 'by-hand',
-        settings: readStackSettings(engineOpts, io),
+        settings: readStackSettings(engineOpts, io._opts),
       },
     }) + '\n',
   );

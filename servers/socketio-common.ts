@@ -247,12 +247,16 @@ export interface EngineOptionsReadBack {
 
 /**
  * The ready line's `stack.settings`, read back from the running engine's
- * options and Socket.IO's (`io._opts`); `transports` is passed in where the
- * engine has no such option (bun-engine) and the server enforces it itself.
- * A value the engine does not hold reads as NaN / null, so a parity check
- * sees it.
+ * options (`io.engine.opts`) and Socket.IO's (`io._opts`); `transports` is
+ * passed in where the engine has no such option (bun-engine) and the server
+ * enforces it itself. A number the engine does not hold reads as NaN (null in
+ * JSON), so a comparison of stack settings sees it.
  */
-export function readStackSettings(engineOpts: EngineOptionsReadBack, io: Server, transports?: readonly string[]): StackSettings {
+export function readStackSettings(
+  engineOpts: EngineOptionsReadBack,
+  ioOpts: { connectionStateRecovery?: unknown },
+  transports?: readonly string[],
+): StackSettings {
   const path = engineOpts.path ?? '';
   return {
     // engine.io keeps the path without its trailing slash and matches either; report the form clients use.
@@ -262,7 +266,7 @@ export function readStackSettings(engineOpts: EngineOptionsReadBack, io: Server,
     pingTimeoutMs: engineOpts.pingTimeout ?? Number.NaN,
     maxHttpBufferSizeBytes: engineOpts.maxHttpBufferSize ?? Number.NaN,
     perMessageDeflate: engineOpts.perMessageDeflate !== undefined && engineOpts.perMessageDeflate !== false,
-    connectionStateRecovery: io._opts.connectionStateRecovery !== undefined,
+    connectionStateRecovery: ioOpts.connectionStateRecovery !== undefined,
   };
 }
 
