@@ -102,6 +102,20 @@ export function socketIoRequestPath(query: Readonly<Record<string, string>> = {}
   return `${basePath}?${params.toString()}`;
 }
 
+/**
+ * A bare route path as the load generator uses it (`/echo`,
+ * `/broadcast?room=r1`, `/relay?session=s1`) mapped onto a Socket.IO stack
+ * (servers/CONTRACT.md, "Stacks"): the route becomes the namespace and its
+ * query goes into the Engine.IO handshake's, where the stacks read `room` and
+ * `session`. `requestPath` is what RawWebSocket connects to.
+ */
+export function socketIoTarget(routePath: string, basePath = DEFAULT_SOCKETIO_PATH): { namespace: string; requestPath: string } {
+  const url = new URL(routePath, 'http://localhost');
+  const params = new URLSearchParams({ EIO: String(ENGINE_IO_PROTOCOL), transport: 'websocket' });
+  for (const [key, value] of url.searchParams) params.append(key, value);
+  return { namespace: url.pathname, requestPath: `${basePath}?${params.toString()}` };
+}
+
 /** What a received text frame is; classify() returns one of these numbers. */
 export const PacketKind = {
   /** Engine.IO open (`0{…}`); `out` is the JSON after the `0`. */

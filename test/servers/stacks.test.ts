@@ -557,17 +557,19 @@ for (const id of STACK_IDS) {
         }
       });
 
-      it('closes the upstream leg with 1000 when the client leaves, whatever its close code, or drops', TEST, async () => {
+      it('closes the upstream leg with 1000 when the client leaves the namespace, closes with any code, or drops', TEST, async () => {
         const before = await untilStats((s) => s.sessionsOpen === 0, 'sessions of earlier tests still open');
-        const clients = await Promise.all([0, 1, 2].map((k) => RawSioClient.open(main.host, main.port, '/relay', { session: `close-${id}-${k}` })));
-        await untilStats((s) => s.sessionsOpen === 3, 'three upstream legs open');
-        clients[0]!.close(1000);
-        clients[1]!.close(4000);
-        clients[2]!.ws.terminate();
+        const clients = await Promise.all([0, 1, 2, 3].map((k) => RawSioClient.open(main.host, main.port, '/relay', { session: `close-${id}-${k}` })));
+        await untilStats((s) => s.sessionsOpen === 4, 'four upstream legs open');
+        clients[0]!.sendText(clients[0]!.ns.disconnectPacket); // Socket.IO DISCONNECT: 41/relay,
+        clients[1]!.close(1000);
+        clients[2]!.close(4000);
+        clients[3]!.ws.terminate();
         await untilStats(
-          (s) => s.sessionsOpen === 0 && (s.closeCodes['1000'] ?? 0) === (before.closeCodes['1000'] ?? 0) + 3,
+          (s) => s.sessionsOpen === 0 && (s.closeCodes['1000'] ?? 0) === (before.closeCodes['1000'] ?? 0) + 4,
           'every upstream leg closed with 1000',
         );
+        clients[0]!.close();
       });
 
       it(`emits "${RELAY_CLOSE_EVENT}" with 1000 when the upstream closes with 1000, 1011 otherwise, then disconnects`, TEST, async () => {

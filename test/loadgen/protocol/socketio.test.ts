@@ -11,6 +11,7 @@ import {
   SocketIoSession,
   parseEventPacket,
   socketIoRequestPath,
+  socketIoTarget,
   type ByteRange,
 } from '../../../loadgen/protocol/socketio.js';
 import { SyntheticCodec } from '../../../loadgen/codec.js';
@@ -65,6 +66,14 @@ describe('socketIoRequestPath', () => {
     assert.equal(socketIoRequestPath(), '/socket.io/?EIO=4&transport=websocket');
     assert.equal(socketIoRequestPath({ room: 'a b&c' }), '/socket.io/?EIO=4&transport=websocket&room=a+b%26c');
     assert.equal(socketIoRequestPath({ session: 's1' }, '/custom/'), '/custom/?EIO=4&transport=websocket&session=s1');
+  });
+});
+
+describe('socketIoTarget', () => {
+  it("maps a bare route onto a stack: the path becomes the namespace, the query the handshake's", () => {
+    assert.deepEqual(socketIoTarget('/echo'), { namespace: '/echo', requestPath: '/socket.io/?EIO=4&transport=websocket' });
+    assert.deepEqual(socketIoTarget('/broadcast?room=r%201'), { namespace: '/broadcast', requestPath: '/socket.io/?EIO=4&transport=websocket&room=r+1' });
+    assert.deepEqual(socketIoTarget('/relay?session=s1&x=2'), { namespace: '/relay', requestPath: '/socket.io/?EIO=4&transport=websocket&session=s1&x=2' });
   });
 });
 
