@@ -1,7 +1,7 @@
 /**
  * What the three Socket.IO stacks (node-socketio, node-socketio-uws,
  * bun-socketio) share: the contract's routes as Socket.IO namespaces, the
- * relay, the read-back of the stack's settings, the shutdown. See
+ * relay, the read-back of the stack's settings, the session count a shutdown waits on. See
  * servers/CONTRACT.md, "Stacks". Each stack file only attaches Socket.IO to
  * its engine, serves /health, listens and says how it applies backpressure.
  *
