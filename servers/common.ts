@@ -9,6 +9,7 @@ import {
   SHUTDOWN_GRACE_MS,
   type ReadyLine,
   type RelayInfo,
+  type StackReadyLine,
 } from './settings.js';
 
 /** The routes of the contract (see servers/CONTRACT.md). */
@@ -153,4 +154,81 @@ export function formatReadyLine(fields: Omit<ReadyLine, 'event'>): string {
 /** A message for stderr from anything thrown. */
 export function describeError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+// --- Stacks (servers/CONTRACT.md, "Stacks") ---
+
+/**
+ * The one Socket.IO event a stack's namespaces carry, both ways: Socket.IO's
+ * own `socket.send()` name, so `send(x)` and `emit('message', x)` are the same
+ * packet. One JSON argument: `42/echo,["message",{...}]`.
+ */
+export const STACK_EVENT = 'message';
+
+/**
+ * The event a stack's /relay namespace emits once, just before it disconnects
+ * the client, when the upstream leg ended: its one argument is the close code
+ * the bare relays would close the WebSocket with (relayCloseCodeFor: 1000 or
+ * 1011), since Socket.IO's DISCONNECT packet carries no code.
+ */
+export const RELAY_CLOSE_EVENT = 'close';
+
+/** Socket.IO's CONNECT_ERROR message for /relay on a stack started without UPSTREAM_URL (the bare servers answer 503). */
+export const NO_UPSTREAM_MESSAGE = SERVICE_UNAVAILABLE_BODY;
+
+/**
+ * Engine.IO's parsed handshake query (`socket.handshake.query`): engine.io on
+ * ws parses repeated keys into arrays, the other engines keep one value.
+ */
+export type HandshakeQuery = Readonly<Record<string, string | readonly string[] | undefined>>;
+
+/** The first value of `key` in a handshake query, as URLSearchParams.get would give it from the raw query. */
+export function handshakeQueryValue(query: HandshakeQuery, key: string): string | undefined {
+  const value = query[key];
+  return typeof value === 'string' ? value : value?.[0];
+}
+
+/** `room` of a stack's /broadcast connection, from the Engine.IO handshake query; absent or empty means DEFAULT_ROOM (as roomFromQuery). */
+export function roomFromHandshake(query: HandshakeQuery): string {
+  const room = handshakeQueryValue(query, 'room');
+  return room === undefined || room === '' ? DEFAULT_ROOM : room;
+}
+
+/** `session` of a stack's /relay connection, from the Engine.IO handshake query; absent means the empty string (as sessionFromQuery). */
+export function sessionFromHandshake(query: HandshakeQuery): string {
+  return handshakeQueryValue(query, 'session') ?? '';
+}
+
+/**
+ * What a stack's relay sends upstream for one client `message` event: its
+ * argument's bytes when binary (a Socket.IO binary attachment), otherwise the
+ * argument as JSON text, which for a JSON value received from a JSON.stringify
+ * writer (the load generator, the upstream) is the same bytes it arrived as.
+ * undefined (an event without an argument) sends nothing.
+ */
+export function relayOutbound(data: unknown): string | Uint8Array | undefined {
+  if (data instanceof Uint8Array) return data;
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (data === undefined) return undefined;
+  return JSON.stringify(data);
+}
+
+/**
+ * The `message` event argument a stack's relay emits for one upstream text
+ * message: the parsed JSON value, so Socket.IO writes it back as the same
+ * bytes inside its packet (`42/relay,["message",<text>]`) rather than as an
+ * escaped string; text that is not JSON goes as a string.
+ */
+export function relayInbound(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+/** A stack server's ready line (a ReadyLine plus `stack`) as one JSON text without a newline. */
+export function formatStackReadyLine(fields: Omit<StackReadyLine, 'event'>): string {
+  const line: StackReadyLine = { event: 'ready', ...fields };
+  return JSON.stringify(line);
 }

@@ -1,6 +1,6 @@
 /**
- * Minimal ambient types for the `Bun` and `Deno` globals that servers/bun.ts
- * and servers/deno.ts use. The project depends on neither bun-types nor Deno's
+ * Minimal ambient types for the `Bun` and `Deno` globals that servers/bun.ts,
+ * servers/bun-socketio.ts and servers/deno.ts use. The project depends on neither bun-types nor Deno's
  * lib, so only the members those two files call are declared, with the
  * signatures documented by each runtime. Both globals are `| undefined`
  * because this declaration is visible to code that runs on Node, where they
@@ -49,7 +49,8 @@ interface BunServer {
 interface BunServeOptions<T> {
   hostname: string;
   port: number;
-  fetch(request: Request, server: BunServer): Response | undefined;
+  /** undefined after a successful upgrade; a Promise where the answer is asynchronous (bun-socketio's engine). */
+  fetch(request: Request, server: BunServer): Response | undefined | Promise<Response | undefined>;
   websocket: BunWebSocketHandler<T>;
 }
 

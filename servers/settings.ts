@@ -88,3 +88,86 @@ export const CONTRACT_SETTINGS: ParityManifest = {
   publishToSelf: true,
   autoPing: false,
 };
+
+/**
+ * Stacks: a framework on top of a runtime's WebSockets (servers/CONTRACT.md,
+ * "Stacks"). Socket.IO is the one stack so far: Engine.IO v4 sessions over
+ * the WebSocket transport only, Socket.IO v5 packets inside them.
+ *
+ * A stack server reports the ParityManifest of the WebSocket layer underneath
+ * (the same `settings` as a bare server, and equal to CONTRACT_SETTINGS) plus
+ * a StackManifest with the framework's own settings. `settings` is compared
+ * against every server; `stack.settings` only between stacks, since a bare
+ * server has no Engine.IO session to configure.
+ */
+
+/** The Engine.IO handshake path Socket.IO listens on (Socket.IO's default, with the trailing slash it normalises to). */
+export const SOCKETIO_PATH = '/socket.io/';
+
+/**
+ * Engine.IO heartbeat: the server sends a ping packet (`2`, a text frame) every
+ * this many ms and closes a session whose pong (`3`) has not come within
+ * SOCKETIO_PING_TIMEOUT_MS. Socket.IO's defaults, kept: the heartbeat is part
+ * of what a Socket.IO session costs (a timer per session, two tiny frames per
+ * 25 s), and a team runs it on. It is not a WebSocket ping frame, so the
+ * ParityManifest's `autoPing: false` still holds underneath.
+ */
+export const SOCKETIO_PING_INTERVAL_MS = 25_000;
+export const SOCKETIO_PING_TIMEOUT_MS = 20_000;
+
+/** The Engine.IO settings every Socket.IO stack is asked to apply (values in StackSettings). */
+export interface StackSettings {
+  /** Engine.IO path, with its trailing slash. */
+  path: string;
+  /** Transports the engine accepts: only `websocket` (no HTTP long-polling, no upgrade). */
+  transports: string[];
+  pingIntervalMs: number;
+  pingTimeoutMs: number;
+  /**
+   * `maxHttpBufferSize`: the largest Engine.IO packet, bytes, which over the
+   * WebSocket transport is the largest WebSocket message (so an event's JSON
+   * payload can be at most this minus its packet prefix and suffix).
+   */
+  maxHttpBufferSizeBytes: number;
+  /** Engine.IO's permessage-deflate option (the WebSocket layer's is in the ParityManifest). */
+  perMessageDeflate: boolean;
+  /** Socket.IO's connection state recovery (missed-packet replay on reconnect). */
+  connectionStateRecovery: boolean;
+}
+
+/** The stack's identity and settings, printed in a stack server's ready line as `stack`. */
+export interface StackManifest {
+  framework: 'socket.io';
+  frameworkVersion: string;
+  /** The Engine.IO server under Socket.IO: `engine.io` (Node, on ws or uWebSockets.js) or `@socket.io/bun-engine`. */
+  engine: 'engine.io' | '@socket.io/bun-engine';
+  engineVersion: string;
+  /** The WebSocket server library under the engine, with its version. */
+  websocketLibrary: 'ws' | 'uWebSockets.js' | 'bun';
+  websocketLibraryVersion: string;
+  /**
+   * How the contract's backpressure rule is applied: `library` when the
+   * WebSocket library drops above the limit itself (uWebSockets.js
+   * `maxBackpressure`, Bun `backpressureLimit`), `by-hand` when the server
+   * checks each recipient's buffered bytes before sending (ws, like node-ws).
+   */
+  backpressure: 'library' | 'by-hand';
+  /** Read back from the running server where its API allows (see each server file). */
+  settings: StackSettings;
+}
+
+/** A stack server's ready line: a ReadyLine (library `socket.io`) with the stack's manifest. */
+export interface StackReadyLine extends ReadyLine {
+  stack: StackManifest;
+}
+
+/** The Engine.IO settings every stack is asked to apply. */
+export const STACK_SETTINGS: StackSettings = {
+  path: SOCKETIO_PATH,
+  transports: ['websocket'],
+  pingIntervalMs: SOCKETIO_PING_INTERVAL_MS,
+  pingTimeoutMs: SOCKETIO_PING_TIMEOUT_MS,
+  maxHttpBufferSizeBytes: MAX_PAYLOAD_BYTES,
+  perMessageDeflate: false,
+  connectionStateRecovery: false,
+};
