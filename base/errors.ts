@@ -41,7 +41,19 @@ export type ErrorCode =
   /** `--segment I/N` (loadgen/segment.ts): not I/N, I outside 0..N-1, or more segments than connections. */
   | 'E_INVALID_SEGMENT'
   /** Network namespaces (core/netns.ts): cannot be made here, or an `ip` command failed. */
-  | 'E_NETNS';
+  | 'E_NETNS'
+  /** A runtime id's version part is malformed (`bun@1.x`) or not allowed for that runtime (`deno@system`). */
+  | 'E_INVALID_RUNTIME_VERSION'
+  /** The version or line does not exist on the npm registry (`bun@9`); the hint lists the newest lines. */
+  | 'E_UNKNOWN_RUNTIME_VERSION'
+  /** The version exists but cannot run here (no uWebSockets.js build for its ABI, platform or glibc); the hint names the nearest that works. */
+  | 'E_RUNTIME_UNSUPPORTED'
+  /** The npm registry could not be asked which versions exist (and nothing cached answers the request). */
+  | 'E_REGISTRY_UNAVAILABLE'
+  /** `npm install` of a runtime or library into the cache failed. */
+  | 'E_RUNTIME_INSTALL_FAILED'
+  /** An installed runtime is not what was asked for: its --version output, ABI or package differ. */
+  | 'E_RUNTIME_VERIFY_FAILED';
 
 const exitCodeOf: Record<ErrorCode, ExitCodeValue> = {
   E_USAGE: ExitCode.badInput,
@@ -62,6 +74,12 @@ const exitCodeOf: Record<ErrorCode, ExitCodeValue> = {
   E_INVALID_CALIBRATION: ExitCode.badInput,
   E_INVALID_SEGMENT: ExitCode.badInput,
   E_NETNS: ExitCode.runFailed,
+  E_INVALID_RUNTIME_VERSION: ExitCode.badInput,
+  E_UNKNOWN_RUNTIME_VERSION: ExitCode.badInput,
+  E_RUNTIME_UNSUPPORTED: ExitCode.badInput,
+  E_REGISTRY_UNAVAILABLE: ExitCode.runFailed,
+  E_RUNTIME_INSTALL_FAILED: ExitCode.runFailed,
+  E_RUNTIME_VERIFY_FAILED: ExitCode.runFailed,
 };
 
 export class BenchError extends Error {

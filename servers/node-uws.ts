@@ -47,25 +47,39 @@ import {
 /** The Node versions uws-pack 20.0.8 ships binaries for (ABIs 108, 115, 120, 127). */
 const SUPPORTED_NODE = 'Node 18-22 (ABIs 108, 115, 120, 127)';
 
+/**
+ * Which uWebSockets.js build to load: bench sets BENCH_UWS_MODULE to the file URL of the ESM entry of the build
+ * it resolved for this Node's ABI (core/runtime-versions); without it, the project's own uws-pack.
+ */
+const UWS_MODULE = process.env['BENCH_UWS_MODULE'] || 'uWebSockets.js';
+
 let uws: typeof UWS;
 try {
-  uws = await import('uWebSockets.js');
+  uws = (await import(UWS_MODULE)) as typeof UWS;
 } catch (error) {
   // uws-pack's message spans lines (a banner, then the require error and its stack); keep the require error.
   const lines = describeError(error).split('\n').map((line) => line.trim()).filter((line) => line !== '');
   const reason = lines.find((line) => /^\w*Error:/.test(line)) ?? lines[0] ?? 'unknown error';
   process.stderr.write(
-    `node-uws: cannot load uWebSockets.js on Node ${process.version} (ABI ${process.versions.modules}, ${process.platform}-${process.arch}); ` +
-      `it supports ${SUPPORTED_NODE}: ${reason}\n`,
+    `node-uws: cannot load uWebSockets.js ${UWS_MODULE === 'uWebSockets.js' ? '' : `from ${UWS_MODULE} `}on Node ${process.version} (ABI ${process.versions.modules}, ${process.platform}-${process.arch}); ` +
+      `${UWS_MODULE === 'uWebSockets.js' ? `it supports ${SUPPORTED_NODE}` : 'see `bench doctor`'}: ${reason}\n`,
   );
   process.exit(1);
 }
 
-/** uws-pack does not export its package.json, so find it next to the resolved entry point. */
+/** Neither uws-pack nor the other repacks export their package.json: find the nearest one above the entry point. */
 function libraryVersion(): string {
-  const entryUrl = import.meta.resolve('uWebSockets.js');
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', entryUrl), 'utf8')) as { name: string; version: string };
-  return pkg.name === 'uWebSockets.js' ? pkg.version : `${pkg.version} (${pkg.name})`;
+  let dir = new URL('.', import.meta.resolve(UWS_MODULE));
+  for (let up = 0; up < 4; up++, dir = new URL('..', dir)) {
+    let pkg: { name?: string; version?: string };
+    try {
+      pkg = JSON.parse(readFileSync(new URL('package.json', dir), 'utf8')) as { name?: string; version?: string };
+    } catch {
+      continue;
+    }
+    if (pkg.name && pkg.version) return pkg.name === 'uWebSockets.js' ? pkg.version : `${pkg.version} (${pkg.name})`;
+  }
+  return 'unknown';
 }
 
 const wsVersion = (createRequire(import.meta.url)('ws/package.json') as { version: string }).version;
