@@ -2,7 +2,7 @@
 // ceiling plateaus, memory fits, ratios, comparison rows): pure functions of
 // numbers with units, so the view can change shape without these changing.
 
-import type { CeilingCause, CeilingMetrics, MemoryFit } from '../../core/result.js';
+import type { CeilingCause, CeilingMetrics, MemoryFit } from '../../schema/result.js';
 import { median } from '../../stats/descriptive.js';
 import { isNonEmpty } from '../../stats/errors.js';
 import type { Annotation, AxisSpec, BandPoint, ChartSpec, Point, RuleMark, Series, SpanMark, Unit } from './charts.js';

@@ -3,7 +3,7 @@
 // the server's /proc samples every 250 ms (`raw.samples`). A median over a
 // window hides a stall, a warm-up or a leak; a timeline shows it.
 
-import type { CellResult } from '../../core/result.js';
+import type { CellResult } from '../../schema/result.js';
 import { median } from '../../stats/descriptive.js';
 import { isNonEmpty } from '../../stats/errors.js';
 import type { BandPoint, ChartSpec, Point, Series, SpanMark } from './charts.js';

@@ -3,7 +3,7 @@
 // from the stored fixture with the pure helpers, so real encoded histograms,
 // timelines and /proc samples are drawn. Deterministic: no clock, no random.
 
-import type { CeilingMetrics, CeilingPlateau, RunResult } from '../../core/result.js';
+import type { CeilingMetrics, CeilingPlateau, RunResult } from '../../schema/result.js';
 import type { ChartSpec } from '../../report/html/charts.js';
 import { compareDistributions, memoryFitChart, plateauChart, ratioBars, repetitionDots } from '../../report/html/figures.js';
 import type { Block, HtmlDocument, TextCell } from '../../report/html/page.js';
