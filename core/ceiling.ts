@@ -346,10 +346,6 @@ export function idleAsCeiling(m: IdleModel, durationSec: number): CeilingModel {
   };
 }
 
-/** Whether a case runs through this module: ceiling cases, and idle cases opened in steps. */
-export function runsAsCeiling(model: ScenarioCase['model']): boolean {
-  return model.model === 'ceiling' || (model.model === 'idle' && (model.steps ?? 1) > 1);
-}
 
 // ---- the cell ----------------------------------------------------------------
 

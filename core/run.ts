@@ -15,8 +15,9 @@ import { cpuUsBetween, startSampler, type ProcSample } from './sampler.js';
 import type { ScenarioCase } from './scenario.js';
 import { CONTRACT_SETTINGS } from '../servers/settings.js';
 import { summarizeCells } from './summarize.js';
-import { runCeilingCell, runsAsCeiling } from './ceiling.js';
-import { drainTimeoutMsFor, fetchUpstreamStats, relayDifferences, upstreamConfigOf } from './voice.js';
+import { runCeilingCell } from './ceiling.js';
+import { fetchUpstreamStats, relayDifferences } from './voice.js';
+import { modelOf } from '../loadgen/models/index.js';
 import type { UpstreamStats } from '../upstream/config.js';
 import type { VoiceMetrics } from '../schema/result.js';
 import type { openCeilingSession } from '../loadgen/ceiling-run.js';
@@ -106,41 +107,27 @@ export function planCells(plan: RunPlan): CellResult[] {
   return cells;
 }
 
-/** Builds the load generator's plan for a case against a server. */
+/** Builds the load generator's plan for a case against a server: the common plan, adjusted by the model. */
 export function loadPlanFor(c: ScenarioCase, url: string, plan: RunPlan): LoadPlan {
   const s = c.scenario;
-  if (c.model.model === 'http') {
-    return {
-      url,
-      connections: s.connections,
-      load: c.model,
-      message: { kind: 'binary', size: { type: 'fixed', bytes: 16 } },
-      warmupMs: s.warmupSec * 1000,
-      durationMs: s.durationSec * 1000,
-      drainTimeoutMs: 2000,
-      connect: { maxInFlight: 64, timeoutMs: 10_000 },
-      workers: 1,
-      ...(plan.loadgenCpus ? { cpus: plan.loadgenCpus } : {}),
-      client: plan.client,
-      seed: plan.seed,
-    };
-  }
-  return {
+  const def = modelOf(c.model);
+  const base: LoadPlan = {
     url,
     connections: s.connections,
     load: c.model,
     message: s.message ?? { kind: 'binary', size: { type: 'fixed', bytes: 16 } },
     warmupMs: s.warmupSec * 1000,
     durationMs: s.durationSec * 1000,
-    drainTimeoutMs: drainTimeoutMsFor(c.model),
-    // A voice case's upstream sits on the load generator's CPUs unless it has one of its own.
-    ...(c.model.model === 'voice' && (plan.upstreamCpus ?? plan.loadgenCpus) === plan.loadgenCpus ? { cpusShared: true } : {}),
+    drainTimeoutMs: def.drainTimeoutMs(c.model),
+    // A simulated upstream sits on the load generator's CPUs unless it has one of its own: workers must not spin.
+    ...(def.upstream && (plan.upstreamCpus ?? plan.loadgenCpus) === plan.loadgenCpus ? { cpusShared: true } : {}),
     connect: { maxInFlight: 256, timeoutMs: 10_000 },
     workers: plan.workers,
     ...(plan.loadgenCpus ? { cpus: plan.loadgenCpus } : {}),
     client: plan.client,
     seed: plan.seed,
   };
+  return def.plan ? def.plan(c.model, base) : base;
 }
 
 /** Checks from outside that the server is the runtime it claims; throws E_RUNTIME_MISMATCH. */
@@ -185,7 +172,7 @@ export async function runBenchmark(plan: RunPlan, deps: RunDeps): Promise<RunRes
       quick: plan.quick,
       serverCpus: plan.serverCpus,
       loadgenCpus: plan.loadgenCpus,
-      ...(plan.cases.some((c) => c.model.model === 'voice') ? { upstreamCpus: plan.upstreamCpus ?? plan.loadgenCpus } : {}),
+      ...(plan.cases.some((c) => modelOf(c.model).upstream) ? { upstreamCpus: plan.upstreamCpus ?? plan.loadgenCpus } : {}),
       referenceRuntime: plan.referenceRuntime,
       client: plan.client,
     },
@@ -251,9 +238,9 @@ type Parity = { manifests: Record<string, ParityManifest>; differences: string[]
 
 async function runCell(cell: CellResult, c: ScenarioCase, plan: RunPlan, deps: RunDeps, parity: Parity): Promise<void> {
   const ext = plan.external;
-  const voice = c.model.model === 'voice' ? c.model : undefined;
+  const upstreamConfig = modelOf(c.model).upstream?.(c.model);
   let upstream: UpstreamHandle | undefined;
-  if (voice) {
+  if (upstreamConfig) {
     if (ext?.kind === 'target') {
       throw new BenchError('E_USAGE', `${c.name} needs a server that relays to bench's simulated upstream, which a running --target was not started with`, {
         hint: 'use --server-cmd (bench passes UPSTREAM_URL to the command) or a built-in runtime',
@@ -262,7 +249,7 @@ async function runCell(cell: CellResult, c: ScenarioCase, plan: RunPlan, deps: R
     // A fresh upstream per cell, like the server: no session or latency-draw state carries over.
     const upstreamCpus = plan.upstreamCpus ?? plan.loadgenCpus;
     upstream = await deps.startUpstream!({
-      config: upstreamConfigOf(voice),
+      config: upstreamConfig,
       ...(upstreamCpus ? { cpus: upstreamCpus } : {}),
       hostInfo: deps.host,
     });
@@ -380,15 +367,14 @@ async function serveCell(cell: CellResult, c: ScenarioCase, plan: RunPlan, deps:
     step('baseline');
 
     const marks: Partial<Record<'connected' | 'measureStart' | 'measureEnd', ProcSample>> = {};
-    const path = c.model.model === 'http' ? '/health' : c.scenario.route;
-    const url = `${c.model.model === 'http' ? 'http' : 'ws'}://${host}:${port}${path}`;
+    const url = `ws://${host}:${port}${c.scenario.route}`;
     const serverDied = server
       ? server.exited.then((r) => {
           throw serverGone(label, server, `during the load (${r.signal ?? `code ${r.code}`})`);
         })
       : new Promise<never>(() => {});
     serverDied.catch(() => {});
-    if (runsAsCeiling(c.model)) {
+    if (modelOf(c.model).runsAs(c.model) === 'search') {
       await runCeilingCell({ cell, scenarioCase: c, plan, deps, url, pid, server, sampler, baseline, step });
       return;
     }
@@ -430,7 +416,6 @@ async function serveCell(cell: CellResult, c: ScenarioCase, plan: RunPlan, deps:
     upstreamSampler?.stop();
     const upstreamFigures = upstream ? await upstreamFiguresOf(upstream, upstreamMarks, load.measuredMs, plan, deps) : undefined;
     const { metrics, warnings } = computeCellMetrics(load, ph, c.model, upstreamFigures ? { upstream: upstreamFigures } : {});
-    if (c.model.model === 'http') metrics.http = { requestsPerSec: metrics.msgsPerSec, non2xx: load.errors['handshake-rejected'] ?? 0 };
     cell.metrics = metrics;
     cell.warnings.push(...warnings);
     cell.raw = {

@@ -1,8 +1,8 @@
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { caseSuffixOf, MODEL_NAMES, MODELS, type AnyModel } from '../loadgen/models/index.js';
+import { caseSuffixOf, MODEL_NAMES, modelNamed, modelOf, type AnyModel } from '../loadgen/models/index.js';
 import { shapeHasHeader, validateShape } from '../loadgen/shapes.js';
-import type { BroadcastModel, MessageShape } from '../loadgen/types.js';
+import type { MessageShape } from '../loadgen/types.js';
 import { BenchError } from '../base/errors.js';
 import { projectRoot } from './paths.js';
 import { checkNumber, checkObject, checkString, isObject, type Problems } from '../base/validate.js';
@@ -76,32 +76,30 @@ export function validateScenario(raw: unknown, source: string): { scenario?: Sce
     const modelName = checkString(load['model'], 'load.model', problems, MODEL_NAMES) as AnyModel['model'] | undefined;
     if (load['model'] === undefined) problems.push(`load.model: is required (one of ${MODEL_NAMES.join(', ')})`);
     if (modelName) {
-      models = (MODELS[modelName].validate as (r: Record<string, unknown>, p: string, pr: Problems) => AnyModel[])(load, 'load', problems);
-      if (modelName === 'http' && route && route !== '/health') problems.push(`route: the http model drives /health, got "${route}"`);
-      if (modelName !== 'http' && route === '/health') problems.push('route: /health is for the http model; WebSocket models use /echo, /broadcast or /relay');
-      if (modelName === 'broadcast' && route && route !== '/broadcast') problems.push(`route: the broadcast model needs /broadcast, got "${route}"`);
-      if (modelName === 'voice' && route && route !== '/relay') problems.push(`route: the voice model drives the relay, /relay, got "${route}"`);
-      if (modelName !== 'voice' && route === '/relay') problems.push('route: /relay is for the voice model (it needs the simulated upstream)');
-      if ((modelName === 'closed' || modelName === 'open' || modelName === 'ceiling') && route && route !== '/echo') problems.push(`route: the ${modelName} model measures round trips on /echo, got "${route}"`);
-      const b = models[0];
-      if (b?.model === 'broadcast' && connections !== undefined) problems.push(...membershipProblems(b, connections, 'connections'));
+      const def = modelNamed(modelName);
+      models = def.validate(load, 'load', problems);
+      if (route && !(def.routes as readonly string[]).includes(route)) {
+        const users = MODEL_NAMES.filter((n) => (modelNamed(n).routes as readonly string[]).includes(route));
+        problems.push(`route: the ${modelName} model drives ${def.routes.join(' or ')}, got "${route}"${users.length > 0 ? ` (${route} is for the ${users.join(', ')} model${users.length > 1 ? 's' : ''})` : ''}`);
+      }
+      const m = models[0];
+      if (m && connections !== undefined) problems.push(...(def.checkConnections?.(m, connections, 'connections') ?? []));
     }
   }
 
   let message: MessageShape | undefined;
-  // The ceiling's heartbeat has its own size (load.heartbeat.bytes).
-  const sends = models.some((m) => m.model !== 'idle' && m.model !== 'http' && m.model !== 'ceiling');
+  const first = models[0];
+  const sends = first !== undefined ? modelOf(first).message : 'none';
   if (obj['message'] !== undefined) {
     const errs = validateShape(obj['message'], 'message');
     problems.push(...errs);
     if (errs.length === 0) message = obj['message'] as MessageShape;
-    // These models match every reply or delivery to its sender and send time; a template without those fields
-    // would leave every message unaccounted for (the voice model reads its own reply events instead).
-    const accounted = models[0]?.model;
-    if (message && (accounted === 'closed' || accounted === 'open' || accounted === 'broadcast') && !shapeHasHeader(message)) {
-      problems.push(`message.template: the ${accounted} model needs {{conn}}, {{seq}} and {{sentAtUs}} to account for every delivery`);
+    // Such a model matches every reply or delivery to its sender and send time; a template without those
+    // fields would leave every message unaccounted for.
+    if (message && first && sends === 'accounted' && !shapeHasHeader(message)) {
+      problems.push(`message.template: the ${first.model} model needs {{conn}}, {{seq}} and {{sentAtUs}} to account for every delivery`);
     }
-  } else if (sends) problems.push('message: is required for a model that sends messages');
+  } else if (sends !== 'none') problems.push('message: is required for a model that sends messages');
 
   let quick: QuickOverrides | undefined;
   if (obj['quick'] !== undefined) {
@@ -113,8 +111,7 @@ export function validateScenario(raw: unknown, source: string): { scenario?: Sce
       const d = checkNumber(q['durationSec'], 'quick.durationSec', problems, { min: 0.5 });
       if (c !== undefined) quick.connections = c;
       // The quick preset must describe a runnable scenario too: its connection count meets the same bounds.
-      const b = models[0];
-      if (c !== undefined && b?.model === 'broadcast') problems.push(...membershipProblems(b, c, 'quick.connections'));
+      if (c !== undefined && first) problems.push(...(modelOf(first).checkConnections?.(first, c, 'quick.connections') ?? []));
       if (w !== undefined) quick.warmupSec = w;
       if (d !== undefined) quick.durationSec = d;
       if (q['ratesPerSec'] !== undefined) {
@@ -146,24 +143,6 @@ export function validateScenario(raw: unknown, source: string): { scenario?: Sce
   };
 }
 
-/**
- * Who a broadcast's connections can be: publishers first, then slow consumers and churning subscribers from
- * the rest; publishers receive too (publish-to-self), so they remain fast members checked exactly.
- * `field` names the connection count checked (`connections` or `quick.connections`).
- */
-function membershipProblems(b: BroadcastModel, connections: number, field: string): string[] {
-  if (b.publishers > connections) return [`load.publishers: must be at most ${field} (${connections}), got ${b.publishers}`];
-  const subscribers = connections - b.publishers;
-  const slow = b.slowConsumers?.count ?? 0;
-  if (b.slowConsumers && slow > subscribers) {
-    return [`load.slowConsumers.count: must be at most ${field} − publishers (${subscribers}), got ${slow}`];
-  }
-  if (b.churn && subscribers - slow < 1) {
-    return [`load.churn: needs a subscriber that is neither a publisher nor a slow consumer (${field} − publishers − slowConsumers.count is 0)`];
-  }
-  return [];
-}
-
 /** Applies the quick preset's overrides (used by `--quick` and by `bench run` without options). */
 export function applyQuick(s: Scenario): Scenario {
   if (!s.quick) return s;
@@ -173,15 +152,14 @@ export function applyQuick(s: Scenario): Scenario {
     connections: q.connections ?? s.connections,
     warmupSec: q.warmupSec ?? s.warmupSec,
     durationSec: q.durationSec ?? s.durationSec,
-    load: q.ratesPerSec && s.load['model'] === 'open' ? { ...s.load, ratesPerSec: q.ratesPerSec } : s.load,
+    load: applyModelQuick(s.load, q),
   };
 }
 
 /** One case per model point (e.g. per open-loop rate). Scenarios are validated, so this cannot fail. */
 export function expandCases(s: Scenario): ScenarioCase[] {
   const problems: Problems = [];
-  const modelName = s.load['model'] as AnyModel['model'];
-  const models = (MODELS[modelName].validate as (r: Record<string, unknown>, p: string, pr: Problems) => AnyModel[])(s.load, 'load', problems);
+  const models = modelNamed(s.load['model'] as AnyModel['model']).validate(s.load, 'load', problems);
   return models.map((model) => ({ name: s.name + caseSuffixOf(model), scenario: s, model }));
 }
 
@@ -233,4 +211,11 @@ export function resolveScenario(nameOrPath: string, cwd: string): Scenario {
   }
   const file = path.resolve(cwd, nameOrPath);
   return loadValidated(file, nameOrPath);
+}
+
+/** A quick preset's overrides of the raw `load` (e.g. fewer open-loop rates), by the model's own rule. */
+function applyModelQuick(load: Record<string, unknown>, q: QuickOverrides): Record<string, unknown> {
+  const name = load['model'] as AnyModel['model'];
+  const def = MODEL_NAMES.includes(name) ? modelNamed(name) : undefined;
+  return def?.applyQuick && q.ratesPerSec ? def.applyQuick(load, { ratesPerSec: q.ratesPerSec }) : load;
 }

@@ -1,52 +1,9 @@
-// What `bench run` adds around a voice-agent cell: the simulated upstream's
-// configuration from the scenario, how long the drain must wait for replies,
-// the relay's equivalence check, and the upstream's counters.
+// What `bench run` adds around a cell with a simulated upstream (voice): the
+// relay's equivalence check and the upstream's counters. The upstream's
+// configuration and the drain are the voice model's (loadgen/models/voice.ts).
 import http from 'node:http';
-import type { AnyModel } from '../loadgen/models/index.js';
-import type { VoiceModel } from '../loadgen/types.js';
-import type { UpstreamConfig, UpstreamStats } from '../upstream/config.js';
-import { parseLatency, MAX_LATENCY_MS, type LatencySpec } from '../upstream/latency.js';
+import type { UpstreamStats } from '../upstream/config.js';
 import { RELAY_CONNECT_TIMEOUT_MS, type RelayInfo } from '../servers/settings.js';
-
-/** The ordinary drain: what is in flight on loopback arrives well within it. */
-export const DEFAULT_DRAIN_TIMEOUT_MS = 2000;
-/** Slow consumers read what the server buffered for them at full speed in the drain; megabytes take a moment. */
-export const SLOW_CONSUMER_DRAIN_TIMEOUT_MS = 15_000;
-
-/** The upstream's settings for a voice model (the scenario gives the latency as text, e.g. `uniform:200:800`). */
-export function upstreamConfigOf(m: VoiceModel): Partial<UpstreamConfig> {
-  const latency = parseLatency(m.upstream.latency);
-  // The scenario validator already refused a bad latency; this only keeps the types honest.
-  if (typeof latency === 'string') throw new Error(`load.upstream.latency: ${latency}`);
-  return { latency, chunks: m.upstream.chunks, chunkIntervalMs: m.upstream.chunkIntervalMs, chunkAudioBytes: m.upstream.chunkAudioBytes, seed: m.upstream.seed };
-}
-
-/** The longest think time a latency distribution gives in practice (a log-normal's 99.99th percentile). */
-export function maxThinkMs(spec: LatencySpec): number {
-  switch (spec.kind) {
-    case 'fixed':
-      return spec.ms;
-    case 'uniform':
-      return spec.maxMs;
-    case 'lognormal':
-      return Math.min(MAX_LATENCY_MS, spec.medianMs * Math.exp(3.72 * spec.sigma));
-  }
-}
-
-/**
- * How long a case's drain may wait after the window: a voice turn triggered at
- * the window's last moment is owed its whole reply (think time and burst), so
- * its drain covers that; slow consumers get time to read their backlog.
- */
-export function drainTimeoutMsFor(m: AnyModel): number {
-  if (m.model === 'voice') {
-    const spec = parseLatency(m.upstream.latency);
-    const think = typeof spec === 'string' ? MAX_LATENCY_MS : maxThinkMs(spec);
-    return Math.ceil(think + m.upstream.chunks * m.upstream.chunkIntervalMs + DEFAULT_DRAIN_TIMEOUT_MS);
-  }
-  if (m.model === 'broadcast' && m.slowConsumers) return SLOW_CONSUMER_DRAIN_TIMEOUT_MS;
-  return DEFAULT_DRAIN_TIMEOUT_MS;
-}
 
 /**
  * Why a server's relay is not the contract's, as sentences (empty: it is):

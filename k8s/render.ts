@@ -5,7 +5,7 @@ import { stringify } from 'yaml';
 import { BenchError } from '../base/errors.js';
 import { RUNTIME_IDS, type RuntimeId } from '../core/runtimes.js';
 import { expandCases, type Scenario } from '../core/scenario.js';
-import { upstreamConfigOf } from '../core/voice.js';
+import { modelOf } from '../loadgen/models/index.js';
 import { MAX_SEGMENTS } from '../loadgen/segment.js';
 import { resolveUpstreamConfig, upstreamArgs } from '../upstream/config.js';
 
@@ -182,9 +182,10 @@ export function renderManifests(o: RenderOptions): Manifest[] {
     throw usage(`case: ${scenario.name} has ${cases.length} cases; name one (${cases.map((x) => x.name).join(', ')})`, 'one Job runs one case');
   }
   const model = chosen.model;
-  if (model.model === 'ceiling' || model.model === 'http' || (model.model === 'idle' && (model.steps ?? 1) > 1)) {
+  const def = modelOf(model);
+  if (!def.segmentable(model)) {
     throw usage(
-      `scenario: ${scenario.name} uses the ${model.model}${model.model === 'idle' ? ' model in steps' : ' model'}, which runs plateau by plateau (or through autocannon), not as independent segments`,
+      `scenario: ${scenario.name} uses ${def.describe(model)}, which runs plateau by plateau (or through autocannon), not as independent segments`,
       'render closed, open, broadcast, voice or one-step idle scenarios',
     );
   }
@@ -254,7 +255,7 @@ export function renderManifests(o: RenderOptions): Manifest[] {
       workingDir: PATHS.app,
       // --ready-file: the ready line (with the runtime's pid) for the sampler; a flag the CLI must add (k8s/README.md).
       command: bench('serve', '--runtime', o.runtime, '--host', '0.0.0.0', '--port', String(port), '--ready-file', PATHS.readyFile),
-      ...(model.model === 'voice' ? { env: [{ name: 'UPSTREAM_URL', value: `ws://127.0.0.1:${UPSTREAM_PORT}/` }] } : {}),
+      ...(def.upstream ? { env: [{ name: 'UPSTREAM_URL', value: `ws://127.0.0.1:${UPSTREAM_PORT}/` }] } : {}),
       ports: [{ name: 'ws', containerPort: port, protocol: 'TCP' }],
       readinessProbe: { tcpSocket: { port: 'ws' }, periodSeconds: 2 },
       resources: guaranteed(cpu(serverCpus), serverMemory),
@@ -285,8 +286,9 @@ export function renderManifests(o: RenderOptions): Manifest[] {
       volumeMounts: [{ ...runVolume, readOnly: true }],
     },
   ];
-  if (model.model === 'voice') {
-    const { config, problems } = resolveUpstreamConfig({ ...upstreamConfigOf(model), host: '127.0.0.1', port: UPSTREAM_PORT });
+  const upstreamConfig = def.upstream?.(model);
+  if (upstreamConfig) {
+    const { config, problems } = resolveUpstreamConfig({ ...upstreamConfig, host: '127.0.0.1', port: UPSTREAM_PORT });
     if (problems.length > 0) throw usage(`scenario: the simulated upstream refuses its settings: ${problems.join('; ')}`);
     serverContainers.push({
       // The simulated model service: not measured, so on a whole CPU of its own beside the server's.

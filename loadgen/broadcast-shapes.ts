@@ -13,7 +13,7 @@ import { mulberry32, type Rng } from '../stats/random.js';
 import { createSchedule, epochClockUs, type Schedule } from './schedule.js';
 import type { Transport } from './transport.js';
 import type { BroadcastModel, ErrorKind, LoadPlan, SlowConsumerResult } from './types.js';
-import type { Conn } from './worker.js';
+import type { Conn } from './session.js';
 
 /** A worker's slow consumers as reported to the coordinator: the result's counts to sum, its latency encoded to merge. */
 export type SlowConsumerPart = Omit<SlowConsumerResult, 'latency'> & { latencyEncoded: string };
@@ -30,10 +30,9 @@ export interface ChurnPart {
  * `count` ids, which are never publishers (core/scenario.ts bounds count by connections − publishers) and,
  * being consecutive, fall in different rooms (room = id % rooms).
  */
-export function isSlowConsumerId(id: number, plan: LoadPlan): boolean {
-  const m = plan.load;
-  if (m.model !== 'broadcast' || m.slowConsumers === undefined) return false;
-  return id >= plan.connections - m.slowConsumers.count && id >= m.publishers && id < plan.connections;
+export function isSlowConsumerId(id: number, m: BroadcastModel, connections: number): boolean {
+  if (m.slowConsumers === undefined) return false;
+  return id >= connections - m.slowConsumers.count && id >= m.publishers && id < connections;
 }
 
 /** How long a slow consumer's read slice lasts, ms, and the bytes it may read in one. */

@@ -5,11 +5,11 @@
 // here from worker.ts by the plan's model.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createLatencyHistogram, encodeHistogram, recordUs } from './histogram.js';
-import type { Runner } from './http.js';
-import type { ToWorker } from './ipc.js';
+import type { FromWorker, ToWorker } from './ipc.js';
+import type { Runner } from './session.js';
 import { connect, createMaskKey, Opcode, type RawWebSocket, type RawWebSocketError, type RawWebSocketHandler } from './protocol/index.js';
 import { atEpochUs, createSchedule, createSender, epochClockUs, finishSender, tick } from './schedule.js';
-import type { ErrorKind } from './types.js';
+import type { CeilingModel, ErrorKind } from './types.js';
 
 type Init = Extract<ToWorker, { type: 'init' }>;
 
@@ -92,19 +92,14 @@ interface HConn {
 /** A send more than this late counts as late: the heartbeat loop runs on 1 ms timers, never spins. */
 export const HEARTBEAT_LATE_US = 5_000;
 
-function sendTo(m: CeilingFromWorker) {
-  if (process.connected) process.send!(m);
-}
 
 /**
  * The worker side of the ceiling model. Listens for its own messages
  * (`ceiling-step`, `ceiling-beat`) beside the worker's handler, which passes
  * `init` and `stop` to it; answers `ceiling-ready` at once.
  */
-export function createCeilingRunner(init: Init): Runner {
+export function createCeilingRunner(model: CeilingModel, init: Init, sendTo: (m: FromWorker) => void): Runner {
   const plan = init.plan;
-  if (plan.load.model !== 'ceiling') throw new Error(`createCeilingRunner: model ${plan.load.model}`);
-  const model = plan.load;
   const url = new URL(plan.url);
   const host = url.hostname;
   const port = Number(url.port);
@@ -376,23 +371,13 @@ export function createCeilingRunner(init: Init): Runner {
     atEpochUs(startAtUs, loop);
   }
 
-  const onMessage = (m: CeilingToWorker | { type: string }) => {
-    try {
-      if (m.type === 'ceiling-step') {
-        const s = m as Extract<CeilingToWorker, { type: 'ceiling-step' }>;
-        void step(s.targetOpen, s.abortAfterFailures);
-      } else if (m.type === 'ceiling-beat') {
-        const b = m as Extract<CeilingToWorker, { type: 'ceiling-beat' }>;
-        beat(b.startAtUs, b.warmupMs, b.durationMs, b.graceMs);
-      }
-    } catch (e) {
-      if (process.connected) process.send!({ type: 'fatal', message: (e as Error).stack ?? String(e) });
-    }
-  };
-  process.on('message', onMessage);
   sendTo({ type: 'ceiling-ready', worker: init.worker, pid: process.pid });
 
   return {
+    onCommand(m: ToWorker) {
+      if (m.type === 'ceiling-step') void step(m.targetOpen, m.abortAfterFailures);
+      else if (m.type === 'ceiling-beat') beat(m.startAtUs, m.warmupMs, m.durationMs, m.graceMs);
+    },
     start() {},
     finish() {},
     stop() {

@@ -1,25 +1,20 @@
 import autocannon from 'autocannon';
 import { createLatencyHistogram, encodeHistogram, recordUs } from './histogram.js';
 import type { FromWorker, ToWorker, WorkerResult } from './ipc.js';
+import type { Runner } from './session.js';
 import { epochClockUs } from './schedule.js';
-import type { TimelineBucket } from './types.js';
+import type { HttpModel, TimelineBucket } from './types.js';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 type Init = Extract<ToWorker, { type: 'init' }>;
 
-/** What a worker runs for a model; the worker dispatches coordinator messages to it. */
-export interface Runner {
-  start(startAtUs: number): void;
-  finish(sentBySender: [number, number][]): void;
-  stop(): void;
-}
 
 /**
  * The http model inside a worker: autocannon drives GET requests for warmup +
  * duration; responses are recorded into our own HDR histogram and timeline, and
  * only those completing in the measured window count.
  */
-export function createHttpRunner(init: Init, post: (m: FromWorker) => void): Runner {
+export function createHttpRunner(model: HttpModel, init: Init, post: (m: FromWorker) => void): Runner {
   const plan = init.plan;
   const latency = createLatencyHistogram();
   const connect = createLatencyHistogram();
@@ -29,7 +24,7 @@ export function createHttpRunner(init: Init, post: (m: FromWorker) => void): Run
   let errors = 0;
   let cpuUs = 0;
   let instance: ReturnType<typeof autocannon> | undefined;
-  const pipelining = plan.load.model === 'http' ? plan.load.pipelining : 1;
+  const pipelining = model.pipelining;
   post({ type: 'connected', opened: init.connections, failed: 0, errors: {}, connectPhaseMs: 0 });
   return {
     start(startAtUs) {

@@ -2,28 +2,16 @@ import { expandCpuList } from '../base/cpus.js';
 import { BenchError } from '../base/errors.js';
 import { DEFAULT_MAX_CONNECTIONS_PER_WORKER, openPool, splitConnections } from './pool.js';
 import { judgeLoadgen } from './saturation.js';
-import { decodeHistogram, encodeHistogram, mergeHistograms, recordUs, createLatencyHistogram, summarizeHistogram } from './histogram.js';
-import type { FromWorker, ToWorker, WorkerResult } from './ipc.js';
-import type { SlowConsumerPart } from './broadcast-shapes.js';
-import type { VoicePart } from './voice.js';
-import type {
-  DeliveryCounts,
-  ErrorKind,
-  LoadPlan,
-  LoadProgress,
-  LoadResult,
-  OpenLoopCounts,
-  SlowConsumerResult,
-  TimelineBucket,
-  VoiceResult,
-  WorkerStats,
-} from './types.js';
+import { decodeHistogram, encodeHistogram, mergeHistograms, summarizeHistogram } from './histogram.js';
+import type { WorkerResult } from './ipc.js';
+import { modelOf } from './models/index.js';
+import type { DeliveryCounts, ErrorKind, LoadPlan, LoadProgress, LoadResult, OpenLoopCounts, TimelineBucket, WorkerStats } from './types.js';
 
 /**
- * The coordinator: the only place that spawns load-generator workers. It
- * spreads connections over worker processes (each pinned to a load-generator
- * CPU when given), starts them on one shared epoch time so warmup and the
- * measured window line up across workers, and merges what they measured.
+ * The coordinator of a load run to its end: spreads the connections over the
+ * worker pool (loadgen/pool.ts, each worker pinned to a load-generator CPU when
+ * given), starts them on one shared epoch time so warmup and the measured window
+ * line up across workers, and merges what they measured.
  */
 
 export interface RunLoadOptions {
@@ -58,38 +46,17 @@ export function mergeTimelines(timelines: TimelineBucket[][]): TimelineBucket[] 
   return [...by.values()].sort((a, b) => a.second - b.second);
 }
 
-/** Merges the workers' voice parts: histograms decoded and added (exact), counters summed. */
-export function mergeVoiceParts(parts: readonly VoicePart[]): VoiceResult {
-  const merged = (pick: (p: VoicePart) => string) => mergeHistograms(parts.map((p) => decodeHistogram(pick(p))));
-  const firstChunk = merged((p) => p.firstChunkEncoded);
-  const relayOverhead = merged((p) => p.relayOverheadEncoded);
-  const jitter = merged((p) => p.jitterEncoded);
-  const sum = (pick: (p: VoicePart) => number) => parts.reduce((a, p) => a + pick(p), 0);
-  return {
-    firstChunk: summarizeHistogram(firstChunk),
-    firstChunkEncoded: encodeHistogram(firstChunk),
-    relayOverhead: summarizeHistogram(relayOverhead),
-    relayOverheadEncoded: encodeHistogram(relayOverhead),
-    jitter: summarizeHistogram(jitter),
-    jitterEncoded: encodeHistogram(jitter),
-    audioEventsSent: sum((p) => p.audioEventsSent),
-    controlEventsSent: sum((p) => p.controlEventsSent),
-    turnsTriggered: sum((p) => p.turnsTriggered),
-    turnsCompleted: sum((p) => p.turnsCompleted),
-    repliesExpected: sum((p) => p.repliesExpected),
-    repliesReceived: sum((p) => p.repliesReceived),
-    repliesCorrupted: sum((p) => p.repliesCorrupted),
-  };
-}
-
-/** Merges worker results into one LoadResult: histograms by adding, counts by summing. */
-export function mergeWorkerResults(results: WorkerResult[], cpuLists: (string | null)[]): LoadResult {
+/**
+ * Merges worker results into one LoadResult: histograms by adding (exact percentiles of the union), counts by
+ * summing, timelines bucket by bucket, the load generator judged once over all workers; then the model adds
+ * the merge of its own parts (loadgen/models/).
+ */
+export function mergeWorkerResults(plan: LoadPlan, results: WorkerResult[], cpuLists: (string | null)[]): LoadResult {
   const latency = mergeHistograms(results.map((r) => decodeHistogram(r.latencyEncoded)));
   const connect = mergeHistograms(results.map((r) => decodeHistogram(r.connectEncoded)));
   const errors: Partial<Record<ErrorKind, number>> = {};
   const delivery: DeliveryCounts = { sent: 0, expected: 0, received: 0, lost: 0, duplicated: 0, corrupted: 0, outOfOrder: 0 };
   let openLoop: OpenLoopCounts | undefined;
-  const lastByKey = new Map<string, number>();
   for (const r of results) {
     addCounts(errors, r.errors);
     for (const k of Object.keys(delivery) as (keyof DeliveryCounts)[]) delivery[k] += r.delivery[k];
@@ -101,7 +68,6 @@ export function mergeWorkerResults(results: WorkerResult[], cpuLists: (string | 
       openLoop.late += r.openLoop.late;
       openLoop.dropped += r.openLoop.dropped;
     }
-    for (const m of r.lastRecipient ?? []) lastByKey.set(m.key, Math.max(lastByKey.get(m.key) ?? 0, m.maxLatencyUs));
   }
   const workers: WorkerStats[] = results.map((r, i) => ({
     worker: r.worker,
@@ -131,45 +97,8 @@ export function mergeWorkerResults(results: WorkerResult[], cpuLists: (string | 
     measuredMs: Math.min(...results.map((r) => r.measuredMs)),
     ...(openLoop ? { openLoop } : {}),
   };
-  const voiceParts = results.flatMap((r) => (r.voice ? [r.voice] : []));
-  if (voiceParts.length > 0) {
-    out.voice = mergeVoiceParts(voiceParts);
-    // The voice model's latency is the time to the first reply chunk.
-    out.latency = out.voice.firstChunk;
-    out.latencyEncoded = out.voice.firstChunkEncoded;
-  }
-  if (lastByKey.size > 0) {
-    const h = createLatencyHistogram();
-    for (const v of lastByKey.values()) recordUs(h, v);
-    out.lastRecipient = summarizeHistogram(h);
-    out.lastRecipientEncoded = encodeHistogram(h);
-  }
-  const slowParts = results.flatMap((r) => (r.slowConsumers ? [r.slowConsumers] : []));
-  if (slowParts.length > 0) out.slowConsumers = mergeSlowConsumerParts(slowParts);
-  const churnParts = results.flatMap((r) => (r.churn ? [r.churn] : []));
-  if (churnParts.length > 0) {
-    out.churn = { leaves: 0, rejoins: 0, failedRejoins: 0 };
-    for (const c of churnParts) addCounts(out.churn, c);
-  }
+  modelOf(plan.load).mergeParts?.(results, out);
   return out;
-}
-
-/** Merges the workers' slow consumers: counts and close codes summed, latency histograms added. */
-export function mergeSlowConsumerParts(parts: readonly SlowConsumerPart[]): SlowConsumerResult {
-  const latency = mergeHistograms(parts.map((p) => decodeHistogram(p.latencyEncoded)));
-  const closeCodes: Record<string, number> = {};
-  for (const p of parts) addCounts(closeCodes, p.closeCodes);
-  const sum = (pick: (p: SlowConsumerPart) => number) => parts.reduce((a, p) => a + pick(p), 0);
-  return {
-    count: sum((p) => p.count),
-    readBytesPerSec: parts[0]?.readBytesPerSec ?? 0,
-    expected: sum((p) => p.expected),
-    received: sum((p) => p.received),
-    missing: sum((p) => p.missing),
-    closedByServer: sum((p) => p.closedByServer),
-    closeCodes,
-    latency: summarizeHistogram(latency),
-  };
 }
 
 /**
@@ -243,6 +172,7 @@ export async function runLoad(plan: LoadPlan, opts: RunLoadOptions): Promise<Loa
     const results = await pool.request('result', () => ({ type: 'finish', sentBySender }), 30_000);
     opts.onPhase?.('done');
     return mergeWorkerResults(
+      plan,
       results.map((m) => m.result),
       pool.workers.map((w) => w.cpus),
     );

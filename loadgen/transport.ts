@@ -2,7 +2,7 @@ import WebSocket from 'ws';
 import type { PayloadCodec } from './codec.js';
 import { connect as rawConnect, createMaskKey, Opcode, PrebuiltFrame, type RawWebSocket, type RawWebSocketHandler } from './protocol/index.js';
 import type { ErrorKind } from './types.js';
-import type { Conn } from './worker.js';
+import type { Conn } from './session.js';
 
 /**
  * How a worker talks WebSocket. The load models in worker.ts are written once

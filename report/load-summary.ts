@@ -1,3 +1,4 @@
+import { modelOf } from '../loadgen/models/index.js';
 import { describeSaturationReason } from '../loadgen/saturation.js';
 import Table from 'cli-table3';
 import type { LoadPlan, LoadResult } from '../loadgen/types.js';
@@ -9,7 +10,7 @@ export function renderLoadSummary(plan: LoadPlan, r: LoadResult): string {
   const received = r.timeline.reduce((a, b) => a + b.receivedMsgs, 0);
   const t = new Table({ style: { head: [], border: [] } });
   const l = r.latency;
-  const model = plan.load.model === 'open' ? `open loop at ${plan.load.ratePerSec} msg/s` : plan.load.model === 'closed' ? `closed loop, depth ${plan.load.depth}` : plan.load.model;
+  const model = modelOf(plan.load).describe(plan.load);
   t.push(
     ['target', `${plan.url} · ${plan.connections} connections · ${model} · ${plan.client} client`],
     ['received', `${formatRate(seconds > 0 ? received / seconds : 0)} msg/s over ${seconds} s${r.saturation.saturated ? ' (lower bound: the load generator was saturated)' : ''}`],

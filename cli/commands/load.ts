@@ -1,5 +1,6 @@
 import { BenchError, ExitCode } from '../../base/errors.js';
 import { runLoad } from '../../loadgen/run.js';
+import { modelOf } from '../../loadgen/models/index.js';
 import type { LoadModel, LoadPlan } from '../../loadgen/types.js';
 import { renderLoadSummary } from '../../report/load-summary.js';
 import { expandCpuList } from '../../base/cpus.js';
@@ -27,9 +28,8 @@ export async function loadCommand(opts: Record<string, unknown>, _args: string[]
   }
   if (parsed.protocol !== 'ws:') throw new BenchError('E_USAGE', `--url: must start with ws:// (got ${parsed.protocol}//)`, { hint: 'wss:// is not supported; for HTTP use autocannon' });
   const load = modelFromFlags(opts);
-  if (load.model === 'broadcast' && load.publishers > (opts['connections'] as number)) {
-    throw new BenchError('E_USAGE', `--publishers: must be at most --connections (${opts['connections']})`);
-  }
+  const problems = modelOf(load).checkConnections?.(load, opts['connections'] as number, '--connections') ?? [];
+  if (problems.length > 0) throw new BenchError('E_USAGE', problems.join('; ').replace(/^load\.publishers/, '--publishers'), { hint: 'see `bench load --help`' });
   const cpus = opts['cpus'] as string | undefined;
   const plan: LoadPlan = {
     url,

@@ -7,6 +7,7 @@ import { runBenchmark, type ExternalServer, type RunEvent, type RunPlan } from '
 import { parseRuntimeList, probeRuntimes, RUNTIME_IDS } from '../../core/runtimes.js';
 import { applyQuick, builtinScenarios, expandCases, resolveScenario, type Scenario } from '../../core/scenario.js';
 import { runLoad } from '../../loadgen/run.js';
+import { modelOf } from '../../loadgen/models/index.js';
 import { getFormat } from '../../report/format.js';
 import { tableFormat } from '../../report/table.js';
 import { writeRunReports } from '../../report/writer.js';
@@ -137,7 +138,7 @@ export async function runCommand(opts: Record<string, unknown>, _args: string[],
   scenarios = scenarios.map((s) => ({ ...s, ...(warmup !== undefined ? { warmupSec: warmup } : {}), ...(duration !== undefined ? { durationSec: duration } : {}) }));
   const cases = scenarios.flatMap(expandCases);
 
-  const needsUpstream = cases.some((c) => c.model.model === 'voice');
+  const needsUpstream = cases.some((c) => modelOf(c.model).upstream !== undefined);
   const pins = pinningPlan(environment.allowedCpus, opts['serverCpus'] as string | undefined, opts['loadgenCpus'] as string | undefined, needsUpstream);
   const loadgenCpuCount = pins.loadgen ? expandCpuList(pins.loadgen).length : 1;
   const reference = external ? runtimes[0]! : String(opts['reference']);

@@ -1,5 +1,8 @@
 import { checkNumber, checkObject, checkString, isObject, type Problems } from '../../base/validate.js';
+import { createCeilingRunner } from '../ceiling.js';
 import type { CeilingModel } from '../types.js';
+import { DEFAULT_DRAIN_TIMEOUT_MS } from './common.js';
+import type { LoadModelDef } from './model.js';
 
 /**
  * Ceiling search: connections are opened in equal steps up to the scenario's
@@ -9,7 +12,7 @@ import type { CeilingModel } from '../types.js';
  * the first plateau that breaks it; the result names the cause and whether it
  * was the runtime's limit or the environment's (core/ceiling.ts).
  */
-export const description =
+const description =
   'ceiling: open connections in steps with a light heartbeat at each plateau until a latency, error, memory or CPU bound breaks; reports the ceiling, its cause, and memory per connection';
 
 /** Defaults of every optional field (documented in scenarios/README.md). */
@@ -26,7 +29,7 @@ export const CEILING_DEFAULTS: Omit<CeilingModel, 'model' | 'steps'> = {
 /** Smallest heartbeat payload: 8-byte send time, 4-byte connection index, 4-byte sequence number. */
 export const HEARTBEAT_MIN_BYTES = 16;
 
-export function validate(raw: Record<string, unknown>, path: string, problems: Problems): CeilingModel[] {
+function validate(raw: Record<string, unknown>, path: string, problems: Problems): CeilingModel[] {
   const before = problems.length;
   checkObject(
     raw,
@@ -87,9 +90,6 @@ export function validate(raw: Record<string, unknown>, path: string, problems: P
   return [{ model: 'ceiling', steps, heartbeat, slo, settle, bisectSteps, stopShortOfFdLimitBy: margin, sourceAddresses }];
 }
 
-export function caseSuffix(_m: CeilingModel): string {
-  return '';
-}
 
 /** One line for reports: what the search ran with. */
 export function describeCeiling(m: CeilingModel): string {
@@ -103,3 +103,18 @@ export function describeCeiling(m: CeilingModel): string {
   ];
   return `${m.steps} steps, ${hb}; SLO: ${bounds.join(', ')}`;
 }
+
+export const ceiling: LoadModelDef<CeilingModel> = {
+  name: 'ceiling',
+  description,
+  routes: ['/echo'],
+  // The heartbeat has its own size (load.heartbeat.bytes).
+  message: 'none',
+  validate,
+  caseSuffix: () => '',
+  runsAs: () => 'search',
+  segmentable: () => false,
+  drainTimeoutMs: () => DEFAULT_DRAIN_TIMEOUT_MS,
+  createRunner: (m, init, post) => createCeilingRunner(m, init, post),
+  describe: describeCeiling,
+};

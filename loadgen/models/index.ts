@@ -1,26 +1,22 @@
-import type { Problems } from '../../base/validate.js';
+// The registry of load models: every load shape a scenario can name, chosen by the `model` field of its
+// `load`. Adding a model is one file here (its LoadModelDef) and one line below.
 import type { LoadModel } from '../types.js';
-import * as broadcast from './broadcast.js';
-import * as ceiling from './ceiling.js';
-import * as closed from './closed.js';
-import * as http from './http.js';
-import * as idle from './idle.js';
-import * as open from './open.js';
-import * as voice from './voice.js';
+import { broadcast } from './broadcast.js';
+import { ceiling } from './ceiling.js';
+import { closed } from './closed.js';
+import { http } from './http.js';
+import { idle } from './idle.js';
+import type { LoadModelDef } from './model.js';
+import { open } from './open.js';
+import { voice } from './voice.js';
+
+export type { LoadModelDef, MetricsContext, PhaseSamples, Route } from './model.js';
 
 /** Every load shape a scenario can name. */
 export type AnyModel = LoadModel;
 
-interface ModelModule<M extends AnyModel> {
-  description: string;
-  /** Validates the scenario's `load` object and expands it into one model per case. */
-  validate(raw: Record<string, unknown>, path: string, problems: Problems): M[];
-  /** Appended to the scenario name to name a case (e.g. "@10000/s"). */
-  caseSuffix(m: M): string;
-}
-
-/** Every load shape, chosen by the `model` discriminant of a scenario's `load`. */
-export const MODELS: { [K in AnyModel['model']]: ModelModule<Extract<AnyModel, { model: K }>> } = {
+/** Every load model, by its name (the `model` discriminant). */
+export const MODELS: { [K in AnyModel['model']]: LoadModelDef<Extract<AnyModel, { model: K }>> } = {
   closed,
   open,
   broadcast,
@@ -32,6 +28,19 @@ export const MODELS: { [K in AnyModel['model']]: ModelModule<Extract<AnyModel, {
 
 export const MODEL_NAMES = Object.keys(MODELS) as AnyModel['model'][];
 
+/**
+ * The definition of a model instance: the one place a model's name chooses its module. Its methods take
+ * any model; each module is only ever handed instances of its own (the discriminant chose it).
+ */
+export function modelOf(m: AnyModel): LoadModelDef<AnyModel> {
+  return MODELS[m.model];
+}
+
+/** The definition of a model by name (`bench list scenarios`, the scenario validator). */
+export function modelNamed(name: AnyModel['model']): LoadModelDef<AnyModel> {
+  return MODELS[name];
+}
+
 export function caseSuffixOf(m: AnyModel): string {
-  return (MODELS[m.model] as ModelModule<AnyModel>).caseSuffix(m);
+  return modelOf(m).caseSuffix(m);
 }

@@ -1,19 +1,135 @@
 import { checkNumber, checkObject, checkString, isObject, type Problems } from '../../base/validate.js';
-import { UPSTREAM_DEFAULTS, resolveUpstreamConfig } from '../../upstream/config.js';
-import { formatLatency, parseLatency } from '../../upstream/latency.js';
-import type { VoiceModel } from '../types.js';
+import type { VoiceMetrics, Warning } from '../../schema/result.js';
+import { UPSTREAM_DEFAULTS, resolveUpstreamConfig, type UpstreamConfig } from '../../upstream/config.js';
+import { formatLatency, MAX_LATENCY_MS, parseLatency, type LatencySpec } from '../../upstream/latency.js';
+import { decodeHistogram, encodeHistogram, mergeHistograms, summarizeHistogram } from '../histogram.js';
+import { epochClockUs } from '../schedule.js';
+import { WsSession, type Conn, type ModelResult } from '../session.js';
+import type { VoiceModel, VoiceResult } from '../types.js';
+import { sessionIdOf, VoiceDriver, type VoicePart } from '../voice.js';
+import { DEFAULT_DRAIN_TIMEOUT_MS, rateMissedWarning } from './common.js';
+import type { LoadModelDef } from './model.js';
 
 /**
- * Voice agent: every connection is a session on /relay that streams one audio
- * event per `frameIntervalMs` (open loop) and asks for a reply after every
- * `framesPerTurn` of them; the simulated upstream behind the relay answers
- * with timed chunks, and the load generator measures the time to the first
- * chunk, the relay's share of it and the jitter between chunks (loadgen/voice.ts).
+ * Voice agent: every connection is a session on /relay that streams one audio event (the scenario's
+ * `message`) every `frameIntervalMs` on the open-loop schedule and asks for a reply after every
+ * `framesPerTurn` of them; the simulated upstream behind the relay answers with timed chunks, and the driver
+ * (loadgen/voice.ts) measures the time to the first chunk, the relay's share of it and the jitter.
  */
-export const description =
-  'voice agent: audio events every frameIntervalMs per session through /relay, a turn every framesPerTurn events, replies timed';
+class VoiceSession extends WsSession {
+  readonly m = this.plan.load as VoiceModel;
+  readonly voice = new VoiceDriver(this.m, this.init.firstConnId, this.init.connections);
 
-type UpstreamSettings = VoiceModel['upstream'];
+  override pathFor(c: Conn, url: URL): string {
+    // One relay session per connection; the server hands the session id on to the upstream, which writes it into every reply.
+    return `${url.pathname === '/' ? '/relay' : url.pathname}?session=${sessionIdOf(c.id)}`;
+  }
+
+  override sendOn(c: Conn, tUs: number): void {
+    super.sendOn(c, tUs);
+    // Every framesPerTurn-th audio event of a session ends a turn: its response.create leaves at the same intended time.
+    const turn = this.voice.afterAudio(c.id, c.seq, tUs, epochClockUs);
+    if (turn > 0) {
+      const v = this.voice;
+      this.transport.send(c.t!, v.controlCodec, v.controlTemplate, c.id, turn, tUs);
+      const b = this.bucket(tUs);
+      b.sentMsgs++;
+      b.sentBytes += v.controlTemplate.length;
+    }
+  }
+
+  begin(): void {
+    this.voice.setWindow(this.measureStartUs, this.measureEndUs);
+    const open = this.conns.filter((c) => c.open);
+    // Round-robin over the open sessions at this rate gives each one audio event per frameIntervalMs, staggered evenly.
+    this.runSchedule(open, (open.length * 1000) / this.m.frameIntervalMs, 'constant');
+  }
+
+  onMessage(c: Conn, buf: Buffer, start: number, end: number): void {
+    // Reply events from the upstream, not our messages coming back: the driver reads and times them.
+    const nowUs = this.readAtUs;
+    this.recvSinceProgress++;
+    this.lastRecvAtUs = nowUs;
+    this.voice.onReply(c.id, buf, start, end, nowUs);
+    const b = this.bucket(nowUs);
+    b.receivedMsgs++;
+    b.receivedBytes += end - start;
+  }
+
+  drained(): boolean {
+    // Every triggered turn is owed a response.done (even when chunks were dropped); a closed session owes nothing more.
+    const v = this.voice;
+    return this.conns.every((c) => !c.open || v.pendingTurns(c.id) === 0);
+  }
+
+  modelResult(): ModelResult {
+    const v = this.voice.result();
+    const ol = this.sender?.counters;
+    return {
+      voice: v,
+      // The voice model's latency is the time to the first reply chunk; its deliveries are reply events.
+      latencyEncoded: v.firstChunkEncoded,
+      delivery: {
+        sent: v.audioEventsSent + v.controlEventsSent,
+        expected: v.repliesExpected,
+        received: v.repliesReceived,
+        lost: Math.max(0, v.repliesExpected - v.repliesReceived),
+        duplicated: v.duplicated,
+        corrupted: v.repliesCorrupted,
+        outOfOrder: v.outOfOrder,
+      },
+      // The audio events are an open-loop schedule: what it could not send on time is reported like the open model's.
+      ...(ol && this.sender ? { openLoop: { targetPerSec: this.sender.schedule.ratePerSec, intended: ol.intended, sent: ol.sent, late: ol.late, dropped: ol.dropped } } : {}),
+    };
+  }
+}
+
+/** Merges the workers' voice parts: histograms decoded and added (exact), counters summed. */
+export function mergeVoiceParts(parts: readonly VoicePart[]): VoiceResult {
+  const merged = (pick: (p: VoicePart) => string) => mergeHistograms(parts.map((p) => decodeHistogram(pick(p))));
+  const firstChunk = merged((p) => p.firstChunkEncoded);
+  const relayOverhead = merged((p) => p.relayOverheadEncoded);
+  const jitter = merged((p) => p.jitterEncoded);
+  const sum = (pick: (p: VoicePart) => number) => parts.reduce((a, p) => a + pick(p), 0);
+  return {
+    firstChunk: summarizeHistogram(firstChunk),
+    firstChunkEncoded: encodeHistogram(firstChunk),
+    relayOverhead: summarizeHistogram(relayOverhead),
+    relayOverheadEncoded: encodeHistogram(relayOverhead),
+    jitter: summarizeHistogram(jitter),
+    jitterEncoded: encodeHistogram(jitter),
+    audioEventsSent: sum((p) => p.audioEventsSent),
+    controlEventsSent: sum((p) => p.controlEventsSent),
+    turnsTriggered: sum((p) => p.turnsTriggered),
+    turnsCompleted: sum((p) => p.turnsCompleted),
+    repliesExpected: sum((p) => p.repliesExpected),
+    repliesReceived: sum((p) => p.repliesReceived),
+    repliesCorrupted: sum((p) => p.repliesCorrupted),
+  };
+}
+
+/** The upstream's settings for a voice model (the scenario gives the latency as text, e.g. `uniform:200:800`). */
+export function upstreamConfigOf(m: VoiceModel): Partial<UpstreamConfig> {
+  const latency = parseLatency(m.upstream.latency);
+  // The scenario validator already refused a bad latency; this only keeps the types honest.
+  if (typeof latency === 'string') throw new Error(`load.upstream.latency: ${latency}`);
+  return { latency, chunks: m.upstream.chunks, chunkIntervalMs: m.upstream.chunkIntervalMs, chunkAudioBytes: m.upstream.chunkAudioBytes, seed: m.upstream.seed };
+}
+
+/** The longest think time a latency distribution gives in practice (a log-normal's 99.99th percentile). */
+export function maxThinkMs(spec: LatencySpec): number {
+  switch (spec.kind) {
+    case 'fixed':
+      return spec.ms;
+    case 'uniform':
+      return spec.maxMs;
+    case 'lognormal':
+      return Math.min(MAX_LATENCY_MS, spec.medianMs * Math.exp(3.72 * spec.sigma));
+  }
+}
+
+/** Above this share of one core the simulated upstream may be delaying replies itself. */
+export const UPSTREAM_BUSY_PCT = 80;
 
 /** Defaults of every optional field; the upstream's are its own (upstream/config.ts), latency in its text form. */
 export const VOICE_DEFAULTS: Omit<VoiceModel, 'model'> = {
@@ -30,9 +146,78 @@ export const VOICE_DEFAULTS: Omit<VoiceModel, 'model'> = {
   },
 };
 
+export const voice: LoadModelDef<VoiceModel> = {
+  name: 'voice',
+  description: 'voice agent: audio events every frameIntervalMs per session through /relay, a turn every framesPerTurn events, replies timed',
+  routes: ['/relay'],
+  message: 'any',
+  validate,
+  caseSuffix: () => '',
+  runsAs: () => 'load',
+  segmentable: () => true,
+  upstream: upstreamConfigOf,
+  /** A turn triggered at the window's last moment is owed its whole reply (think time and burst). */
+  drainTimeoutMs(m) {
+    const spec = parseLatency(m.upstream.latency);
+    const think = typeof spec === 'string' ? MAX_LATENCY_MS : maxThinkMs(spec);
+    return Math.ceil(think + m.upstream.chunks * m.upstream.chunkIntervalMs + DEFAULT_DRAIN_TIMEOUT_MS);
+  },
+  createRunner: (_m, init, post) => new VoiceSession(init, post),
+  mergeParts(results, out) {
+    const parts = results.flatMap((r) => (r.voice ? [r.voice] : []));
+    if (parts.length === 0) return;
+    out.voice = mergeVoiceParts(parts);
+    // The voice model's latency is the time to the first reply chunk.
+    out.latency = out.voice.firstChunk;
+    out.latencyEncoded = out.voice.firstChunkEncoded;
+  },
+  metrics(_m, load, ctx) {
+    const warnings: Warning[] = [];
+    // A relay's replies are not its sends: only the audio schedule tells a missed rate.
+    const missed = rateMissedWarning(load, ctx.receivedMsgs, ctx.windowMs, { echoes: false });
+    if (missed) warnings.push(missed);
+    const v = load.voice;
+    if (!v) return { metrics: {}, warnings };
+    // A relay's work is both directions: per relayed message, not per message the client received.
+    const relayedMsgs = ctx.receivedMsgs + ctx.sentMsgs;
+    const serverCpuUs = ctx.phases.measureEnd.cpuUserUs + ctx.phases.measureEnd.cpuSystemUs - ctx.phases.measureStart.cpuUserUs - ctx.phases.measureStart.cpuSystemUs;
+    const perRelayed = relayedMsgs > 0 ? serverCpuUs / relayedMsgs : null;
+    const sessions = load.connectionsOpened;
+    const voiceMetrics: VoiceMetrics = {
+      firstChunkUs: v.firstChunk,
+      relayOverheadUs: v.relayOverhead,
+      jitterUs: v.jitter,
+      turnsTriggered: v.turnsTriggered,
+      turnsCompleted: v.turnsCompleted,
+      audioEventsSent: v.audioEventsSent,
+      controlEventsSent: v.controlEventsSent,
+      repliesExpected: v.repliesExpected,
+      repliesReceived: v.repliesReceived,
+      repliesCorrupted: v.repliesCorrupted,
+      relayedMsgs,
+      serverCpuUsPerRelayedMsg: perRelayed,
+      bytesPerSession: sessions > 0 ? (ctx.phases.measureStart.rssBytes - ctx.phases.baseline.rssBytes) / sessions : null,
+      ...(ctx.upstream ? { upstream: ctx.upstream } : {}),
+    };
+    const up = ctx.upstream;
+    if (up && (up.cpuUtilPct > UPSTREAM_BUSY_PCT || up.chunksDropped > 0)) {
+      warnings.push({
+        code: 'upstream-bound',
+        message: `the simulated upstream used ${up.cpuUtilPct.toFixed(0)}% of a core and dropped ${up.chunksDropped} reply chunks: its own delay may be in the first-chunk times`,
+        hint: 'give the upstream a CPU of its own (a third CPU), or run fewer sessions',
+      });
+    }
+    return { metrics: { voice: voiceMetrics, serverCpuUsPerMsg: perRelayed }, warnings };
+  },
+  describe: (m) => `voice agent: an audio event every ${m.frameIntervalMs} ms per session, a turn every ${m.framesPerTurn} events, think time ${m.upstream.latency} ms`,
+};
+
+type UpstreamSettings = VoiceModel['upstream'];
+
+
 const UPSTREAM_KEYS = ['latency', 'chunks', 'chunkIntervalMs', 'chunkAudioBytes', 'seed'] as const;
 
-export function validate(raw: Record<string, unknown>, path: string, problems: Problems): VoiceModel[] {
+function validate(raw: Record<string, unknown>, path: string, problems: Problems): VoiceModel[] {
   const before = problems.length;
   checkObject(raw, path, problems, ['model', 'frameIntervalMs', 'framesPerTurn', 'upstream']);
   const d = VOICE_DEFAULTS;
@@ -71,6 +256,3 @@ function validateUpstream(raw: unknown, path: string, problems: Problems): Upstr
   return out;
 }
 
-export function caseSuffix(_m: VoiceModel): string {
-  return '';
-}

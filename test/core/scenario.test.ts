@@ -34,15 +34,15 @@ describe('validateScenario', () => {
     ['empty rates', { ...valid, load: { model: 'open', ratesPerSec: [] } }, /load\.ratesPerSec: must be a non-empty list/],
     ['bad rate', { ...valid, load: { model: 'open', ratesPerSec: [100, -1] } }, /load\.ratesPerSec\[1\]: must be at least 1/],
     ['missing message', { ...valid, message: undefined }, /message: is required/],
-    ['route/model mismatch', { ...valid, route: '/broadcast' }, /route: the closed model measures round trips on \/echo/],
+    ['route/model mismatch', { ...valid, route: '/broadcast' }, /route: the closed model drives \/echo, got "\/broadcast" \(\/broadcast is for the broadcast model\)/],
     ['too many publishers', { ...valid, route: '/broadcast', load: { model: 'broadcast', publishers: 20, ratePerSecPerPublisher: 1 } }, /load\.publishers: must be at most connections \(10\)/],
     ['bad message size', { ...valid, message: { kind: 'binary', size: { type: 'fixed', bytes: 4 } } }, /^scenario "mine": message\.size/],
     ['json template without a header', { ...valid, message: { kind: 'json', template: { type: 'ping', id: '{{id}}', at: '{{sentAtUs}}' } } }, /^scenario "mine": message\.template: the closed model needs \{\{conn\}\}, \{\{seq\}\} and \{\{sentAtUs\}\} to account for every delivery$/],
     ['json template with an unknown generator', { ...valid, message: { kind: 'json', template: { data: '{{foo}}' } } }, /^scenario "mine": message\.template\.data: unknown generator "\{\{foo\}\}"/],
     ['unknown quick key', { ...valid, quick: { duration: 1 } }, /quick\.duration: unknown key/],
     ['quick preset with fewer connections than publishers', { ...valid, connections: 50, route: '/broadcast', load: { model: 'broadcast', publishers: 20, ratePerSecPerPublisher: 1 }, quick: { connections: 10 } }, /load\.publishers: must be at most quick\.connections \(10\), got 20/],
-    ['voice model on another route', { ...valid, load: { model: 'voice' }, message: { kind: 'json', template: { a: '{{base64:8}}' } } }, /route: the voice model drives the relay, \/relay, got "\/echo"/],
-    ['relay route for another model', { ...valid, route: '/relay' }, /route: \/relay is for the voice model/],
+    ['voice model on another route', { ...valid, load: { model: 'voice' }, message: { kind: 'json', template: { a: '{{base64:8}}' } } }, /route: the voice model drives \/relay, got "\/echo"/],
+    ['relay route for another model', { ...valid, route: '/relay' }, /route: the closed model drives \/echo, got "\/relay" \(\/relay is for the voice model\)/],
   ];
   for (const [what, raw, re] of cases) {
     test(`names the field: ${what}`, () => {

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { DEFAULT_DRAIN_TIMEOUT_MS, SLOW_CONSUMER_DRAIN_TIMEOUT_MS, drainTimeoutMsFor, maxThinkMs, relayDifferences, upstreamConfigOf } from '../../core/voice.js';
+import { relayDifferences } from '../../core/voice.js';
+import { modelOf, type AnyModel } from '../../loadgen/models/index.js';
+import { DEFAULT_DRAIN_TIMEOUT_MS } from '../../loadgen/models/common.js';
+import { SLOW_CONSUMER_DRAIN_TIMEOUT_MS } from '../../loadgen/models/broadcast.js';
+import { maxThinkMs, upstreamConfigOf } from '../../loadgen/models/voice.js';
+
+const drainTimeoutMsFor = (m: AnyModel) => modelOf(m).drainTimeoutMs(m);
 import type { VoiceModel } from '../../loadgen/types.js';
 import { RELAY_CONNECT_TIMEOUT_MS } from '../../servers/settings.js';
 

@@ -7,7 +7,9 @@ import type { Problems } from '../../base/validate.js';
 import type { WorkerBeatReport, WorkerStepReport } from '../../loadgen/ceiling.js';
 import { mergeBeatReports, mergeStepReports, openCeilingSession } from '../../loadgen/ceiling-run.js';
 import { createLatencyHistogram, encodeHistogram, recordUs } from '../../loadgen/histogram.js';
-import { CEILING_DEFAULTS, describeCeiling, validate } from '../../loadgen/models/ceiling.js';
+import { CEILING_DEFAULTS, ceiling, describeCeiling } from '../../loadgen/models/ceiling.js';
+
+const validate = ceiling.validate;
 import type { CeilingModel, LoadPlan } from '../../loadgen/types.js';
 
 describe('ceiling model: validation', () => {

@@ -4,7 +4,9 @@ import { currentHost } from '../../core/host.js';
 import { startServer, startUpstream, type RegistryServerHandle, type UpstreamHandle } from '../../core/launcher.js';
 import { probeRuntimes } from '../../core/runtimes.js';
 import { decodeHistogram, summarizeHistogram } from '../../loadgen/histogram.js';
-import { validate, VOICE_DEFAULTS } from '../../loadgen/models/voice.js';
+import { voice, VOICE_DEFAULTS } from '../../loadgen/models/voice.js';
+
+const validate = voice.validate;
 import { runLoad } from '../../loadgen/run.js';
 import type { LoadPlan, VoiceModel } from '../../loadgen/types.js';
 import { emptyReplyFields, parseReply, sessionIdOf, turnIdOf, VoiceDriver, type VoicePart } from '../../loadgen/voice.js';

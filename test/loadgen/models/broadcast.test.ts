@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { validateScenario } from '../../../core/scenario.js';
-import { validate } from '../../../loadgen/models/broadcast.js';
+import { broadcast } from '../../../loadgen/models/broadcast.js';
+
+const validate = broadcast.validate;
 
 const base = { model: 'broadcast', publishers: 2, ratePerSecPerPublisher: 10, rooms: 1 };
 

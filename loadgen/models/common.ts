@@ -1,0 +1,41 @@
+// Small pieces several load models share.
+import type { Warning } from '../../schema/result.js';
+import type { LoadResult } from '../types.js';
+
+/** The ordinary drain: what is in flight on loopback arrives well within it. */
+export const DEFAULT_DRAIN_TIMEOUT_MS = 2000;
+
+/** Below this share of the target rate, replies count as short of the rate. */
+export const RATE_MISSED_FRACTION = 0.95;
+/** Above this share of late sends, the schedule counts as missed. */
+export const LATE_FRACTION = 0.01;
+
+/**
+ * The `rate-missed` warning of a scheduled load, or undefined when the rate was carried: sends dropped or
+ * more than 1% late (the generator's schedule), or, for a model whose every send is echoed, fewer than 95% of
+ * the target coming back (the server). The hint names the part that fell short, and agrees with the figures:
+ * a generator that kept its schedule is never blamed, nor a server whose replies all came back.
+ */
+export function rateMissedWarning(load: LoadResult, receivedMsgs: number, windowMs: number, o: { echoes: boolean }): Warning | undefined {
+  const ol = load.openLoop;
+  if (!ol) return undefined;
+  const expected = (ol.targetPerSec * windowMs) / 1000;
+  const short = o.echoes && expected > 0 && receivedMsgs < expected * RATE_MISSED_FRACTION;
+  const lateShare = ol.sent > 0 ? ol.late / ol.sent : 0;
+  const scheduleMissed = ol.dropped > 0 || lateShare > LATE_FRACTION;
+  if (!short && !scheduleMissed) return undefined;
+  const sentPerSec = windowMs > 0 ? (ol.sent * 1000) / windowMs : 0;
+  const receivedPerSec = windowMs > 0 ? (receivedMsgs * 1000) / windowMs : 0;
+  const parts = [
+    `target ${ol.targetPerSec.toLocaleString('en-US')} msg/s`,
+    `sent ${Math.round(sentPerSec).toLocaleString('en-US')} msg/s`,
+    ...(o.echoes ? [`received ${Math.round(receivedPerSec).toLocaleString('en-US')} msg/s`] : []),
+    `${ol.late} of ${ol.sent} sends late, ${ol.dropped} dropped`,
+  ];
+  const hint = short && !scheduleMissed
+    ? 'the generator kept its schedule but replies fell short: the server did not carry this rate, so its latency includes queueing'
+    : load.saturation.saturated
+      ? 'the load generator could not keep its schedule: lower the rate or give it more CPUs (--loadgen-cpus)'
+      : 'sends left late without the generator being busy: the server stopped reading (its socket buffers filled), so the lateness is the server\'s';
+  return { code: 'rate-missed', message: parts.join(', '), hint };
+}
