@@ -7,15 +7,15 @@
 
 import { openCeilingSession, type CeilingBeatResult, type CeilingSession, type CeilingStepResult } from '../loadgen/ceiling-run.js';
 import { DEFAULT_MAX_CONNECTIONS_PER_WORKER, splitConnections } from '../loadgen/pool.js';
-import { describeSaturationReason } from '../loadgen/saturation.js';
 import { decodeHistogram, encodeHistogram, mergeHistograms, summarizeHistogram, createLatencyHistogram } from '../loadgen/histogram.js';
-import { CEILING_DEFAULTS } from '../loadgen/models/ceiling.js';
-import type { CeilingModel, ErrorKind, IdleModel, LoadPlan } from '../loadgen/types.js';
+import { modelOf } from '../loadgen/models/index.js';
+import type { CeilingModel, ErrorKind, LoadPlan } from '../loadgen/types.js';
 import { linearRegression, settledValue } from '../stats/index.js';
 import { expandCpuList } from '../base/cpus.js';
-import { isBenchError } from '../base/errors.js';
+import { BenchError, isBenchError } from '../base/errors.js';
 import type { ServerHandle } from './launcher.js';
-import { processOpenFileLimit, readRssCpu, readSlabObjectBytes, readSockStat } from './procfs.js';
+import { processOpenFileLimit, readProc, readRssCpu, readSlabObjectBytes, readSockStat } from './procfs.js';
+import { steppedSearch, type PlateauOutcome, type SearchOutcome } from './search.js';
 import type {
   CeilingCause,
   CeilingMetrics,
@@ -26,6 +26,8 @@ import type {
   LimitClass,
   MemoryFit,
   MemoryPerConnection,
+  PlateauVerdict,
+  SaturationReason,
   Warning,
 } from '../schema/result.js';
 import type { LifecycleStep, RunDeps, RunPlan } from './run.js';
@@ -99,7 +101,7 @@ export interface PlateauObservation {
   heartbeatsLost: number;
   p99Us: number | null;
   loadgenSaturated: boolean;
-  loadgenReasons: string[];
+  loadgenReasons: SaturationReason[];
   /** The latest any heartbeat left after its intended time, µs: the most of the latency the generator's lateness explains. */
   loadgenMaxLagUs: number;
   serverAlive: boolean;
@@ -120,30 +122,14 @@ export interface JudgeContext {
   baselineFds: number;
 }
 
-export interface PlateauVerdict {
-  ok: boolean;
-  cause?: CeilingCause;
-  limitClass?: LimitClass;
-  /** Plain words: "met the SLO" or why not, with the figures. */
-  text: string;
-  atFdLimit?: { behaviour: FdLimitBehaviour; text: string };
-}
-
 const EMFILE_RE = /too many open files|EMFILE|os error 24/i;
 
 function sumKinds(errors: Partial<Record<ErrorKind, number>>, kinds: ErrorKind[]): number {
   return kinds.reduce((a, k) => a + (errors[k] ?? 0), 0);
 }
 
-function errorList(errors: Partial<Record<ErrorKind, number>>): string {
-  const parts = Object.entries(errors)
-    .filter(([, n]) => (n ?? 0) > 0)
-    .map(([k, n]) => `${count(n!)} ${k}`);
-  return parts.length > 0 ? parts.join(', ') : 'none';
-}
-
-function lastStderrLine(tail: string, re?: RegExp): string | undefined {
-  // Deno colours its errors even into a pipe: drop the escape sequences.
+/** The server's last stderr line (matching `re` when given), escape codes removed (Deno colours even a pipe). */
+export function lastStderrLine(tail: string, re?: RegExp): string | undefined {
   const lines = tail
     .split('\n')
     .map((l) => l.replace(/\x1b\[[0-9;]*m/g, '').trim())
@@ -152,34 +138,25 @@ function lastStderrLine(tail: string, re?: RegExp): string | undefined {
 }
 
 /** How a server behaved at its open-file limit, from what the clients and /proc saw. Pure. */
-export function fdLimitBehaviour(o: PlateauObservation): { behaviour: FdLimitBehaviour; text: string } {
+export function fdLimitBehaviour(o: PlateauObservation): Pick<PlateauVerdict, 'atFdLimit' | 'serverExit' | 'serverSaid'> {
   if (!o.serverAlive) {
-    const line = lastStderrLine(o.stderrTail, EMFILE_RE) ?? lastStderrLine(o.stderrTail);
-    return {
-      behaviour: 'exited',
-      text: `exited${o.serverExit ? ` (${o.serverExit})` : ''}${line ? `: "${line}"` : ''}, dropping every connection (${count(o.openBefore)} open)`,
-    };
+    const said = lastStderrLine(o.stderrTail, EMFILE_RE) ?? lastStderrLine(o.stderrTail);
+    return { atFdLimit: 'exited', ...(o.serverExit ? { serverExit: o.serverExit } : {}), ...(said ? { serverSaid: said } : {}) };
   }
   const closed = sumKinds(o.errors, ['reset', 'unexpected-close', 'refused']);
   const timeouts = o.errors.timeout ?? 0;
-  if (closed >= timeouts && closed > 0) {
-    return { behaviour: 'closes-extra', text: `kept running and closed connections beyond the limit at once (${errorList(o.errors)})` };
-  }
+  if (closed >= timeouts && closed > 0) return { atFdLimit: 'closes-extra' };
   const cpu = o.idleCpuPct;
-  if (cpu !== null && cpu >= SPIN_IDLE_CPU_PCT) {
-    return {
-      behaviour: 'spins',
-      text: `kept running but left connections beyond the limit unanswered (${errorList(o.errors)}) and used ${cpu.toFixed(0)}% CPU with no traffic`,
-    };
-  }
-  return { behaviour: 'stalls', text: `kept running but left connections beyond the limit unanswered (${errorList(o.errors)})` };
+  if (cpu !== null && cpu >= SPIN_IDLE_CPU_PCT) return { atFdLimit: 'spins' };
+  return { atFdLimit: 'stalls' };
 }
 
 /**
- * Whether a plateau met the SLO and, if not, whose limit broke it. In order: the server gone (its open-file
- * limit when it said EMFILE or the step crossed the limit, else a crash); the server at its open-file limit;
- * the load generator's ports or fds; then the SLO bounds — memory, errors, latency (the load generator's when
- * it fell behind its schedule), CPU. The environment's limits come first because they explain the rest. Pure.
+ * Whether a plateau met the SLO and, if not, whose limit broke it, as data (report/ceiling.ts words it). In
+ * order: the server gone (its open-file limit when it said EMFILE or the step crossed the limit, else a
+ * crash); the server at its open-file limit; the load generator's ports or fds; then the SLO bounds — memory,
+ * errors, latency (the load generator's when its own lateness explains the excess), CPU. The environment's
+ * limits come first because they explain the rest. Pure.
  */
 export function judgePlateau(o: PlateauObservation, ctx: JudgeContext): PlateauVerdict {
   const slo = ctx.slo;
@@ -187,90 +164,40 @@ export function judgePlateau(o: PlateauObservation, ctx: JudgeContext): PlateauV
   const crossed = limit !== null && o.targetConnections + ctx.baselineFds > limit - FD_SLACK;
   const atLimit = limit !== null && o.fds !== null && o.fds >= limit - FD_SLACK;
   const failures = o.connectFailed + o.drops;
-  const fdText = (b: { text: string }) => `the server's open-file limit (${limit ?? 'unknown'}): at ${count(o.targetConnections)} connections it ${b.text}`;
+  const fd = (): PlateauVerdict => ({ ok: false, cause: 'fd-limit', limitClass: 'environment', ...fdLimitBehaviour(o) });
 
   if (!o.serverAlive) {
-    if (EMFILE_RE.test(o.stderrTail) || crossed) {
-      const b = fdLimitBehaviour(o);
-      return { ok: false, cause: 'fd-limit', limitClass: 'environment', text: fdText(b), atFdLimit: b };
-    }
-    const line = lastStderrLine(o.stderrTail);
-    return {
-      ok: false,
-      cause: 'crash',
-      limitClass: 'runtime',
-      text: `the server exited${o.serverExit ? ` (${o.serverExit})` : ''} at ${count(o.targetConnections)} connections${line ? `: "${line}"` : ''}`,
-    };
+    if (EMFILE_RE.test(o.stderrTail) || crossed) return fd();
+    const said = lastStderrLine(o.stderrTail);
+    return { ok: false, cause: 'crash', limitClass: 'runtime', ...(o.serverExit ? { serverExit: o.serverExit } : {}), ...(said ? { serverSaid: said } : {}) };
   }
-  if (atLimit || (crossed && failures > 0)) {
-    const b = fdLimitBehaviour(o);
-    return { ok: false, cause: 'fd-limit', limitClass: 'environment', text: fdText(b), atFdLimit: b };
-  }
+  if (atLimit || (crossed && failures > 0)) return fd();
   const ports = (o.errnos['EADDRNOTAVAIL'] ?? 0) + (o.errnos['EADDRINUSE'] ?? 0);
-  if (ports > 0) {
-    return {
-      ok: false,
-      cause: 'loadgen-ports',
-      limitClass: 'environment',
-      text: `the load generator ran out of source ports (${count(ports)} connects failed with EADDRNOTAVAIL/EADDRINUSE)`,
-    };
-  }
+  if (ports > 0) return { ok: false, cause: 'loadgen-ports', limitClass: 'environment', failedConnects: ports };
   const fds = (o.errnos['EMFILE'] ?? 0) + (o.errnos['ENFILE'] ?? 0);
-  if (fds > 0) {
-    return { ok: false, cause: 'loadgen-fds', limitClass: 'environment', text: `the load generator ran out of file descriptors (${count(fds)} connects failed with EMFILE/ENFILE)` };
-  }
+  if (fds > 0) return { ok: false, cause: 'loadgen-fds', limitClass: 'environment', failedConnects: fds };
   if (slo.memoryBudgetMiB !== null && o.rssBytes !== null && o.rssBytes > slo.memoryBudgetMiB * 1024 * 1024) {
-    return {
-      ok: false,
-      cause: 'memory',
-      limitClass: 'runtime',
-      text: `server RSS ${(o.rssBytes / 1024 / 1024).toFixed(0)} MiB is above the memory budget of ${slo.memoryBudgetMiB} MiB`,
-    };
+    return { ok: false, cause: 'memory', limitClass: 'runtime' };
   }
   const connectRatio = o.connectAttempted > 0 ? o.connectFailed / o.connectAttempted : 0;
   const dropRatio = o.openBefore + o.connectAttempted > 0 ? o.drops / Math.max(1, o.openBefore + o.connectAttempted - o.connectFailed) : 0;
   const lostRatio = o.heartbeatsSent > 0 ? o.heartbeatsLost / o.heartbeatsSent : 0;
-  const broken: string[] = [];
-  if (connectRatio > slo.maxErrorRatio) broken.push(`${count(o.connectFailed)} of ${count(o.connectAttempted)} connects failed (${errorList(o.errors)})`);
-  if (dropRatio > slo.maxErrorRatio) broken.push(`the server dropped ${count(o.drops)} open connections`);
-  if (lostRatio > slo.maxErrorRatio) broken.push(`${count(o.heartbeatsLost)} of ${count(o.heartbeatsSent)} heartbeats got no reply`);
-  if (broken.length > 0) {
-    return { ok: false, cause: 'errors', limitClass: 'runtime', text: `${broken.join('; ')}: above the error bound of ${slo.maxErrorRatio * 100}%` };
-  }
+  const broken: NonNullable<PlateauVerdict['broken']> = [];
+  if (connectRatio > slo.maxErrorRatio) broken.push('connects');
+  if (dropRatio > slo.maxErrorRatio) broken.push('drops');
+  if (lostRatio > slo.maxErrorRatio) broken.push('heartbeats');
+  if (broken.length > 0) return { ok: false, cause: 'errors', limitClass: 'runtime', broken };
   if (o.p99Us !== null && o.p99Us > slo.heartbeatP99Ms * 1000) {
-    const p99 = `heartbeat p99 ${(o.p99Us / 1000).toFixed(1)} ms is above the bound of ${slo.heartbeatP99Ms} ms`;
     // The generator's own lateness is blamed only where it could explain the excess: a p99 beyond the bound
     // even after taking away the latest send's lag is the server's, however busy the generator was.
     if (o.loadgenSaturated && o.p99Us - o.loadgenMaxLagUs <= slo.heartbeatP99Ms * 1000) {
-      return { ok: false, cause: 'loadgen-saturated', limitClass: 'environment', text: `${p99}, but the load generator fell behind (${o.loadgenReasons.join('; ')}): this machine's limit, not the server's` };
+      return { ok: false, cause: 'loadgen-saturated', limitClass: 'environment', loadgenReasons: o.loadgenReasons };
     }
-    return { ok: false, cause: 'latency', limitClass: 'runtime', text: p99 };
+    return { ok: false, cause: 'latency', limitClass: 'runtime' };
   }
   const cpuBound = slo.maxServerCpuPct * Math.max(1, ctx.serverCpuCount);
-  if (o.cpuPct !== null && o.cpuPct >= cpuBound) {
-    return { ok: false, cause: 'cpu', limitClass: 'runtime', text: `server CPU ${o.cpuPct.toFixed(0)}% during the heartbeats is at the bound of ${cpuBound.toFixed(0)}%` };
-  }
-  return { ok: true, text: 'met the SLO' };
-}
-
-/** The headline of a search: the ceiling as a number only when it is the runtime's own. Pure. */
-export function summarizeStop(cause: CeilingCause, lastGood: number, ctx: { openFileLimit: number | null; margin: number; maxConnections: number }): string {
-  switch (cause) {
-    case 'fd-limit':
-      return `not reached: stopped by the open-file limit ${ctx.openFileLimit ?? '(unknown)'}`;
-    case 'fd-margin':
-      return `not reached: stopped ${count(ctx.margin)} short of the open-file limit ${ctx.openFileLimit ?? '(unknown)'}`;
-    case 'loadgen-ports':
-      return "not reached: stopped by the load generator's source ports";
-    case 'loadgen-fds':
-      return "not reached: stopped by the load generator's open-file limit";
-    case 'loadgen-saturated':
-      return 'not reached: the load generator could not keep up on this machine';
-    case 'max-connections':
-      return `not reached: within the SLO at the scenario's maximum of ${count(ctx.maxConnections)} connections`;
-    default:
-      return `${count(lastGood)} connections`;
-  }
+  if (o.cpuPct !== null && o.cpuPct >= cpuBound) return { ok: false, cause: 'cpu', limitClass: 'runtime' };
+  return { ok: true };
 }
 
 // ---- memory per connection -------------------------------------------------
@@ -329,24 +256,6 @@ export function memoryPerConnection(plateaus: CeilingPlateau[]): MemoryPerConnec
   };
 }
 
-// ---- the model a cell runs ---------------------------------------------------
-
-/** A stepped idle case as a ceiling search without heartbeats or SLO: settle at each step, fit RSS. */
-export function idleAsCeiling(m: IdleModel, durationSec: number): CeilingModel {
-  return {
-    model: 'ceiling',
-    steps: m.steps ?? 1,
-    heartbeat: null,
-    slo: { heartbeatP99Ms: Number.MAX_SAFE_INTEGER, maxErrorRatio: 1, memoryBudgetMiB: null, maxServerCpuPct: 100 },
-    // durationSec bounds the wait for RSS to settle at each plateau.
-    settle: { ...CEILING_DEFAULTS.settle, timeoutMs: Math.max(CEILING_DEFAULTS.settle.windowMs, durationSec * 1000) },
-    bisectSteps: 0,
-    stopShortOfFdLimitBy: 0,
-    sourceAddresses: CEILING_DEFAULTS.sourceAddresses,
-  };
-}
-
-
 // ---- the cell ----------------------------------------------------------------
 
 export interface CeilingCellContext {
@@ -372,50 +281,252 @@ interface Reading {
   cpuUs: number;
 }
 
-/**
- * Runs a ceiling (or stepped idle) cell on a server that is up and verified: plans the steps, and for each
- * plateau opens the connections, lets RSS settle, sends the heartbeats, reads the server and judges; stops at
- * the first bad plateau (then bisects or interpolates when asked), and fills `cell.metrics` and `cell.raw`. A
- * server that dies is a result here (its cause is judged), not an error. Throws only when the load generator fails.
- */
-export async function runCeilingCell(ctx: CeilingCellContext): Promise<void> {
-  const { cell, scenarioCase: c, plan, deps, pid, server, sampler, baseline } = ctx;
-  const t0 = performance.now();
-  const sc = c.scenario;
-  const isIdle = c.model.model === 'idle';
-  const model: CeilingModel = c.model.model === 'ceiling' ? c.model : idleAsCeiling(c.model as IdleModel, sc.durationSec);
-  const warnings: Warning[] = [];
-  const openFileLimit = pid !== undefined ? processOpenFileLimit(pid) : null;
-  const baselineFds = baseline.fds > 0 ? baseline.fds : 0;
-  const { targets, endCause } = planTargets(sc.connections, model.steps, {
-    limit: isIdle ? null : openFileLimit,
-    baselineFds,
-    margin: model.stopShortOfFdLimitBy,
-  });
-  const serverCpuCount = plan.serverCpus ? expandCpuList(plan.serverCpus).length : 1;
-  const judgeCtx: JudgeContext = { slo: model.slo, serverCpuCount, openFileLimit, baselineFds };
-  // The periodic sampler lists every fd 4 times a second: at 20k fds that is load on the machine. Read /proc here instead.
-  sampler?.stop();
+/** The server as the search reads it: alive or not, RSS and CPU from /proc, how it ended. */
+interface ServerProbe {
+  readonly pid: number | undefined;
+  alive(): boolean;
+  read(): Reading | undefined;
+  readonly readings: Reading[];
+  exitText(): string | null;
+  stderrTail(): string;
+  /** Lets a just-ended server's exit status arrive (it comes a moment after /proc stops showing it). */
+  settleExit(): Promise<void>;
+}
+
+function probeServer(pid: number | undefined, server: ServerHandle | undefined, t0: number): ServerProbe {
   const readings: Reading[] = [];
-  const read = (): Reading | undefined => {
-    if (pid === undefined) return undefined;
-    const r = readRssCpu(pid);
-    if (!r) return undefined;
-    const x = { tMs: performance.now() - t0, ...r };
-    readings.push(x);
-    return x;
-  };
   let exitText: string | null = null;
   let gone = false;
   void server?.exited.then((r) => {
     gone = true;
     exitText = r.signal ?? `code ${r.code}`;
   });
-  const alive = () => !gone && (pid === undefined || readRssCpu(pid) !== undefined);
+  const probe: ServerProbe = {
+    pid,
+    readings,
+    alive: () => !gone && (pid === undefined || readRssCpu(pid) !== undefined),
+    read() {
+      if (pid === undefined) return undefined;
+      const r = readRssCpu(pid);
+      if (!r) return undefined;
+      const x = { tMs: performance.now() - t0, ...r };
+      readings.push(x);
+      return x;
+    },
+    exitText: () => exitText,
+    stderrTail: () => server?.stderrTail() ?? '',
+    async settleExit() {
+      if (server && exitText === null && !probe.alive()) await Promise.race([server.exited, delay(500)]);
+    },
+  };
+  return probe;
+}
 
-  const maxTarget = Math.max(1, ...targets);
-  const workers = splitConnections(maxTarget, plan.workers, DEFAULT_MAX_CONNECTIONS_PER_WORKER).length;
-  const loadPlan: LoadPlan = {
+const cpuPctOf = (a: Reading | undefined, b: Reading | undefined) => (a && b && b.tMs > a.tMs ? ((b.cpuUs - a.cpuUs) / ((b.tMs - a.tMs) * 1000)) * 100 : null);
+
+/** Reads RSS until it settles (or the timeout), every SETTLE_SAMPLE_MS; the value, whether it settled, the CPU meanwhile. */
+async function settleRss(probe: ServerProbe, settle: CeilingModel['settle']): Promise<{ rss: number | null; settled: boolean; cpuPct: number | null }> {
+  if (probe.pid === undefined) return { rss: null, settled: false, cpuPct: null };
+  const start = performance.now();
+  const samples: Reading[] = [];
+  let result: { value: number; settled: boolean } | undefined;
+  while (probe.alive()) {
+    const r = probe.read();
+    if (r) samples.push(r);
+    if (samples.length > 0) {
+      result = settledValue(samples.map((x) => ({ tMs: x.tMs, value: x.rssBytes })), { ...settle, timeoutMs: Infinity });
+      if (result.settled || performance.now() - start >= settle.timeoutMs) break;
+    }
+    await delay(SETTLE_SAMPLE_MS);
+  }
+  return { rss: result?.value ?? null, settled: result?.settled ?? false, cpuPct: cpuPctOf(samples[0], samples.at(-1)) };
+}
+
+/**
+ * Heartbeats (or, without them, a hold) on every open connection, with the server's RSS and CPU read meanwhile.
+ * A load generator that fell behind (a GC pause, a busy machine) measured itself: it beats once more before the
+ * plateau is judged; errors and drops of every attempt count.
+ */
+async function beatPlateau(session: CeilingSession, probe: ServerProbe, warmupMs: number, durationMs: number, settle: CeilingModel['settle'], retry: boolean) {
+  const during: Reading[] = [];
+  let measureFromMs = Infinity;
+  let beating = true;
+  const sampling = (async () => {
+    while (beating && probe.alive()) {
+      const r = probe.read();
+      if (r && r.tMs >= measureFromMs) during.push(r);
+      await delay(SETTLE_SAMPLE_MS);
+    }
+  })();
+  let beat: CeilingBeatResult | undefined;
+  try {
+    for (let attempt = 0; attempt < (retry ? 2 : 1); attempt++) {
+      during.length = 0;
+      measureFromMs = (probe.readings.at(-1)?.tMs ?? 0) + warmupMs;
+      const b = await session.beat(warmupMs, durationMs);
+      if (beat) {
+        b.drops += beat.drops;
+        addErrors(b.errors, beat.errors);
+        for (const [k, v] of Object.entries(beat.errnos)) b.errnos[k] = (b.errnos[k] ?? 0) + v;
+      }
+      beat = b;
+      if (!b.saturation.saturated || !probe.alive()) break;
+    }
+  } finally {
+    beating = false;
+    await sampling;
+  }
+  const s = during.length > 0 ? settledValue(during.map((x) => ({ tMs: x.tMs, value: x.rssBytes })), { ...settle, timeoutMs: Infinity }) : undefined;
+  return { beat: beat!, rss: s?.value ?? null, settled: s?.settled ?? false, cpuPct: cpuPctOf(during[0], during.at(-1)) };
+}
+
+function addErrors(into: Partial<Record<ErrorKind, number>>, from: Partial<Record<ErrorKind, number>>): void {
+  for (const [k, v] of Object.entries(from) as [ErrorKind, number][]) into[k] = (into[k] ?? 0) + v;
+}
+
+/** What one plateau needs: the session, the server, the model and how long to beat or hold. */
+interface PlateauEnv {
+  session: CeilingSession;
+  probe: ServerProbe;
+  model: CeilingModel;
+  judge: JudgeContext;
+  warmupMs: number;
+  durationMs: number;
+  /** Hold (no heartbeats) at this target for `durationMs`, counting what the server closed: a stepped idle run's top. */
+  holdAt: number | undefined;
+  /** Connections open now, across plateaus. */
+  open: number;
+  connectHists: string[];
+  lastLatencyEncoded: string;
+  onProgress(phase: 'connecting' | 'measure', open: number): void;
+}
+
+type MeasuredPlateau = CeilingPlateau & PlateauOutcome & { settledOk: boolean };
+
+/** One plateau: step to `target`, let RSS settle idle, beat (or hold), read the server, judge. */
+async function measurePlateau(env: PlateauEnv, target: number, bisection: boolean): Promise<MeasuredPlateau> {
+  const { session, probe, model } = env;
+  const openBefore = env.open;
+  const abortAfter = Math.max(16, Math.ceil(model.slo.maxErrorRatio * Math.max(0, target - openBefore)) + 1);
+  env.onProgress('connecting', env.open);
+  const st: CeilingStepResult = await session.step(target, abortAfter);
+  env.open = st.open;
+  env.connectHists.push(st.connectEncoded);
+  const idle = await settleRss(probe, model.settle);
+  const full = probe.alive() && probe.pid !== undefined ? readProc(probe.pid) : undefined;
+  const kernel = readSockStat();
+  const slab = readSlabObjectBytes();
+  const beats = model.heartbeat !== null || env.holdAt === target;
+  let active = { beat: undefined as CeilingBeatResult | undefined, rss: idle.rss, settled: idle.settled, cpuPct: null as number | null };
+  if (beats && probe.alive() && env.open > 0) {
+    env.onProgress('measure', env.open);
+    active = await beatPlateau(session, probe, model.heartbeat ? env.warmupMs : 0, env.durationMs, model.settle, model.heartbeat !== null);
+    env.open = active.beat!.open;
+    if (model.heartbeat) env.lastLatencyEncoded = active.beat!.latencyEncoded;
+  }
+  const beat = active.beat;
+  const errors: Partial<Record<ErrorKind, number>> = { ...st.errors };
+  addErrors(errors, beat?.errors ?? {});
+  const errnos = { ...st.errnos };
+  for (const [k, v] of Object.entries(beat?.errnos ?? {})) errnos[k] = (errnos[k] ?? 0) + v;
+  const serverAlive = probe.alive();
+  await probe.settleExit();
+  const p99Us = beat && beat.latency.count > 0 ? beat.latency.p99Us : null;
+  const obs: PlateauObservation = {
+    targetConnections: target,
+    connections: env.open,
+    openBefore,
+    connectAttempted: st.attempted,
+    connectFailed: st.failed,
+    errors,
+    errnos,
+    drops: st.drops + (beat?.drops ?? 0),
+    heartbeatsSent: model.heartbeat ? (beat?.sent ?? 0) : 0,
+    heartbeatsLost: model.heartbeat ? (beat?.lost ?? 0) : 0,
+    p99Us,
+    loadgenSaturated: beat?.saturation.saturated ?? false,
+    loadgenReasons: beat?.saturation.reasons ?? [],
+    loadgenMaxLagUs: beat?.maxLagUs ?? 0,
+    serverAlive,
+    serverExit: probe.exitText(),
+    stderrTail: probe.stderrTail(),
+    fds: full?.fds ?? null,
+    rssBytes: active.rss,
+    cpuPct: active.cpuPct,
+    idleCpuPct: idle.cpuPct,
+  };
+  const verdict = judgePlateau(obs, env.judge);
+  return {
+    targetConnections: target,
+    connections: env.open,
+    bisection,
+    rssIdleBytes: idle.rss,
+    rssIdleSettled: idle.settled,
+    rssBytes: active.rss,
+    rssSettled: active.settled,
+    p50Us: p99Us !== null ? beat!.latency.p50Us : null,
+    p99Us,
+    maxUs: p99Us !== null ? beat!.latency.maxUs : null,
+    heartbeatsSent: obs.heartbeatsSent,
+    heartbeatsLost: obs.heartbeatsLost,
+    connectAttempted: st.attempted,
+    connectFailed: st.failed,
+    errors,
+    drops: obs.drops,
+    cpuPct: active.cpuPct,
+    idleCpuPct: idle.cpuPct,
+    fds: full?.fds ?? null,
+    threads: full?.threads ?? null,
+    kernelTcpMemBytes: kernel?.tcpMemBytes ?? null,
+    kernelSlabBytes: slab ?? null,
+    connectMs: Math.round(st.connectMs),
+    loadgenSaturated: obs.loadgenSaturated,
+    ok: verdict.ok,
+    verdict,
+    // Latency, errors and CPU depend on the connections held now, so closing back down is fair; memory does not come back.
+    bisectable: serverAlive && (verdict.cause === 'latency' || verdict.cause === 'errors' || verdict.cause === 'cpu'),
+    settledOk: idle.settled && (model.heartbeat === null || active.settled),
+  };
+}
+
+/**
+ * Where a search stopped and whose limit it was, as data: the first bad plateau's verdict; a server gone between
+ * plateaus (a crash); or the end of the plan (the scenario's maximum, or the requested margin to the open-file
+ * limit). The ceiling is a number only when the runtime's own limit stopped it. Pure.
+ */
+export function ceilingStop(
+  search: SearchOutcome<MeasuredPlateau>,
+  o: { endCause: TargetPlan['endCause']; planned: number; serverGone: boolean; serverExit: string | null; budgetBytes: number | null },
+): Pick<CeilingMetrics, 'cause' | 'limitClass' | 'stop' | 'ceilingConnections' | 'lastGoodConnections' | 'firstBadConnections' | 'refined'> {
+  const lastGood = search.lastGood?.outcome.connections ?? 0;
+  const bad = search.firstBad?.outcome;
+  let stop: PlateauVerdict;
+  if (bad) stop = bad.verdict;
+  else if (search.plateaus.filter((p) => !p.bisection).length < o.planned || o.serverGone) {
+    stop = { ok: false, cause: 'crash', limitClass: 'runtime', ...(o.serverExit ? { serverExit: o.serverExit } : {}) };
+  } else stop = { ok: true, cause: o.endCause, limitClass: o.endCause === 'fd-margin' ? 'environment' : 'none' };
+  const cause = stop.cause!;
+  const limitClass = stop.limitClass!;
+  let ceiling: number | null = null;
+  let refined: CeilingMetrics['refined'] = null;
+  if (limitClass === 'runtime') {
+    ceiling = lastGood;
+    if (search.refined !== undefined) {
+      ceiling = search.refined;
+      refined = 'bisection';
+    } else if (cause === 'memory' && bad && search.lastGood && o.budgetBytes !== null && search.lastGood.outcome.rssBytes !== null && bad.rssBytes !== null) {
+      ceiling = interpolateBudget({ connections: lastGood, rssBytes: search.lastGood.outcome.rssBytes }, { connections: bad.connections, rssBytes: bad.rssBytes }, o.budgetBytes);
+      refined = 'interpolated';
+    }
+  }
+  return { cause, limitClass, stop, ceilingConnections: ceiling, lastGoodConnections: lastGood, firstBadConnections: bad ? bad.targetConnections : null, refined };
+}
+
+/** The load generator's plan for a ceiling session: the most it will hold, 64 handshakes in flight over all workers. */
+function sessionPlan(ctx: CeilingCellContext, model: CeilingModel, maxTarget: number): LoadPlan {
+  const sc = ctx.scenarioCase.scenario;
+  const workers = splitConnections(maxTarget, ctx.plan.workers, DEFAULT_MAX_CONNECTIONS_PER_WORKER).length;
+  return {
     url: ctx.url,
     connections: maxTarget,
     load: model,
@@ -425,244 +536,118 @@ export async function runCeilingCell(ctx: CeilingCellContext): Promise<void> {
     drainTimeoutMs: 2000,
     // Per worker: the total over workers stays under the servers' listen backlogs.
     connect: { maxInFlight: Math.max(1, Math.floor(CEILING_MAX_IN_FLIGHT / workers)), timeoutMs: 3000 },
-    workers: plan.workers,
-    ...(plan.loadgenCpus ? { cpus: plan.loadgenCpus } : {}),
+    workers: ctx.plan.workers,
+    ...(ctx.plan.loadgenCpus ? { cpus: ctx.plan.loadgenCpus } : {}),
     client: 'raw',
-    seed: plan.seed,
+    seed: ctx.plan.seed,
   };
+}
+
+/** The cell's warnings from its plateaus: unsettled memory, a load generator that fell behind, connections an idle run lost. */
+function plateauWarnings(plateaus: readonly MeasuredPlateau[], model: CeilingModel, isIdle: boolean): Warning[] {
+  const out: Warning[] = [];
+  const unsettled = plateaus.find((p) => p.ok && p.rssIdleBytes !== null && !p.settledOk);
+  if (unsettled) {
+    out.push({
+      code: 'rss-unsettled',
+      message: `server RSS did not settle within ±${model.settle.tolerancePct}% over ${model.settle.windowMs} ms at ${count(unsettled.connections)} connections (timeout ${model.settle.timeoutMs} ms): that plateau's memory is the last window's median`,
+      hint: 'raise load.settle.timeoutMs, or widen load.settle.tolerancePct for a runtime whose RSS keeps moving',
+    });
+  }
+  const behind = plateaus.filter((p) => p.loadgenSaturated);
+  if (!isIdle && behind.length > 0) {
+    out.push({
+      code: 'loadgen-bound',
+      message: `the load generator fell behind its heartbeat schedule at ${behind.map((p) => count(p.connections)).join(', ')} connections: heartbeat latency there is partly its own`,
+      hint: 'lengthen load.heartbeat.intervalMs, or give the load generator more CPUs (--loadgen-cpus)',
+    });
+  }
+  const failed = plateaus.filter((p) => !p.ok);
+  if (isIdle && failed.length > 0) {
+    const f = failed[0]!;
+    out.push({
+      code: 'delivery-errors',
+      message: `the stepped idle run did not hold its connections: at ${count(f.targetConnections)} connections ${f.drops} were closed by the server and ${f.connectFailed} of ${f.connectAttempted} connects failed (${Object.entries(f.errors).map(([k, n]) => `${n} ${k}`).join(', ') || 'no error kind'})`,
+      hint: 'a server that closes idle connections (an idle timeout) has no bytes per connection to compare; see the errors by kind in the JSON',
+    });
+  }
+  return out;
+}
+
+/**
+ * Runs a ceiling (or stepped idle) cell on a server that is up and verified: plans the steps, runs the stepped
+ * search (core/search.ts) with one plateau per step, and fills `cell.metrics` and `cell.raw`. A server that dies
+ * is a result here (its cause is judged), not an error. Throws only when the load generator fails while the
+ * server is alive.
+ */
+export async function runCeilingCell(ctx: CeilingCellContext): Promise<void> {
+  const { cell, scenarioCase: c, plan, deps, pid, server, baseline } = ctx;
+  const t0 = performance.now();
+  const sc = c.scenario;
+  const searched = modelOf(c.model).search?.(c.model);
+  if (!searched) throw new BenchError('E_USAGE', `${c.name}: the ${c.model.model} model does not run as a stepped search`);
+  const { model, memoryOnly: isIdle } = searched;
+  const openFileLimit = pid !== undefined ? processOpenFileLimit(pid) : null;
+  const baselineFds = baseline.fds > 0 ? baseline.fds : 0;
+  const { targets, endCause } = planTargets(sc.connections, model.steps, { limit: isIdle ? null : openFileLimit, baselineFds, margin: model.stopShortOfFdLimitBy });
+  // The periodic sampler lists every fd 4 times a second: at 20k fds that is load on the machine. The probe reads /proc instead.
+  ctx.sampler?.stop();
+  const probe = probeServer(pid, server, t0);
   const open = ctx.openSession ?? deps.openCeiling ?? openCeilingSession;
-  const session: CeilingSession = await open(loadPlan, { nodePath: deps.host.nodePath, ...(deps.signal ? { signal: deps.signal } : {}) });
-
-  const plateaus: CeilingPlateau[] = [];
-  const connectHists: string[] = [];
-  let lastLatencyEncoded = encodeHistogram(createLatencyHistogram());
-  const allErrors: Partial<Record<ErrorKind, number>> = {};
-  let firstBad: { plateau: CeilingPlateau; verdict: PlateauVerdict } | undefined;
-  let openNow = 0;
-  const progress = (phase: 'connecting' | 'measure', connectionsOpen: number) =>
-    deps.onEvent?.({ type: 'progress', cellId: cell.id, progress: { phase, connectionsOpen, recvPerSec: 0, elapsedMs: performance.now() - t0 } });
-
-  /** Waits until RSS is settled (or the timeout), reading every SETTLE_SAMPLE_MS; returns the value and the CPU used. */
-  const settle = async (): Promise<{ rss: number | null; settled: boolean; cpuPct: number | null }> => {
-    if (pid === undefined) return { rss: null, settled: false, cpuPct: null };
-    const start = performance.now();
-    const samples: Reading[] = [];
-    let result: { value: number; settled: boolean } | undefined;
-    while (alive()) {
-      const r = read();
-      if (r) samples.push(r);
-      const elapsed = performance.now() - start;
-      if (samples.length > 0) {
-        const s = settledValue(samples.map((x) => ({ tMs: x.tMs, value: x.rssBytes })), { ...model.settle, timeoutMs: Infinity });
-        result = s;
-        if (s.settled || elapsed >= model.settle.timeoutMs) break;
-      }
-      await delay(SETTLE_SAMPLE_MS);
-    }
-    const first = samples[0];
-    const last = samples.at(-1);
-    const cpuPct = first && last && last.tMs > first.tMs ? ((last.cpuUs - first.cpuUs) / ((last.tMs - first.tMs) * 1000)) * 100 : null;
-    return { rss: result?.value ?? null, settled: result?.settled ?? false, cpuPct };
+  const session = await open(sessionPlan(ctx, model, Math.max(1, ...targets)), { nodePath: deps.host.nodePath, ...(deps.signal ? { signal: deps.signal } : {}) });
+  const env: PlateauEnv = {
+    session,
+    probe,
+    model,
+    judge: { slo: model.slo, serverCpuCount: plan.serverCpus ? expandCpuList(plan.serverCpus).length : 1, openFileLimit, baselineFds },
+    warmupMs: sc.warmupSec * 1000,
+    durationMs: sc.durationSec * 1000,
+    holdAt: isIdle ? targets.at(-1) : undefined,
+    open: 0,
+    connectHists: [],
+    lastLatencyEncoded: encodeHistogram(createLatencyHistogram()),
+    onProgress: (phase, n) => deps.onEvent?.({ type: 'progress', cellId: cell.id, progress: { phase, connectionsOpen: n, recvPerSec: 0, elapsedMs: performance.now() - t0 } }),
   };
-
-  /** One plateau: step to `target`, settle idle, heartbeats; read the server; judge. */
-  const runPlateau = async (target: number, bisection: boolean): Promise<PlateauVerdict> => {
-    const openBefore = openNow;
-    const abortAfter = Math.max(16, Math.ceil(model.slo.maxErrorRatio * Math.max(0, target - openBefore)) + 1);
-    progress('connecting', openNow);
-    const st: CeilingStepResult = await session.step(target, abortAfter);
-    openNow = st.open;
-    connectHists.push(st.connectEncoded);
-    if (plateaus.length === 0 && !bisection) ctx.step('connected');
-    const idle = await settle();
-    const full = alive() ? sampler?.sampleNow() : undefined;
-    const kernel = readSockStat();
-    const slab = readSlabObjectBytes();
-    let beat: CeilingBeatResult | undefined;
-    let active = { rss: idle.rss, settled: idle.settled, cpuPct: null as number | null };
-    if (model.heartbeat && alive() && openNow > 0) {
-      progress('measure', openNow);
-      const during: Reading[] = [];
-      let measureFromMs = Infinity;
-      let beating = true;
-      const sampling = (async () => {
-        while (beating && alive()) {
-          const r = read();
-          if (r && r.tMs >= measureFromMs) during.push(r);
-          await delay(SETTLE_SAMPLE_MS);
-        }
-      })();
-      try {
-        // A load generator that fell behind (a GC pause, a busy machine) measured itself: beat once more before
-        // judging. Errors and drops of every attempt count.
-        for (let attempt = 0; attempt < 2; attempt++) {
-          during.length = 0;
-          measureFromMs = performance.now() - t0 + sc.warmupSec * 1000;
-          const b = await session.beat(sc.warmupSec * 1000, sc.durationSec * 1000);
-          if (beat) {
-            b.drops += beat.drops;
-            for (const [k, v] of Object.entries(beat.errors) as [ErrorKind, number][]) b.errors[k] = (b.errors[k] ?? 0) + v;
-            for (const [k, v] of Object.entries(beat.errnos)) b.errnos[k] = (b.errnos[k] ?? 0) + v;
-          }
-          beat = b;
-          if (!b.saturation.saturated || !alive()) break;
-        }
-      } finally {
-        beating = false;
-        await sampling;
-      }
-      openNow = beat!.open;
-      lastLatencyEncoded = beat!.latencyEncoded;
-      if (during.length > 0) {
-        const s = settledValue(during.map((x) => ({ tMs: x.tMs, value: x.rssBytes })), { ...model.settle, timeoutMs: Infinity });
-        const a = during[0]!;
-        const b = during.at(-1)!;
-        active = { rss: s.value, settled: s.settled, cpuPct: b.tMs > a.tMs ? ((b.cpuUs - a.cpuUs) / ((b.tMs - a.tMs) * 1000)) * 100 : null };
-      } else active = { rss: null, settled: false, cpuPct: null };
-    }
-    const errors: Partial<Record<ErrorKind, number>> = { ...st.errors };
-    for (const [k, v] of Object.entries(beat?.errors ?? {}) as [ErrorKind, number][]) errors[k] = (errors[k] ?? 0) + v;
-    for (const [k, v] of Object.entries(errors) as [ErrorKind, number][]) allErrors[k] = (allErrors[k] ?? 0) + v;
-    const errnos = { ...st.errnos };
-    for (const [k, v] of Object.entries(beat?.errnos ?? {})) errnos[k] = (errnos[k] ?? 0) + v;
-    const isAlive = alive();
-    // The exit status arrives a moment after /proc stops showing the process.
-    if (!isAlive && server && exitText === null) await Promise.race([server.exited, delay(500)]);
-    const obs: PlateauObservation = {
-      targetConnections: target,
-      connections: openNow,
-      openBefore,
-      connectAttempted: st.attempted,
-      connectFailed: st.failed,
-      errors,
-      errnos,
-      drops: st.drops + (beat?.drops ?? 0),
-      heartbeatsSent: beat?.sent ?? 0,
-      heartbeatsLost: beat?.lost ?? 0,
-      p99Us: beat && beat.latency.count > 0 ? beat.latency.p99Us : null,
-      loadgenSaturated: beat?.saturation.saturated ?? false,
-      loadgenReasons: (beat?.saturation.reasons ?? []).map(describeSaturationReason),
-      loadgenMaxLagUs: beat?.maxLagUs ?? 0,
-      serverAlive: isAlive,
-      serverExit: exitText,
-      stderrTail: server?.stderrTail() ?? '',
-      fds: full?.fds ?? null,
-      rssBytes: active.rss,
-      cpuPct: active.cpuPct,
-      idleCpuPct: idle.cpuPct,
-    };
-    // A server that died after the step can have answered the heartbeats of nobody: judge it gone.
-    const verdict = judgePlateau(obs, judgeCtx);
-    const p: CeilingPlateau = {
-      targetConnections: target,
-      connections: openNow,
-      bisection,
-      rssIdleBytes: idle.rss,
-      rssIdleSettled: idle.settled,
-      rssBytes: active.rss,
-      rssSettled: active.settled,
-      p50Us: obs.p99Us !== null ? beat!.latency.p50Us : null,
-      p99Us: obs.p99Us,
-      maxUs: obs.p99Us !== null ? beat!.latency.maxUs : null,
-      heartbeatsSent: obs.heartbeatsSent,
-      heartbeatsLost: obs.heartbeatsLost,
-      connectAttempted: st.attempted,
-      connectFailed: st.failed,
-      errors,
-      drops: obs.drops,
-      cpuPct: active.cpuPct,
-      idleCpuPct: idle.cpuPct,
-      fds: full?.fds ?? null,
-      threads: full?.threads ?? null,
-      kernelTcpMemBytes: kernel?.tcpMemBytes ?? null,
-      kernelSlabBytes: slab ?? null,
-      connectMs: Math.round(st.connectMs),
-      loadgenSaturated: obs.loadgenSaturated,
-      ok: verdict.ok,
-      verdict: verdict.text,
-    };
-    plateaus.push(p);
-    if (verdict.ok && isAlive && pid !== undefined && (!idle.settled || (model.heartbeat && !active.settled))) {
-      warnings.push({
-        code: 'rss-unsettled',
-        message: `server RSS did not settle within ±${model.settle.tolerancePct}% over ${model.settle.windowMs} ms at ${count(openNow)} connections (timeout ${model.settle.timeoutMs} ms): that plateau's memory is the last window's median`,
-        hint: 'raise load.settle.timeoutMs, or widen load.settle.tolerancePct for a runtime whose RSS keeps moving',
-      });
-    }
-    if (!verdict.ok && !firstBad) firstBad = { plateau: p, verdict };
-    return verdict;
-  };
-
-  let refined: CeilingMetrics['refined'] = null;
-  let ceilingOverride: number | undefined;
+  let search: SearchOutcome<MeasuredPlateau> = { plateaus: [], lastGood: undefined, firstBad: undefined, refined: undefined, exhausted: false };
   try {
-    for (const target of targets) {
-      const v = await runPlateau(target, false);
-      if (!v.ok) break;
-    }
-    ctx.step('measure-end');
-    // Bisection: latency, errors and CPU depend on the connections held now, so closing back down is fair;
-    // memory does not come back when connections close, so a memory budget is interpolated instead.
-    const bad = firstBad;
-    const good = plateaus.filter((p) => p.ok && !p.bisection).at(-1);
-    if (bad && good && model.bisectSteps > 0 && alive() && ['latency', 'errors', 'cpu'].includes(bad.verdict.cause!)) {
-      let lo = good.connections;
-      let hi = bad.plateau.targetConnections;
-      for (let i = 0; i < model.bisectSteps && hi - lo > 1; i++) {
-        const mid = Math.round((lo + hi) / 2);
-        const v = await runPlateau(mid, true);
-        if (!alive()) break;
-        if (v.ok) lo = mid;
-        else hi = mid;
-      }
-      if (lo > good.connections) {
-        ceilingOverride = lo;
-        refined = 'bisection';
-      }
-    } else if (bad?.verdict.cause === 'memory' && good && good.rssBytes !== null && bad.plateau.rssBytes !== null && model.slo.memoryBudgetMiB !== null) {
-      ceilingOverride = interpolateBudget(
-        { connections: good.connections, rssBytes: good.rssBytes },
-        { connections: bad.plateau.connections, rssBytes: bad.plateau.rssBytes },
-        model.slo.memoryBudgetMiB * 1024 * 1024,
-      );
-      refined = 'interpolated';
-    }
+    ctx.step('connected');
+    search = await steppedSearch({ targets, bisectSteps: model.bisectSteps, canContinue: () => probe.alive(), plateau: (t, b) => measurePlateau(env, t, b) });
   } catch (e) {
     // The load generator failing because the server vanished under it is the server's story, judged below.
-    if (!(isBenchError(e) && e.code === 'E_LOADGEN_FAILED' && !alive())) throw e;
+    if (!(isBenchError(e) && e.code === 'E_LOADGEN_FAILED' && !probe.alive())) throw e;
   } finally {
     await session.close();
   }
+  ctx.step('measure-end');
   ctx.step('drain-done');
+  const plateaus = search.plateaus.map((p) => p.outcome);
+  const stop = ceilingStop(search, { endCause, planned: targets.length, serverGone: !probe.alive() && server !== undefined, serverExit: probe.exitText(), budgetBytes: model.slo.memoryBudgetMiB !== null ? model.slo.memoryBudgetMiB * 1024 * 1024 : null });
+  const record = plateaus.map(({ bisectable: _b, settledOk: _s, ...p }): CeilingPlateau => p);
+  const memory = memoryPerConnection(record);
+  const connect = mergeHistograms(env.connectHists.map(decodeHistogram));
+  const endSample = pid !== undefined && probe.alive() ? (readProcSample(pid, t0) ?? baseline) : baseline;
+  cell.metrics = {
+    ...emptyMetrics(baseline, endSample, [...probe.readings.map((r) => r.rssBytes), baseline.rssBytes], connect),
+    bytesPerConnection: memory.idle?.bytesPerConnection ?? null,
+    errors: record.reduce((all, p) => (addErrors(all, p.errors), all), {} as Partial<Record<ErrorKind, number>>),
+    loadgen: { workers: [], saturation: { saturated: plateaus.some((p) => p.loadgenSaturated), reasons: [] } },
+    ...(isIdle
+      ? { memory }
+      : { ceiling: { ...stop, openFileLimit, maxConnections: sc.connections, stopShortOfFdLimitBy: model.stopShortOfFdLimitBy, slo: model.slo, plateaus: record, memory, searchMs: Math.round(performance.now() - t0) } }),
+  };
+  cell.warnings.push(...plateauWarnings(plateaus, model, isIdle));
+  cell.raw = { latencyEncoded: env.lastLatencyEncoded, connectEncoded: encodeHistogram(connect), timeline: [], samples: [baseline], phasesMs: { connectedAt: 0, measureStart: 0, measureEnd: Math.round(performance.now() - t0) } };
+}
 
-  const endSample = pid !== undefined && alive() ? (sampler?.sampleNow() ?? baseline) : (sampler?.samples.at(-1) ?? baseline);
-  const lastGood = plateaus.filter((p) => p.ok && !p.bisection).at(-1)?.connections ?? 0;
-  const badPlateau = firstBad?.plateau;
-  let cause: CeilingCause;
-  let limitClass: LimitClass;
-  let causeText: string;
-  if (firstBad) {
-    cause = firstBad.verdict.cause!;
-    limitClass = firstBad.verdict.limitClass!;
-    causeText = firstBad.verdict.text;
-  } else if (plateaus.length < targets.length || (!alive() && server)) {
-    // Ended without a verdict: the server went away between plateaus.
-    cause = 'crash';
-    limitClass = 'runtime';
-    causeText = `the server exited${exitText ? ` (${exitText})` : ''}`;
-  } else {
-    cause = endCause;
-    limitClass = endCause === 'fd-margin' ? 'environment' : 'none';
-    causeText =
-      endCause === 'fd-margin'
-        ? `stopped ${count(model.stopShortOfFdLimitBy)} connections short of the server's open-file limit (${openFileLimit}) as asked (stopShortOfFdLimitBy), at ${count(lastGood)} connections within the SLO`
-        : `every plateau up to the scenario's maximum of ${count(sc.connections)} connections met the SLO`;
-  }
-  const ceilingConnections = limitClass === 'runtime' ? (ceilingOverride ?? lastGood) : null;
-  const memory = memoryPerConnection(plateaus);
-  const rssAll = [...readings.map((r) => r.rssBytes), ...(sampler?.samples ?? []).map((s) => s.rssBytes), baseline.rssBytes];
-  const connect = mergeHistograms(connectHists.map(decodeHistogram));
-  const metrics: CellMetrics = {
+/** A ProcSample read now, on the search's clock. */
+function readProcSample(pid: number, t0: number): ProcSample | undefined {
+  const r = readProc(pid);
+  return r ? { tMs: performance.now() - t0, ...r, kernelTcpMemBytes: readSockStat()?.tcpMemBytes ?? 0 } : undefined;
+}
+
+/** The common figures of a cell that sends no measured messages: memory and threads from /proc, no throughput. */
+function emptyMetrics(baseline: ProcSample, end: ProcSample, rss: number[], connect: ReturnType<typeof mergeHistograms>): CellMetrics {
+  return {
     msgsPerSec: 0,
     sentMsgsPerSec: 0,
     throughputIsLowerBound: false,
@@ -672,59 +657,13 @@ export async function runCeilingCell(ctx: CeilingCellContext): Promise<void> {
     serverCpuUtilPct: 0,
     msgsPerServerCpuSec: null,
     rssBaselineBytes: baseline.rssBytes,
-    rssPeakBytes: Math.max(...rssAll),
-    rssEndBytes: endSample.rssBytes,
-    bytesPerConnection: memory.idle?.bytesPerConnection ?? null,
-    serverThreads: endSample.threads,
-    serverFds: endSample.fds,
-    errors: allErrors,
+    rssPeakBytes: Math.max(...rss),
+    rssEndBytes: end.rssBytes,
+    bytesPerConnection: null,
+    serverThreads: end.threads,
+    serverFds: end.fds,
+    errors: {},
     delivery: { sent: 0, expected: 0, received: 0, lost: 0, duplicated: 0, corrupted: 0, outOfOrder: 0 },
-    loadgen: { workers: [], saturation: { saturated: plateaus.some((p) => p.loadgenSaturated), reasons: [] } },
-  };
-  if (isIdle) {
-    metrics.memory = memory;
-    if (plateaus.some((p) => !p.ok) || !memory.idle) {
-      warnings.push({
-        code: 'delivery-errors',
-        message: `the stepped idle run did not hold every step: ${plateaus.map((p) => `${count(p.connections)}: ${p.verdict}`).join('; ')}`,
-        hint: 'see the errors by kind in the JSON',
-      });
-    }
-  } else {
-    metrics.ceiling = {
-      ceilingConnections,
-      lastGoodConnections: lastGood,
-      firstBadConnections: badPlateau ? badPlateau.targetConnections : null,
-      refined: limitClass === 'runtime' ? refined : null,
-      cause,
-      limitClass,
-      summary: ceilingConnections !== null ? `${count(ceilingConnections)} connections` : summarizeStop(cause, lastGood, { openFileLimit, margin: model.stopShortOfFdLimitBy, maxConnections: sc.connections }),
-      causeText,
-      openFileLimit,
-      ...(firstBad?.verdict.atFdLimit ? { atFdLimit: firstBad.verdict.atFdLimit } : {}),
-      slo: model.slo,
-      plateaus,
-      memory,
-      searchMs: Math.round(performance.now() - t0),
-    };
-    if (plateaus.some((p) => p.loadgenSaturated)) {
-      warnings.push({
-        code: 'loadgen-bound',
-        message: `the load generator fell behind its heartbeat schedule at ${plateaus.filter((p) => p.loadgenSaturated).map((p) => count(p.connections)).join(', ')} connections: heartbeat latency there is partly its own`,
-        hint: 'lengthen load.heartbeat.intervalMs, or give the load generator more CPUs (--loadgen-cpus)',
-      });
-    }
-  }
-  // One warning per code: the first plateau's message says enough.
-  const seen = new Set<string>();
-  for (const w of warnings) if (!seen.has(w.code)) (seen.add(w.code), cell.warnings.push(w));
-  cell.metrics = metrics;
-  const samples = [...(sampler?.samples ?? [baseline])];
-  cell.raw = {
-    latencyEncoded: lastLatencyEncoded,
-    connectEncoded: encodeHistogram(connect),
-    timeline: [],
-    samples,
-    phasesMs: { connectedAt: 0, measureStart: 0, measureEnd: Math.round(performance.now() - t0) },
+    loadgen: { workers: [], saturation: { saturated: false, reasons: [] } },
   };
 }

@@ -3,13 +3,115 @@
 // and what each server did at its open-file limit written out below. Laid out
 // as a CaseView so the table and Markdown formats render it like any case.
 
-import type { CeilingCause, CeilingMetrics, CellResult, RunResult } from '../schema/result.js';
+import type { CeilingCause, CeilingMetrics, CeilingPlateau, CellResult, ErrorKind, FdLimitBehaviour, PlateauVerdict, RunResult } from '../schema/result.js';
+import { describeSaturationReason } from '../loadgen/saturation.js';
 import { summarize } from '../stats/descriptive.js';
 import { isNonEmpty } from '../stats/errors.js';
 import { formatBytes, formatCount, formatPct, formatRate, formatUs } from './units.js';
 import type { CaseView, ColumnView } from './view.js';
 
 const MISSING = '–';
+
+const count = (n: number) => Math.round(n).toLocaleString('en-US');
+
+function errorList(errors: Partial<Record<ErrorKind, number>>): string {
+  const parts = Object.entries(errors)
+    .filter(([, n]) => (n ?? 0) > 0)
+    .map(([k, n]) => `${count(n!)} ${k}`);
+  return parts.length > 0 ? parts.join(', ') : 'none';
+}
+
+/** What a server did at its open-file limit, in words, from the plateau where it happened. */
+export function describeFdBehaviour(b: FdLimitBehaviour, v: PlateauVerdict, p: CeilingPlateau | undefined): string {
+  const errs = p ? errorList(p.errors) : 'none';
+  switch (b) {
+    case 'exited':
+      return `exited${v.serverExit ? ` (${v.serverExit})` : ''}${v.serverSaid ? `: "${v.serverSaid}"` : ''}, dropping every connection${p ? ` (${count(p.connections + p.drops)} open)` : ''}`;
+    case 'closes-extra':
+      return `kept running and closed connections beyond the limit at once (${errs})`;
+    case 'spins':
+      return `kept running but left connections beyond the limit unanswered (${errs}) and used ${(p?.idleCpuPct ?? 0).toFixed(0)}% CPU with no traffic`;
+    case 'stalls':
+      return `kept running but left connections beyond the limit unanswered (${errs})`;
+  }
+}
+
+/**
+ * A plateau's verdict in words, with the figures that broke the bound: "met the SLO", "heartbeat p99 62.3 ms
+ * is above the bound of 50 ms", "the server's open-file limit (20000): at 20,064 connections it exited …".
+ */
+export function describeVerdict(p: CeilingPlateau, c: Pick<CeilingMetrics, 'slo' | 'openFileLimit'>): string {
+  const v = p.verdict;
+  const slo = c.slo;
+  if (v.ok) return 'met the SLO';
+  switch (v.cause) {
+    case 'fd-limit':
+      return `the server's open-file limit (${c.openFileLimit ?? 'unknown'}): at ${count(p.targetConnections)} connections it ${v.atFdLimit ? describeFdBehaviour(v.atFdLimit, v, p) : 'failed'}`;
+    case 'crash':
+      return `the server exited${v.serverExit ? ` (${v.serverExit})` : ''} at ${count(p.targetConnections)} connections${v.serverSaid ? `: "${v.serverSaid}"` : ''}`;
+    case 'loadgen-ports':
+      return `the load generator ran out of source ports (${count(v.failedConnects ?? 0)} connects failed with EADDRNOTAVAIL/EADDRINUSE)`;
+    case 'loadgen-fds':
+      return `the load generator ran out of file descriptors (${count(v.failedConnects ?? 0)} connects failed with EMFILE/ENFILE)`;
+    case 'memory':
+      return `server RSS ${((p.rssBytes ?? 0) / 1024 / 1024).toFixed(0)} MiB is above the memory budget of ${slo.memoryBudgetMiB} MiB`;
+    case 'errors': {
+      const broken: string[] = [];
+      if (v.broken?.includes('connects')) broken.push(`${count(p.connectFailed)} of ${count(p.connectAttempted)} connects failed (${errorList(p.errors)})`);
+      if (v.broken?.includes('drops')) broken.push(`the server dropped ${count(p.drops)} open connections`);
+      if (v.broken?.includes('heartbeats')) broken.push(`${count(p.heartbeatsLost)} of ${count(p.heartbeatsSent)} heartbeats got no reply`);
+      return `${broken.join('; ')}: above the error bound of ${slo.maxErrorRatio * 100}%`;
+    }
+    case 'latency':
+      return `heartbeat p99 ${((p.p99Us ?? 0) / 1000).toFixed(1)} ms is above the bound of ${slo.heartbeatP99Ms} ms`;
+    case 'loadgen-saturated':
+      return `heartbeat p99 ${((p.p99Us ?? 0) / 1000).toFixed(1)} ms is above the bound of ${slo.heartbeatP99Ms} ms, but the load generator fell behind (${(v.loadgenReasons ?? []).map(describeSaturationReason).join('; ')}): this machine's limit, not the server's`;
+    case 'cpu':
+      return `server CPU ${(p.cpuPct ?? 0).toFixed(0)}% during the heartbeats is at the bound of ${slo.maxServerCpuPct}%`;
+    default:
+      return `stopped (${v.cause ?? 'unknown'})`;
+  }
+}
+
+/** Why a search stopped, in words (the first bad plateau's verdict, or how it ended without one). */
+export function describeStop(c: CeilingMetrics): string {
+  const bad = c.plateaus.find((p) => !p.ok && !p.bisection);
+  if (bad) return describeVerdict(bad, c);
+  const s = c.stop;
+  switch (s.cause) {
+    case 'crash':
+      return `the server exited${s.serverExit ? ` (${s.serverExit})` : ''}${s.serverSaid ? `: "${s.serverSaid}"` : ''}`;
+    case 'fd-margin':
+      return `stopped ${count(c.stopShortOfFdLimitBy)} connections short of the server's open-file limit (${c.openFileLimit}) as asked (stopShortOfFdLimitBy), at ${count(c.lastGoodConnections)} connections within the SLO`;
+    case 'max-connections':
+      return `every plateau up to the scenario's maximum of ${count(c.maxConnections)} connections met the SLO`;
+    case 'fd-limit':
+      return `the server's open-file limit (${c.openFileLimit ?? 'unknown'})${s.atFdLimit ? `: it ${describeFdBehaviour(s.atFdLimit, s, undefined)}` : ''}`;
+    default:
+      return `stopped by ${s.cause ? CAUSE_LABELS[s.cause] : 'an unknown cause'}`;
+  }
+}
+
+/** The headline of a search: the ceiling as a number only when it is the runtime's own. */
+export function headline(c: CeilingMetrics): string {
+  if (c.ceilingConnections !== null) return `${count(c.ceilingConnections)} connections`;
+  switch (c.cause) {
+    case 'fd-limit':
+      return `not reached: stopped by the open-file limit ${c.openFileLimit ?? '(unknown)'}`;
+    case 'fd-margin':
+      return `not reached: stopped ${count(c.stopShortOfFdLimitBy)} short of the open-file limit ${c.openFileLimit ?? '(unknown)'}`;
+    case 'loadgen-ports':
+      return "not reached: stopped by the load generator's source ports";
+    case 'loadgen-fds':
+      return "not reached: stopped by the load generator's open-file limit";
+    case 'loadgen-saturated':
+      return 'not reached: the load generator could not keep up on this machine';
+    case 'max-connections':
+      return `not reached: within the SLO at the scenario's maximum of ${count(c.maxConnections)} connections`;
+    default:
+      return `${count(c.lastGoodConnections)} connections`;
+  }
+}
 
 /** Short names of the causes, for the table; the footnotes give them in full. */
 export const CAUSE_LABELS: Record<CeilingCause, string> = {
@@ -57,8 +159,9 @@ function ceilingText(list: CeilingMetrics[]): string {
     const refined = list.some((c) => c.refined === 'interpolated') ? ' (interpolated)' : list.some((c) => c.refined === 'bisection') ? ' (bisected)' : '';
     return `${formatCount(Math.round(s.median))}${s.n > 1 && s.min !== s.max ? ` (${formatCount(s.min)}–${formatCount(s.max)})` : ''}${refined}`;
   }
-  const distinct = [...new Set(list.map((c) => c.summary))];
-  return distinct.length === 1 ? distinct[0]! : distinct.map((d) => `${d} (${list.filter((c) => c.summary === d).length}/${list.length})`).join('; ');
+  const lines = list.map(headline);
+  const distinct = [...new Set(lines)];
+  return distinct.length === 1 ? distinct[0]! : distinct.map((d) => `${d} (${lines.filter((l) => l === d).length}/${list.length})`).join('; ');
 }
 
 function distinctText(values: string[]): string {
@@ -88,11 +191,12 @@ export function ceilingViews(result: RunResult): CaseView[] {
       // One line per runtime and cause: the first repetition's words, and how many repetitions stopped the same way.
       for (const cause of new Set(list.map((c) => c.cause))) {
         const same = list.filter((c) => c.cause === cause);
-        footnotes.push(`${runtime}: ${same[0]!.causeText}${list.length > 1 ? ` (${same.length} of ${list.length} repetitions stopped by this cause${same.length > 1 ? '; the first one quoted' : ''})` : ''}`);
+        footnotes.push(`${runtime}: ${describeStop(same[0]!)}${list.length > 1 ? ` (${same.length} of ${list.length} repetitions stopped by this cause${same.length > 1 ? '; the first one quoted' : ''})` : ''}`);
       }
       // What the server did at its open-file limit, unless the cause above already says it.
-      for (const c of list.filter((x) => x.atFdLimit && !x.causeText.includes(x.atFdLimit.text))) {
-        const line = `${runtime} at its open-file limit: ${c.atFdLimit!.text}`;
+      for (const c of list.filter((x) => x.stop.atFdLimit && x.cause !== 'fd-limit')) {
+        const at = c.plateaus.find((p) => p.verdict.atFdLimit);
+        const line = `${runtime} at its open-file limit: ${describeFdBehaviour(c.stop.atFdLimit!, c.stop, at)}`;
         if (!footnotes.includes(line)) footnotes.push(line);
       }
       const held = list.map((c) => c.plateaus.filter((p) => p.ok && !p.bisection).at(-1)).filter((p) => p !== undefined);
@@ -148,11 +252,11 @@ type Value = string | number | boolean | null | undefined;
 /** Columns appended to the CSV when a result has ceiling cells (empty for other cells). */
 export const CEILING_CSV_COLUMNS: readonly { name: string; get: (c: CellResult) => Value }[] = [
   { name: 'ceilingConnections', get: (c) => c.metrics?.ceiling?.ceilingConnections },
-  { name: 'ceilingSummary', get: (c) => c.metrics?.ceiling?.summary },
+  { name: 'ceilingSummary', get: (c) => (c.metrics?.ceiling ? headline(c.metrics.ceiling) : undefined) },
   { name: 'ceilingCause', get: (c) => c.metrics?.ceiling?.cause },
   { name: 'limitClass', get: (c) => c.metrics?.ceiling?.limitClass },
   { name: 'lastGoodConnections', get: (c) => c.metrics?.ceiling?.lastGoodConnections },
-  { name: 'atFdLimit', get: (c) => c.metrics?.ceiling?.atFdLimit?.behaviour },
+  { name: 'atFdLimit', get: (c) => c.metrics?.ceiling?.stop.atFdLimit },
   { name: 'bytesPerConnIdle', get: (c) => (c.metrics?.ceiling ?? c.metrics)?.memory?.idle?.bytesPerConnection },
   { name: 'bytesPerConnIdleR2', get: (c) => (c.metrics?.ceiling ?? c.metrics)?.memory?.idle?.r2 },
   { name: 'bytesPerConnActive', get: (c) => c.metrics?.ceiling?.memory.active?.bytesPerConnection },

@@ -195,9 +195,33 @@ export interface CeilingPlateau {
   connectMs: number;
   /** The load generator fell behind during the heartbeats (its latency is then partly its own). */
   loadgenSaturated: boolean;
-  /** Whether the plateau met the SLO, and if not, why (plain words). */
+  /** Whether the plateau met the SLO (= verdict.ok). */
   ok: boolean;
-  verdict: string;
+  /** Why not, as data; reports word it (report/ceiling.ts). */
+  verdict: PlateauVerdict;
+}
+
+/**
+ * A plateau's verdict as data: whether it met the SLO and, if not, the cause, whose limit it was, and what
+ * the words need beyond the plateau's own figures. Reports word it (report/ceiling.ts); stored results keep
+ * no prose, so the wording can change without measuring again.
+ */
+export interface PlateauVerdict {
+  ok: boolean;
+  cause?: CeilingCause;
+  limitClass?: LimitClass;
+  /** `errors`: which error bounds broke (failed connects, dropped connections, heartbeats without a reply). */
+  broken?: ('connects' | 'drops' | 'heartbeats')[];
+  /** `crash`, `fd-limit`: how the server ended ("code 1", "SIGSEGV"), when it did. */
+  serverExit?: string;
+  /** `crash`, `fd-limit`: the server's last relevant stderr line (its own words, escape codes removed). */
+  serverSaid?: string;
+  /** `fd-limit`: what the server did at its open-file limit. */
+  atFdLimit?: FdLimitBehaviour;
+  /** `loadgen-ports`, `loadgen-fds`: connects that failed with those errnos. */
+  failedConnects?: number;
+  /** `loadgen-saturated`: why the load generator fell behind. */
+  loadgenReasons?: SaturationReason[];
 }
 
 /** A least-squares line of settled RSS (bytes) against open connections over the plateaus (stats linearRegression). */
@@ -239,14 +263,13 @@ export interface CeilingMetrics {
   refined: 'bisection' | 'interpolated' | null;
   cause: CeilingCause;
   limitClass: LimitClass;
-  /** The headline in plain words: "18,000 connections" or "not reached: stopped by the open-file limit 20000". */
-  summary: string;
-  /** The cause in plain words, with the figures that broke the bound. */
-  causeText: string;
+  /** Why the search stopped, as data: the first bad plateau's verdict, or how it ended without one. */
+  stop: PlateauVerdict;
   /** The server's open-file limit (soft RLIMIT_NOFILE from /proc), null when unknown. */
   openFileLimit: number | null;
-  /** What the server did at its open-file limit, when it got there. */
-  atFdLimit?: { behaviour: FdLimitBehaviour; text: string };
+  /** The scenario's maximum (its `connections`), and the requested margin to the open-file limit. */
+  maxConnections: number;
+  stopShortOfFdLimitBy: number;
   /** The SLO as applied. */
   slo: { heartbeatP99Ms: number; maxErrorRatio: number; memoryBudgetMiB: number | null; maxServerCpuPct: number };
   plateaus: CeilingPlateau[];

@@ -113,6 +113,7 @@ export const ceiling: LoadModelDef<CeilingModel> = {
   validate,
   caseSuffix: () => '',
   runsAs: () => 'search',
+  search: (m) => ({ model: m, memoryOnly: false }),
   segmentable: () => false,
   drainTimeoutMs: () => DEFAULT_DRAIN_TIMEOUT_MS,
   createRunner: (m, init, post) => createCeilingRunner(m, init, post),

@@ -1,6 +1,7 @@
 import { checkNumber, checkObject, type Problems } from '../../base/validate.js';
 import { WsSession, type Conn, type ModelResult } from '../session.js';
-import type { IdleModel } from '../types.js';
+import type { CeilingModel, IdleModel } from '../types.js';
+import { CEILING_DEFAULTS } from './ceiling.js';
 import { DEFAULT_DRAIN_TIMEOUT_MS } from './common.js';
 import type { LoadModelDef } from './model.js';
 
@@ -43,6 +44,7 @@ export const idle: LoadModelDef<IdleModel> = {
   },
   caseSuffix: () => '',
   runsAs: (m) => ((m.steps ?? 1) > 1 ? 'search' : 'load'),
+  search: (m) => ({ model: idleAsCeiling(m), memoryOnly: true }),
   segmentable: (m) => (m.steps ?? 1) <= 1,
   drainTimeoutMs: () => DEFAULT_DRAIN_TIMEOUT_MS,
   createRunner: (_m, init, post) => new IdleSession(init, post),
@@ -50,3 +52,21 @@ export const idle: LoadModelDef<IdleModel> = {
   metrics: () => ({ metrics: { throughputIsLowerBound: false }, warnings: [] }),
   describe: (m) => ((m.steps ?? 1) > 1 ? `idle, opened in ${m.steps} steps` : 'idle'),
 };
+
+/**
+ * A stepped idle run as a ceiling search without heartbeats: RSS settles at each step and bytes per connection
+ * is fitted over the plateaus; no latency or CPU bound, and no error allowed (a connection the server closed
+ * means its memory cannot be read per connection).
+ */
+export function idleAsCeiling(m: IdleModel): CeilingModel {
+  return {
+    model: 'ceiling',
+    steps: m.steps ?? 1,
+    heartbeat: null,
+    slo: { heartbeatP99Ms: Number.MAX_SAFE_INTEGER, maxErrorRatio: 0, memoryBudgetMiB: null, maxServerCpuPct: 100 },
+    settle: CEILING_DEFAULTS.settle,
+    bisectSteps: 0,
+    stopShortOfFdLimitBy: 0,
+    sourceAddresses: CEILING_DEFAULTS.sourceAddresses,
+  };
+}

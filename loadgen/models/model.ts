@@ -9,7 +9,7 @@ import type { CellMetrics, ProcSample, Warning } from '../../schema/result.js';
 import type { UpstreamConfig } from '../../upstream/config.js';
 import type { WorkerResult } from '../ipc.js';
 import type { Init, Post, Runner } from '../session.js';
-import type { LoadModel, LoadPlan, LoadResult } from '../types.js';
+import type { CeilingModel, LoadModel, LoadPlan, LoadResult } from '../types.js';
 
 /** The server routes of the contract (servers/CONTRACT.md). */
 export type Route = '/echo' | '/broadcast' | '/relay' | '/health';
@@ -68,6 +68,11 @@ export interface LoadModelDef<M extends LoadModel = LoadModel> {
    * no for a stepped search (plateau by plateau) or a client the model does not own (autocannon).
    */
   segmentable(m: M): boolean;
+  /**
+   * A model that runs as a stepped search: the ceiling model to search with (plateaus, settling, heartbeats,
+   * SLO) and whether only memory is measured (a stepped idle run: no heartbeats, held at its top plateau).
+   */
+  search?(m: M): { model: CeilingModel; memoryOnly: boolean };
   /** The simulated upstream a cell needs (voice), or undefined. */
   upstream?(m: M): Partial<UpstreamConfig>;
   /** After the window: how long to wait for what is still owed, ms. */

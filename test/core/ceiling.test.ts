@@ -12,7 +12,6 @@ import {
   memoryPerConnection,
   planTargets,
   projectConnections,
-  summarizeStop,
   type JudgeContext,
   type PlateauObservation,
 } from '../../core/ceiling.js';
@@ -20,7 +19,8 @@ import { captureEnvironment } from '../../core/environment.js';
 import { currentHost } from '../../core/host.js';
 import { liveServers, startCommand, startServer, stopAllServers } from '../../core/launcher.js';
 import { projectRoot } from '../../core/paths.js';
-import type { CeilingPlateau, FdLimitBehaviour, RunResult } from '../../schema/result.js';
+import type { CeilingMetrics, CeilingPlateau, FdLimitBehaviour, PlateauVerdict, RunResult } from '../../schema/result.js';
+import { describeStop, describeVerdict, headline } from '../../report/ceiling.js';
 import { runBenchmark, type RunPlan } from '../../core/run.js';
 import { probeRuntimes, RUNTIME_IDS, RUNTIMES } from '../../core/runtimes.js';
 import { expandCases, validateScenario } from '../../core/scenario.js';
@@ -57,6 +57,38 @@ function obs(o: Partial<PlateauObservation> = {}): PlateauObservation {
   };
 }
 
+/** A plateau record as the search stores it, from an observation and its verdict. */
+function plateauOf(o: PlateauObservation, v: PlateauVerdict): CeilingPlateau {
+  return {
+    targetConnections: o.targetConnections,
+    connections: o.connections,
+    bisection: false,
+    rssIdleBytes: o.rssBytes,
+    rssIdleSettled: true,
+    rssBytes: o.rssBytes,
+    rssSettled: true,
+    p50Us: o.p99Us,
+    p99Us: o.p99Us,
+    maxUs: o.p99Us,
+    heartbeatsSent: o.heartbeatsSent,
+    heartbeatsLost: o.heartbeatsLost,
+    connectAttempted: o.connectAttempted,
+    connectFailed: o.connectFailed,
+    errors: o.errors,
+    drops: o.drops,
+    cpuPct: o.cpuPct,
+    idleCpuPct: o.idleCpuPct,
+    fds: o.fds,
+    threads: null,
+    kernelTcpMemBytes: null,
+    kernelSlabBytes: null,
+    connectMs: 0,
+    loadgenSaturated: o.loadgenSaturated,
+    ok: v.ok,
+    verdict: v,
+  };
+}
+
 describe('planTargets', () => {
   const cases: [string, Parameters<typeof planTargets>, number[], string][] = [
     ['equal steps up to the maximum', [1000, 4, { limit: null, baselineFds: 0, margin: 0 }], [250, 500, 750, 1000], 'max-connections'],
@@ -83,13 +115,13 @@ describe('judgePlateau: whose limit, in plain words', () => {
     ['heartbeat p99 above the bound', { p99Us: 80_000 }, ctx, { ok: false, cause: 'latency', limitClass: 'runtime', text: /heartbeat p99 80\.0 ms is above the bound of 50 ms/ }],
     [
       'slow heartbeats while the load generator fell behind are the machine’s',
-      { p99Us: 80_000, loadgenSaturated: true, loadgenReasons: ['worker 0 behind'], loadgenMaxLagUs: 40_000 },
+      { p99Us: 80_000, loadgenSaturated: true, loadgenReasons: [{ kind: 'loop-delay', worker: 0, p99Us: 30_000 }], loadgenMaxLagUs: 40_000 },
       ctx,
       { ok: false, cause: 'loadgen-saturated', limitClass: 'environment', text: /load generator fell behind/ },
     ],
     [
       'heartbeats slower than the generator’s own lateness explains are the server’s, even when the generator fell behind',
-      { p99Us: 800_000, loadgenSaturated: true, loadgenReasons: ['worker 0 behind'], loadgenMaxLagUs: 40_000 },
+      { p99Us: 800_000, loadgenSaturated: true, loadgenReasons: [{ kind: 'loop-delay', worker: 0, p99Us: 30_000 }], loadgenMaxLagUs: 40_000 },
       ctx,
       { ok: false, cause: 'latency', limitClass: 'runtime', text: /heartbeat p99 800\.0 ms is above the bound of 50 ms/ },
     ],
@@ -113,7 +145,7 @@ describe('judgePlateau: whose limit, in plain words', () => {
     ],
     [
       'Deno: exits with EMFILE at the limit',
-      { targetConnections: 20_044, serverAlive: false, serverExit: 'code 1', stderrTail: '\x1b[0m\x1b[1m\x1b[31merror\x1b[0m: Uncaught (in promise) Too many open files (os error 24)\n', openBefore: 19_200, fds: null },
+      { targetConnections: 20_044, serverAlive: false, serverExit: 'code 1', stderrTail: '\x1b[0m\x1b[1m\x1b[31merror\x1b[0m: Uncaught (in promise) Too many open files (os error 24)\n', openBefore: 19_200, connections: 0, drops: 19_200, fds: null },
       ctx,
       { ok: false, cause: 'fd-limit', limitClass: 'environment', text: /open-file limit \(20000\).*exited \(code 1\): "error: Uncaught \(in promise\) Too many open files \(os error 24\)", dropping every connection \(19,200 open\)/, behaviour: 'exited' },
     ],
@@ -150,23 +182,26 @@ describe('judgePlateau: whose limit, in plain words', () => {
   ];
   for (const [what, o, c, want] of cases) {
     test(what, () => {
-      const v = judgePlateau(obs(o), c);
-      assert.equal(v.ok, want.ok, v.text);
+      const ob = obs(o);
+      const v = judgePlateau(ob, c);
+      // The verdict is data; the report words it from the plateau's figures.
+      const text = describeVerdict(plateauOf(ob, v), { slo: c.slo, openFileLimit: c.openFileLimit });
+      assert.equal(v.ok, want.ok, text);
       assert.equal(v.cause, want.cause);
       assert.equal(v.limitClass, want.limitClass);
-      assert.match(v.text, want.text);
-      assert.equal(v.atFdLimit?.behaviour, want.behaviour);
+      assert.match(text, want.text);
+      assert.equal(v.atFdLimit, want.behaviour);
     });
   }
 
   test('fdLimitBehaviour without a CPU reading does not claim spinning', () => {
-    assert.equal(fdLimitBehaviour(obs({ errors: { timeout: 3 }, idleCpuPct: null })).behaviour, 'stalls');
+    assert.equal(fdLimitBehaviour(obs({ errors: { timeout: 3 }, idleCpuPct: null })).atFdLimit, 'stalls');
   });
 });
 
-describe('summarizeStop: a number only for the runtime’s own limit', () => {
-  const c = { openFileLimit: 20_000, margin: 500, maxConnections: 24_000 };
-  const cases: [Parameters<typeof summarizeStop>[0], string][] = [
+describe('the headline: a number only for the runtime’s own limit', () => {
+  const base = { openFileLimit: 20_000, stopShortOfFdLimitBy: 500, maxConnections: 24_000, lastGoodConnections: 19_200 };
+  const cases: [CeilingMetrics['cause'], string][] = [
     ['fd-limit', 'not reached: stopped by the open-file limit 20000'],
     ['fd-margin', 'not reached: stopped 500 short of the open-file limit 20000'],
     ['loadgen-ports', "not reached: stopped by the load generator's source ports"],
@@ -175,7 +210,13 @@ describe('summarizeStop: a number only for the runtime’s own limit', () => {
     ['latency', '19,200 connections'],
     ['memory', '19,200 connections'],
   ];
-  for (const [cause, text] of cases) test(cause, () => assert.equal(summarizeStop(cause, 19_200, c), text));
+  for (const [cause, text] of cases) {
+    test(cause, () => {
+      const runtime = cause === 'latency' || cause === 'memory';
+      const c = { ...base, cause, ceilingConnections: runtime ? 19_200 : null } as Pick<CeilingMetrics, 'cause' | 'ceilingConnections' | 'openFileLimit' | 'stopShortOfFdLimitBy' | 'maxConnections' | 'lastGoodConnections'>;
+      assert.equal(headline(c as CeilingMetrics), text);
+    });
+  }
 });
 
 describe('memory per connection', () => {
@@ -246,7 +287,7 @@ describe('memory per connection', () => {
       connectMs: 10,
       loadgenSaturated: false,
       ok,
-      verdict: ok ? 'met the SLO' : 'no',
+      verdict: ok ? { ok: true } : { ok: false, cause: 'latency', limitClass: 'runtime' },
     });
     // The bad plateau and the bisection plateau (reached by closing connections) stay out of the fit.
     const m = memoryPerConnection([p(100), p(200), p(300), { ...p(400, false), rssIdleBytes: 1 }, { ...p(350, true, true), rssIdleBytes: 1 }]);
@@ -330,22 +371,22 @@ describe('cause classification against deliberately limited servers', () => {
       const cell = r.cells[0]!;
       assert.equal(cell.status, 'completed', `${cell.error?.message} ${cell.error?.details.join('\n')}`);
       const c = cell.metrics!.ceiling!;
-      assert.equal(c.cause, want.cause, c.causeText);
+      assert.equal(c.cause, want.cause, describeStop(c));
       assert.equal(c.limitClass, want.limitClass);
-      assert.match(c.causeText, want.text);
-      assert.equal(c.lastGoodConnections, want.lastGood, c.causeText);
+      assert.match(describeStop(c), want.text);
+      assert.equal(c.lastGoodConnections, want.lastGood, describeStop(c));
       assert.equal(c.plateaus.at(-1)!.ok, false);
       if (mode === 'memory') {
         // Memory does not come back when connections close: the budget's ceiling is interpolated, not bisected.
         assert.equal(c.refined, 'interpolated');
         assert.ok(c.ceilingConnections! >= 200 && c.ceilingConnections! <= 300, String(c.ceilingConnections));
-        assert.equal(c.summary, `${c.ceilingConnections} connections`);
+        assert.equal(headline(c), `${c.ceilingConnections} connections`);
         // 256 KiB held per connection: the fitted slope finds it.
         const slope = c.memory.idle!.bytesPerConnection;
         assert.ok(slope > 256 * 1024 && slope < 256 * 1024 * 1.25, `idle slope ${slope}`);
       } else {
         assert.equal(c.ceilingConnections, want.lastGood);
-        assert.equal(c.summary, `${want.lastGood} connections`);
+        assert.equal(headline(c), `${want.lastGood} connections`);
       }
       assert.equal(liveServers().length, 0, 'the server is stopped');
     });
@@ -354,7 +395,7 @@ describe('cause classification against deliberately limited servers', () => {
   test('a bisection sharpens a latency ceiling between the last good and the first bad plateau', async () => {
     const r = await run(planFor('slow', ceilingScenario(400, 2, { slo: { heartbeatP99Ms: 400 }, bisectSteps: 2 }), limited('slow', 330)));
     const c = r.cells[0]!.metrics!.ceiling!;
-    assert.equal(c.cause, 'latency', c.causeText);
+    assert.equal(c.cause, 'latency', describeStop(c));
     assert.equal(c.lastGoodConnections, 200);
     assert.equal(c.firstBadConnections, 400);
     // Replies slow down past 330 connections: the bisection tries 300 (good), then 350 (bad).
@@ -374,10 +415,10 @@ describe('a small real ceiling run against every runtime', () => {
     for (const c of r.cells) {
       assert.equal(c.status, 'completed', `${c.id}: ${c.error?.message}`);
       const m = c.metrics!.ceiling!;
-      assert.equal(m.cause, 'max-connections', `${c.id}: ${m.causeText}`);
+      assert.equal(m.cause, 'max-connections', `${c.id}: ${describeStop(m)}`);
       assert.equal(m.limitClass, 'none');
       assert.equal(m.ceilingConnections, null);
-      assert.equal(m.summary, "not reached: within the SLO at the scenario's maximum of 600 connections");
+      assert.equal(headline(m), "not reached: within the SLO at the scenario's maximum of 600 connections");
       assert.deepEqual(m.plateaus.map((p) => p.connections), [200, 400, 600]);
       for (const p of m.plateaus) {
         assert.ok(p.heartbeatsSent > 0 && p.heartbeatsLost === 0, `${c.id} at ${p.connections}: ${p.heartbeatsLost} of ${p.heartbeatsSent} lost`);
@@ -403,13 +444,13 @@ describe('a small real ceiling run against every runtime', () => {
       assert.equal(c.status, 'completed', `${c.error?.message} ${c.error?.details.join('\n')}`);
       const m = c.metrics!.ceiling!;
       assert.equal(m.openFileLimit, 400);
-      assert.equal(m.cause, 'fd-limit', m.causeText);
+      assert.equal(m.cause, 'fd-limit', describeStop(m));
       assert.equal(m.limitClass, 'environment');
       assert.equal(m.ceilingConnections, null);
-      assert.equal(m.summary, 'not reached: stopped by the open-file limit 400');
+      assert.equal(headline(m), 'not reached: stopped by the open-file limit 400');
       assert.equal(m.lastGoodConnections, 200);
-      t.diagnostic(`${id} at its open-file limit: ${m.atFdLimit!.text}`);
-      assert.ok(expected[id]!.includes(m.atFdLimit!.behaviour), `${id}: ${m.atFdLimit!.behaviour}: ${m.atFdLimit!.text}`);
+      t.diagnostic(`${id} at its open-file limit: ${describeStop(m)}`);
+      assert.ok(expected[id]!.includes(m.stop.atFdLimit!), `${id}: ${m.stop.atFdLimit}: ${describeStop(m)}`);
       assert.equal(liveServers().length, 0);
     });
   }

@@ -50,7 +50,7 @@ function plateau(connections: number, p99Us: number | null, cpuPct: number, rssB
     connectMs: 100,
     loadgenSaturated: false,
     ok,
-    verdict: ok ? 'within the SLO' : 'p99 above the SLO',
+    verdict: ok ? { ok: true } : { ok: false, cause: 'latency', limitClass: 'runtime' },
   };
 }
 
@@ -69,9 +69,10 @@ function ceiling(bytesPerConn: number, baseBytes: number, steps: number, breakAt
     refined: null,
     cause,
     limitClass: breakAt === null ? 'environment' : 'runtime',
-    summary: '',
-    causeText: '',
+    stop: breakAt === null ? { ok: false, cause, limitClass: 'environment' } : { ok: false, cause: 'latency', limitClass: 'runtime' },
     openFileLimit: 1_048_576,
+    maxConnections: steps * 5_000,
+    stopShortOfFdLimitBy: 0,
     slo: { heartbeatP99Ms: 50, maxErrorRatio: 0.001, memoryBudgetMiB: null, maxServerCpuPct: 90 },
     plateaus,
     memory: {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { fitMemory, memoryPerConnection } from '../../core/ceiling.js';
-import type { CeilingMetrics, CeilingPlateau, CellResult, RunResult } from '../../schema/result.js';
+import type { CeilingMetrics, CeilingPlateau, CellResult, PlateauVerdict, RunResult } from '../../schema/result.js';
 import { ceilingViews, hasCeilings } from '../../report/ceiling.js';
 import { CSV_COLUMNS, csvFormat } from '../../report/csv.js';
 import { markdownFormat } from '../../report/markdown.js';
@@ -36,27 +36,32 @@ function plateau(connections: number, bytesPerConn: number, ok = true): CeilingP
     connectMs: 300,
     loadgenSaturated: false,
     ok,
-    verdict: ok ? 'met the SLO' : 'no',
+    verdict: ok ? { ok: true } : { ok: false, cause: 'latency', limitClass: 'runtime' },
   };
 }
 
-function ceiling(o: Partial<CeilingMetrics> & { bytesPerConn: number; upTo: number }): CeilingMetrics {
-  const plateaus = [2400, 4800, 7200, 9600, 12_000, 14_400, 16_800, 19_200].filter((n) => n <= o.upTo).map((n) => plateau(n, o.bytesPerConn));
+/** A ceiling search's metrics: good plateaus up to `upTo`, then the bad plateau `bad` (its figures and verdict). */
+function ceiling(o: Partial<CeilingMetrics> & { bytesPerConn: number; upTo: number; bad: Partial<CeilingPlateau> & { verdict: PlateauVerdict } }): CeilingMetrics {
+  const { bad, ...rest } = o;
+  const good = [2400, 4800, 7200, 9600, 12_000, 14_400, 16_800, 19_200].filter((n) => n <= o.upTo).map((n) => plateau(n, o.bytesPerConn));
+  const badPlateau: CeilingPlateau = { ...plateau(bad.targetConnections ?? 20_044, o.bytesPerConn, false), ...bad, ok: false };
+  const plateaus = [...good, badPlateau];
   return {
     ceilingConnections: null,
-    lastGoodConnections: plateaus.at(-1)!.connections,
-    firstBadConnections: 20_044,
+    lastGoodConnections: good.at(-1)!.connections,
+    firstBadConnections: badPlateau.targetConnections,
     refined: null,
-    cause: 'fd-limit',
-    limitClass: 'environment',
-    summary: 'not reached: stopped by the open-file limit 20000',
-    causeText: "the server's open-file limit (20000): at 20,044 connections it kept running but left connections beyond the limit unanswered (64 timeout) and used 99% CPU with no traffic",
+    cause: bad.verdict.cause!,
+    limitClass: bad.verdict.limitClass!,
+    stop: bad.verdict,
     openFileLimit: 20_000,
+    maxConnections: 24_000,
+    stopShortOfFdLimitBy: 0,
     slo: { heartbeatP99Ms: 50, maxErrorRatio: 0.001, memoryBudgetMiB: null, maxServerCpuPct: 95 },
     plateaus,
     memory: memoryPerConnection(plateaus),
     searchMs: 30_000,
-    ...o,
+    ...rest,
   };
 }
 
@@ -64,18 +69,19 @@ function ceilingCell(runtime: string, repetition: number, c: CeilingMetrics): Ce
   return cell({ case: 'ceiling', runtime, repetition, metrics: { msgsPerSec: 0, ceiling: c } });
 }
 
-const spins = { behaviour: 'spins' as const, text: 'kept running but left connections beyond the limit unanswered (64 timeout) and used 99% CPU with no traffic' };
+/** At 20,044 connections, the step past the open-file limit: 64 connects timed out while the server spun. */
+const spins = { targetConnections: 20_044, connections: 19_200, connectAttempted: 844, connectFailed: 64, errors: { timeout: 64 }, idleCpuPct: 99, verdict: { ok: false, cause: 'fd-limit', limitClass: 'environment', atFdLimit: 'spins' } } as const;
 const base = loadFixture();
 const result: RunResult = {
   ...base,
   cells: [
     ...base.cells,
-    ceilingCell('bun', 1, ceiling({ bytesPerConn: 1300, upTo: 19_200, atFdLimit: spins })),
-    ceilingCell('bun', 2, ceiling({ bytesPerConn: 1340, upTo: 19_200, atFdLimit: spins })),
+    ceilingCell('bun', 1, ceiling({ bytesPerConn: 1300, upTo: 19_200, bad: { ...spins, errors: { ...spins.errors }, verdict: { ...spins.verdict } } })),
+    ceilingCell('bun', 2, ceiling({ bytesPerConn: 1340, upTo: 19_200, bad: { ...spins, errors: { ...spins.errors }, verdict: { ...spins.verdict } } })),
     ceilingCell(
       'node-ws',
       1,
-      ceiling({ bytesPerConn: 7000, upTo: 16_800, ceilingConnections: 16_800, cause: 'latency', limitClass: 'runtime', summary: '16,800 connections', causeText: 'heartbeat p99 83.9 ms is above the bound of 50 ms', firstBadConnections: 19_200 }),
+      ceiling({ bytesPerConn: 7000, upTo: 16_800, ceilingConnections: 16_800, bad: { targetConnections: 19_200, connections: 19_200, p99Us: 83_900, verdict: { ok: false, cause: 'latency', limitClass: 'runtime' } } }),
     ),
     ceilingCell(
       'deno',
@@ -83,8 +89,12 @@ const result: RunResult = {
       ceiling({
         bytesPerConn: 20_000,
         upTo: 19_200,
-        causeText: "the server's open-file limit (20000): at 20,044 connections it exited (code 1): \"Too many open files (os error 24)\", dropping every connection (19,200 open)",
-        atFdLimit: { behaviour: 'exited', text: 'exited (code 1): "Too many open files (os error 24)", dropping every connection (19,200 open)' },
+        bad: {
+          targetConnections: 20_044,
+          connections: 0,
+          drops: 19_200,
+          verdict: { ok: false, cause: 'fd-limit', limitClass: 'environment', atFdLimit: 'exited', serverExit: 'code 1', serverSaid: 'Too many open files (os error 24)' },
+        },
       }),
     ),
   ],
