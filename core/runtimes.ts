@@ -40,6 +40,8 @@ export interface RuntimeSpec {
   library: string;
   /** Compiled server entry point. */
   serverScript: string;
+  /** Whether its process must have uWebSockets.js's native addon loaded (checked from /proc/<pid>/maps; false: must not). */
+  uws: boolean;
   /** How to start the server; the child's pid is the runtime's own (no wrapper). */
   command(nodePath: string): LaunchCommand;
   /** Whether this runtime can run here; never throws. */
@@ -78,6 +80,7 @@ export const RUNTIMES: Record<RuntimeId, RuntimeSpec> = {
     runtime: 'bun',
     library: 'bun',
     serverScript: path.join(serversDir, 'bun.js'),
+    uws: false,
     command: () => ({ command: path.join(binDir, 'bun'), args: [path.join(serversDir, 'bun.js')] }),
     async probe() {
       const bin = path.join(binDir, 'bun');
@@ -93,6 +96,7 @@ export const RUNTIMES: Record<RuntimeId, RuntimeSpec> = {
     runtime: 'node',
     library: 'ws',
     serverScript: path.join(serversDir, 'node-ws.js'),
+    uws: false,
     command: (nodePath) => ({ command: nodePath, args: [path.join(serversDir, 'node-ws.js')] }),
     async probe({ nodePath }) {
       const v = await nodeVersion(nodePath);
@@ -108,6 +112,7 @@ export const RUNTIMES: Record<RuntimeId, RuntimeSpec> = {
     runtime: 'node',
     library: 'uWebSockets.js',
     serverScript: path.join(serversDir, 'node-uws.js'),
+    uws: true,
     command: (nodePath) => ({ command: nodePath, args: [path.join(serversDir, 'node-uws.js')] }),
     async probe({ nodePath, nodeAbi, platform, arch }) {
       const v = await nodeVersion(nodePath);
@@ -148,6 +153,7 @@ export const RUNTIMES: Record<RuntimeId, RuntimeSpec> = {
     runtime: 'deno',
     library: 'deno',
     serverScript: path.join(serversDir, 'deno.js'),
+    uws: false,
     command: () => ({
       command: path.join(binDir, 'deno'),
       // --no-prompt: a missing permission fails instead of waiting on a TTY prompt.

@@ -40,7 +40,8 @@ export interface ServerInfo {
   libraryVersion: string;
   /** Executable as read from /proc/<pid>/exe. */
   exe: string;
-  settings: ParityManifest;
+  /** The effective settings it reported; null for a user's server that printed no ready line. */
+  settings: ParityManifest | null;
   /** CPU list every thread was confined to (null when not pinned). */
   cpus: string | null;
   startupMs: number;
@@ -357,6 +358,12 @@ export interface RunSettings {
   client: 'raw' | 'ws';
 }
 
+/** Effective settings per runtime, from each server's ready line, and the differences found. */
+export interface ParityState {
+  manifests: Record<string, ParityManifest>;
+  differences: string[];
+}
+
 export interface RunResult {
   schemaVersion: typeof RESULT_SCHEMA_VERSION;
   tool: { name: 'bench'; version: string; gitRevision: string | null; gitDirty: boolean | null };
@@ -368,7 +375,7 @@ export interface RunResult {
   environment: Environment;
   settings: RunSettings;
   /** Effective settings per runtime, from each server's ready line, and the differences found. */
-  parity: { manifests: Record<string, ParityManifest>; differences: string[] };
+  parity: ParityState;
   cells: CellResult[];
   summary: SummaryRow[];
 }
