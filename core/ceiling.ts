@@ -547,28 +547,24 @@ function sessionPlan(ctx: CeilingCellContext, model: CeilingModel, maxTarget: nu
 function plateauWarnings(plateaus: readonly MeasuredPlateau[], model: CeilingModel, isIdle: boolean): Warning[] {
   const out: Warning[] = [];
   const unsettled = plateaus.find((p) => p.ok && p.rssIdleBytes !== null && !p.settledOk);
-  if (unsettled) {
-    out.push({
-      code: 'rss-unsettled',
-      message: `server RSS did not settle within ±${model.settle.tolerancePct}% over ${model.settle.windowMs} ms at ${count(unsettled.connections)} connections (timeout ${model.settle.timeoutMs} ms): that plateau's memory is the last window's median`,
-      hint: 'raise load.settle.timeoutMs, or widen load.settle.tolerancePct for a runtime whose RSS keeps moving',
-    });
-  }
+  if (unsettled) out.push({ code: 'rss-unsettled', connections: unsettled.connections, ...model.settle });
   const behind = plateaus.filter((p) => p.loadgenSaturated);
   if (!isIdle && behind.length > 0) {
-    out.push({
-      code: 'loadgen-bound',
-      message: `the load generator fell behind its heartbeat schedule at ${behind.map((p) => count(p.connections)).join(', ')} connections: heartbeat latency there is partly its own`,
-      hint: 'lengthen load.heartbeat.intervalMs, or give the load generator more CPUs (--loadgen-cpus)',
-    });
+    out.push({ code: 'loadgen-bound', reasons: behind.flatMap((p) => p.verdict.loadgenReasons ?? []), atConnections: behind.map((p) => p.connections) });
   }
-  const failed = plateaus.filter((p) => !p.ok);
-  if (isIdle && failed.length > 0) {
-    const f = failed[0]!;
+  const failed = plateaus.find((p) => !p.ok);
+  if (isIdle && failed) {
     out.push({
       code: 'delivery-errors',
-      message: `the stepped idle run did not hold its connections: at ${count(f.targetConnections)} connections ${f.drops} were closed by the server and ${f.connectFailed} of ${f.connectAttempted} connects failed (${Object.entries(f.errors).map(([k, n]) => `${n} ${k}`).join(', ') || 'no error kind'})`,
-      hint: 'a server that closes idle connections (an idle timeout) has no bytes per connection to compare; see the errors by kind in the JSON',
+      lost: 0,
+      duplicated: 0,
+      corrupted: 0,
+      outOfOrder: 0,
+      misdelivered: 0,
+      closedByServer: failed.drops,
+      failedConnects: failed.connectFailed,
+      closeCodes: {},
+      atConnections: failed.targetConnections,
     });
   }
   return out;
@@ -663,7 +659,7 @@ function emptyMetrics(baseline: ProcSample, end: ProcSample, rss: number[], conn
     serverThreads: end.threads,
     serverFds: end.fds,
     errors: {},
-    delivery: { sent: 0, expected: 0, received: 0, lost: 0, duplicated: 0, corrupted: 0, outOfOrder: 0 },
+    delivery: { sent: 0, expected: 0, received: 0, lost: 0, duplicated: 0, corrupted: 0, outOfOrder: 0, misdelivered: 0 },
     loadgen: { workers: [], saturation: { saturated: false, reasons: [] } },
   };
 }

@@ -8,7 +8,7 @@ import { BenchError, isBenchError } from '../base/errors.js';
 import { modelOf } from '../loadgen/models/index.js';
 import type { LoadResult } from '../loadgen/types.js';
 import type { CellResult, ParityState, VoiceMetrics, Warning } from '../schema/result.js';
-import { CONTRACT_SETTINGS } from '../servers/settings.js';
+import { CONTRACT_SETTINGS, SHUTDOWN_GRACE_MS } from '../servers/settings.js';
 import { runCeilingCell } from './ceiling.js';
 import type { ServerHandle, UpstreamHandle } from './launcher.js';
 import { computeCellMetrics, type PhaseSamples } from './metrics.js';
@@ -100,7 +100,7 @@ async function serveCell(cell: CellResult, c: ScenarioCase, plan: RunPlan, deps:
     step('stop');
     // Interrupted: the whole exit must fit in 2 s, so the server gets less grace than the contract's 2 s.
     const r = server ? await server.stop(deps.signal?.aborted ? 500 : undefined) : { forced: false };
-    if (r.forced) cell.warnings.push({ code: 'server-killed', message: 'the server ignored SIGTERM for 2 s and was killed', hint: 'check its shutdown path (servers/CONTRACT.md)' });
+    if (r.forced) cell.warnings.push({ code: 'server-killed', graceMs: deps.signal?.aborted ? 500 : SHUTDOWN_GRACE_MS });
     step('gone');
   }
 }
@@ -153,11 +153,7 @@ function verify(cell: CellResult, served: Served, plan: RunPlan, parity: ParityS
       });
     }
   } else {
-    cell.warnings.push({
-      code: 'parity-unknown',
-      message: `${label} did not report its settings (max payload, compression, backpressure, idle timeout, publish-to-self), so its equivalence with other servers is unchecked`,
-      hint: 'print a bench ready line with the settings when listening (servers/CONTRACT.md)',
-    });
+    cell.warnings.push({ code: 'parity-unknown' });
   }
   cell.warnings.push(...observationWarnings(served, plan));
   cell.server = {
@@ -177,17 +173,16 @@ function verify(cell: CellResult, served: Served, plan: RunPlan, parity: ParityS
 /** What could not be observed or pinned about the server, as warnings. */
 function observationWarnings(served: Served, plan: RunPlan): Warning[] {
   const { server, pid } = served;
-  const unpinned = (message: string): Warning => ({ code: 'server-cpu-unpinned', message, hint: 'pin the server and the load generator to separate CPUs (--server-cpus, --loadgen-cpus)' });
   const out: Warning[] = [];
-  if (server?.pidNote) out.push({ code: 'server-unobserved', message: server.pidNote, hint: 'let the command exec the server (no wrapper that forks), or make it print a bench ready line with its pid' });
+  if (server?.pidNote) out.push({ code: 'server-unobserved', reason: 'no-listener', port: served.port, pid: server.pid });
   if (pid === undefined) {
-    out.push({ code: 'server-unobserved', message: 'no server pid: server CPU, memory, threads and fds were not measured (shown as 0)', hint: 'pass --target-pid PID, or let bench start the server with --server-cmd' });
+    out.push({ code: 'server-unobserved', reason: 'no-pid' });
   } else if (plan.serverCpus && server) {
     const aff = threadAffinities(pid);
     const stray = [...aff].filter(([, cpus]) => !sameCpus(cpus, plan.serverCpus!));
-    if (stray.length > 0) out.push(unpinned(`${stray.length} of ${aff.size} server threads are not confined to CPUs ${plan.serverCpus}`));
+    if (stray.length > 0) out.push({ code: 'server-cpu-unpinned', reason: 'stray-threads', stray: stray.length, threads: aff.size, cpus: plan.serverCpus });
   } else {
-    out.push(unpinned(server ? 'the server was not pinned: server and load generator share CPUs' : 'bench did not start this server, so it could not pin it'));
+    out.push({ code: 'server-cpu-unpinned', reason: server ? 'not-pinned' : 'not-started' });
   }
   return out;
 }

@@ -1,4 +1,3 @@
-import { describeSaturationReason } from '../loadgen/saturation.js';
 import { modelOf, type AnyModel, type PhaseSamples } from '../loadgen/models/index.js';
 import type { LoadResult } from '../loadgen/types.js';
 import { linearRegression, medianRatePerSec } from '../stats/index.js';
@@ -42,33 +41,29 @@ export function computeCellMetrics(
 
   const sat = load.saturation;
   if (sat.saturated) {
-    warnings.push({
-      code: 'loadgen-bound',
-      message: `the load generator limited this cell (${sat.reasons.map(describeSaturationReason).join('; ')}); its throughput is a lower bound of the server's`,
-      hint: 'give the load generator more CPUs (--loadgen-cpus), fewer connections, or compare server CPU µs per message instead',
-    });
+    warnings.push({ code: 'loadgen-bound', reasons: sat.reasons });
   }
   const during = ph.all.filter((s) => s.tMs >= ph.measureStart.tMs && s.tMs <= ph.measureEnd.tMs);
   if (during.length >= 4 && ph.measureStart.rssBytes > 0) {
     const fit = linearRegression(during.map((s) => ({ x: s.tMs, y: s.rssBytes })));
     const growth = (ph.measureEnd.rssBytes - ph.measureStart.rssBytes) / ph.measureStart.rssBytes;
     if (fit.ok && fit.slope > 0 && growth > RSS_GROWTH_FRACTION) {
-      warnings.push({
-        code: 'rss-growing',
-        message: `server RSS grew ${(growth * 100).toFixed(0)}% during the measured window and was still rising`,
-        hint: 'memory figures are not settled: use a longer --warmup or --duration, or look for a leak or unbounded buffering',
-      });
+      warnings.push({ code: 'rss-growing', growthPct: growth * 100 });
     }
   }
   const d = load.delivery;
-  const errorCount = Object.values(load.errors).reduce((a, b) => a + (b ?? 0), 0);
-  if (d.lost + d.duplicated + d.corrupted + d.outOfOrder > 0 || errorCount > 0 || load.connectionsFailed > 0) {
+  const closedByServer = Object.values(load.closes.codes).reduce((a, b) => a + b, 0);
+  if (d.lost + d.duplicated + d.corrupted + d.outOfOrder + d.misdelivered > 0 || closedByServer > 0 || load.connectionsFailed > 0) {
     warnings.push({
       code: 'delivery-errors',
-      message:
-        `lost ${d.lost}, duplicated ${d.duplicated}, corrupted ${d.corrupted}, out of order ${d.outOfOrder}, ` +
-        `${errorCount} connection errors, ${load.connectionsFailed} failed connects`,
-      hint: 'a server that loses or reorders messages is not comparable on speed; see the errors by kind in the JSON',
+      lost: d.lost,
+      duplicated: d.duplicated,
+      corrupted: d.corrupted,
+      outOfOrder: d.outOfOrder,
+      misdelivered: d.misdelivered,
+      closedByServer,
+      failedConnects: load.connectionsFailed,
+      closeCodes: load.closes.codes,
     });
   }
 

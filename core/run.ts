@@ -206,7 +206,7 @@ export async function runBenchmark(plan: RunPlan, deps: RunDeps): Promise<RunRes
     deps.onEvent?.({ type: 'cell-end', cell, index: i, total: cells.length });
     await save();
   }
-  result.status = deps.signal?.aborted ? 'interrupted' : cells.some((c) => c.status === 'errored') ? 'failed' : 'completed';
+  result.status = deps.signal?.aborted ? 'interrupted' : cells.some((c) => c.status === 'errored' || hasDeliveryFaults(c)) ? 'failed' : 'completed';
   result.finishedAt = now().toISOString();
   await save();
   return result;
@@ -219,3 +219,12 @@ function dedupe<T extends { name: string }>(xs: T[]): T[] {
 
 /** A server bench does not start from its registry: one already running, or a user's command. */
 export type ExternalServer = { kind: 'target'; url: string; pid?: number } | { kind: 'command'; command: string };
+
+/**
+ * Whether a completed cell's server lost, duplicated, corrupted, reordered or misdelivered a message, dropped
+ * a connection, or refused one: the run then fails (exit 3) however fast the server was. Slow consumers are
+ * accounted apart (their loss is what the scenario measures) and never count here.
+ */
+export function hasDeliveryFaults(cell: CellResult): boolean {
+  return cell.status === 'completed' && cell.warnings.some((w) => w.code === 'delivery-errors');
+}

@@ -54,10 +54,10 @@ function completedMetrics(cells: readonly CellResult[]): CellMetrics[] {
     .map((c) => c.metrics!);
 }
 
-function spreadText(label: string, a: Aggregate | undefined): string | undefined {
+function spreadOf(figure: 'msgs/s' | 'p99 latency', a: Aggregate | undefined): { figure: 'msgs/s' | 'p99 latency'; madPct: number } | undefined {
   if (a?.madPct === null || a?.madPct === undefined) return undefined;
   if (a.madPct <= HIGH_SPREAD_PCT + SPREAD_EPSILON_PCT) return undefined;
-  return `${label} varies ±${a.madPct.toFixed(1)}% (MAD/median) over ${a.n} repetitions`;
+  return { figure, madPct: a.madPct };
 }
 
 /** One warning per code: the first cell's message, with how many repetitions raised it. */
@@ -73,9 +73,7 @@ function cellWarnings(cells: readonly CellResult[]): Warning[] {
       else byCode.set(w.code, { first: w, count: 1 });
     }
   }
-  return [...byCode.values()].map(({ first, count }) =>
-    cells.length > 1 ? { ...first, message: `${first.message} (in ${count} of ${cells.length} repetitions)` } : { ...first },
-  );
+  return [...byCode.values()].map(({ first, count }) => (cells.length > 1 ? { ...first, repetitions: { count, of: cells.length } } : { ...first }));
 }
 
 function summarizeRow(caseName: string, runtime: string, cells: readonly CellResult[]): SummaryRow {
@@ -107,27 +105,9 @@ function summarizeRow(caseName: string, runtime: string, cells: readonly CellRes
   set('relayOverheadP99Us', pick(relayed, (m) => m.voice!.relayOverheadUs.p99Us));
 
   const computed: Warning[] = [];
-  const spreads = [spreadText('msgs/s', row.msgsPerSec), spreadText('p99 latency', row.latencyP99Us)].filter(
-    (s): s is string => s !== undefined,
-  );
-  if (spreads.length > 0) {
-    computed.push({
-      code: 'high-spread',
-      message: `${spreads.join('; ')}: differences smaller than this are noise`,
-      hint: 'run more repetitions (--repeat), longer (--duration), on a quieter machine',
-    });
-  }
-  if (row.completed === 1) {
-    const others = cells.length - 1;
-    computed.push({
-      code: 'single-run',
-      message: `only 1 completed repetition${others > 0 ? ` of ${cells.length}` : ''}: no spread can be estimated, so no verdict is possible`,
-      hint:
-        others > 0
-          ? 'fix what made the other repetitions fail (see the errored cells), then run again with --repeat 3 or more'
-          : 'run with --repeat 3 or more',
-    });
-  }
+  const spreads = [spreadOf('msgs/s', row.msgsPerSec), spreadOf('p99 latency', row.latencyP99Us)].filter((x) => x !== undefined);
+  if (spreads.length > 0) computed.push({ code: 'high-spread', spreads, n: Math.max(row.msgsPerSec?.n ?? 0, row.latencyP99Us?.n ?? 0) });
+  if (row.completed === 1) computed.push({ code: 'single-run', of: cells.length });
   const seen = new Set<Warning['code']>();
   for (const w of [...computed, ...cellWarnings(cells)]) {
     if (seen.has(w.code)) continue;

@@ -178,14 +178,18 @@ export class DeliveryAccounting {
    * `receiverConnId` the connection it arrived on, `bodyOk` from
    * `bodyMatches`. A negative or non-integer sender id or seq (an unreadable
    * text header reads as -1) is counted as unattributable instead.
+   * @returns true for the first arrival of an attributable message (not a duplicate)
    */
-  record(senderConnId: number, receiverConnId: number, seq: number, bodyOk: boolean): void {
+  record(senderConnId: number, receiverConnId: number, seq: number, bodyOk: boolean): boolean {
     if (!(senderConnId >= 0 && seq >= 0 && Number.isInteger(senderConnId) && Number.isInteger(seq))) {
       this.unattributable++;
       if (!bodyOk) this.unattributableCorrupted++;
-      return;
+      return false;
     }
-    recordDelivery(this.stream(senderConnId, receiverConnId), seq, bodyOk);
+    const s = this.stream(senderConnId, receiverConnId);
+    const before = s.duplicated;
+    recordDelivery(s, seq, bodyOk);
+    return s.duplicated === before;
   }
 
   /**

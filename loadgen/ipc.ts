@@ -56,6 +56,8 @@ export interface WorkerResult {
   connectEncoded: string;
   timeline: TimelineBucket[];
   errors: Partial<Record<ErrorKind, number>>;
+  /** Connections the server closed, by close code (each connection once). */
+  closeCodes: Record<string, number>;
   delivery: DeliveryCounts;
   openLoop?: OpenLoopCounts;
   /** Broadcast: per published message (key `connId:seq`), the latest delivery latency this worker saw and how many deliveries. */

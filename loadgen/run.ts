@@ -55,10 +55,12 @@ export function mergeWorkerResults(plan: LoadPlan, results: WorkerResult[], cpuL
   const latency = mergeHistograms(results.map((r) => decodeHistogram(r.latencyEncoded)));
   const connect = mergeHistograms(results.map((r) => decodeHistogram(r.connectEncoded)));
   const errors: Partial<Record<ErrorKind, number>> = {};
-  const delivery: DeliveryCounts = { sent: 0, expected: 0, received: 0, lost: 0, duplicated: 0, corrupted: 0, outOfOrder: 0 };
+  const delivery: DeliveryCounts = { sent: 0, expected: 0, received: 0, lost: 0, duplicated: 0, corrupted: 0, outOfOrder: 0, misdelivered: 0 };
+  const closeCodes: Record<string, number> = {};
   let openLoop: OpenLoopCounts | undefined;
   for (const r of results) {
     addCounts(errors, r.errors);
+    addCounts(closeCodes, r.closeCodes);
     for (const k of Object.keys(delivery) as (keyof DeliveryCounts)[]) delivery[k] += r.delivery[k];
     if (r.openLoop) {
       openLoop ??= { targetPerSec: 0, intended: 0, sent: 0, late: 0, dropped: 0 };
@@ -91,6 +93,7 @@ export function mergeWorkerResults(plan: LoadPlan, results: WorkerResult[], cpuL
     connectionsFailed: results.reduce((a, r) => a + r.failed, 0),
     connectPhaseMs: Math.max(0, ...results.map((r) => r.connectPhaseMs)),
     errors,
+    closes: { codes: closeCodes },
     delivery,
     workers,
     saturation: judgeLoadgen(workers.map((w, i) => ({ worker: w.worker, cpus: w.cpus, cpuUs: w.cpuUs, windowMs: results[i]!.measuredMs, eventLoopDelayP99Us: w.eventLoopDelayP99Us, spinWait: w.spinWait, ...(w.schedule ? { schedule: w.schedule } : {}) }))),

@@ -82,17 +82,3 @@ export function busiestLoadgenCpuPct(samples: readonly LoadgenSample[]): number 
   for (const v of byCpus.values()) worst = Math.max(worst, v);
   return worst;
 }
-
-/** One reason in words (for the warnings that are still written as text; reports word the data). */
-export function describeSaturationReason(r: SaturationReason): string {
-  switch (r.kind) {
-    case 'cpu':
-      return r.cpus === null
-        ? `load-generator worker ${r.workers.join(', ')} at ${r.pct.toFixed(0)}% CPU`
-        : `load-generator CPU ${r.cpus} at ${r.pct.toFixed(0)}% (worker${r.workers.length > 1 ? 's' : ''} ${r.workers.join(', ')})`;
-    case 'loop-delay':
-      return `load-generator worker ${r.worker} event-loop delay p99 ${(r.p99Us / 1000).toFixed(1)} ms`;
-    case 'schedule':
-      return `load-generator worker ${r.worker} could not keep its schedule (${((100 * r.late) / Math.max(1, r.sent)).toFixed(1)}% of sends late, ${r.dropped} dropped)`;
-  }
-}

@@ -50,6 +50,8 @@ export interface Conn {
   slow?: boolean;
   /** Broadcast churn: a member for part of the run only (it left, or it rejoined), checked inside its membership. */
   partial?: boolean;
+  /** The error that came before the server's close of this connection; the close counts it, once. */
+  failKind?: ErrorKind;
 }
 
 /** The part of a worker's result that depends on the model (its delivery view, its extra figures). */
@@ -72,6 +74,8 @@ export abstract class WsSession implements Runner {
   readonly connectHist = createLatencyHistogram();
   readonly accounting = new DeliveryAccounting();
   readonly errors: Partial<Record<ErrorKind, number>> = {};
+  /** Connections the server closed, by close code: each connection once (1006: no close frame). */
+  readonly closeCodes: Record<string, number> = {};
   readonly header: PayloadHeader = { connId: 0, seq: 0, tUs: 0 };
   timeline: TimelineBucket[] = [];
   readonly scratchBucket: TimelineBucket = { second: -1, sentMsgs: 0, receivedMsgs: 0, sentBytes: 0, receivedBytes: 0 };
@@ -110,7 +114,7 @@ export abstract class WsSession implements Runner {
       },
       onMessage: (c, buf, start, end) => this.onMessage(c, buf, start, end),
       onClose: (c, code, byUs) => this.onClose(c, code, byUs),
-      onError: (c, kind) => this.count(kind),
+      onError: (c, kind) => this.onError(c, kind),
     });
   }
 
@@ -324,19 +328,32 @@ export abstract class WsSession implements Runner {
       recordDelivery(own, h.seq, bodyOk);
       freesSlot = own.duplicated === duplicatesBefore;
     } else this.accounting.record(h.connId, c.id, h.seq, bodyOk);
-    // Latency counts for messages sent inside the window; the rest go to the scratch recorder.
-    const inWindow = h.tUs >= this.measureStartUs && h.tUs < this.measureEndUs;
-    (inWindow ? this.latencyRec : this.scratchRec).record(nowUs - h.tUs);
-    const b = this.bucket(nowUs);
-    b.receivedMsgs++;
-    b.receivedBytes += size;
+    // Only a first, intact arrival of this connection's own message is a delivery: a duplicate, a corrupted or a
+    // misrouted one is counted by the accounting, not in throughput or latency.
+    if (freesSlot && bodyOk) {
+      // Latency counts for messages sent inside the window; the rest go to the scratch recorder.
+      const inWindow = h.tUs >= this.measureStartUs && h.tUs < this.measureEndUs;
+      (inWindow ? this.latencyRec : this.scratchRec).record(nowUs - h.tUs);
+      const b = this.bucket(nowUs);
+      b.receivedMsgs++;
+      b.receivedBytes += size;
+    }
     if (freesSlot) c.inFlight--;
     return freesSlot;
   }
 
+  /** An error on an open connection is held until its close, which counts it: one close, one error. */
+  onError(c: Conn, kind: ErrorKind): void {
+    if (c.open) c.failKind ??= kind;
+    else this.count(kind);
+  }
+
   onClose(c: Conn, code: number, byUs: boolean): void {
+    const wasOpen = c.open;
     c.open = false;
-    if (!byUs) this.count(code === 1006 ? 'reset' : 'unexpected-close');
+    if (byUs || !wasOpen) return;
+    this.count(c.failKind ?? (code === 1006 ? 'reset' : 'unexpected-close'));
+    this.closeCodes[code] = (this.closeCodes[code] ?? 0) + 1;
   }
 
   /** The wire has been quiet for `quietMs` since the window's end or the last message. */
@@ -377,7 +394,8 @@ export abstract class WsSession implements Runner {
       connectEncoded: encodeHistogram(this.connectHist),
       timeline: this.timeline,
       errors: this.errors,
-      delivery: { sent: localSent, expected: 0, received: 0, lost: 0, duplicated: 0, corrupted: 0, outOfOrder: 0 },
+      closeCodes: this.closeCodes,
+      delivery: { sent: localSent, expected: 0, received: 0, lost: 0, duplicated: 0, corrupted: 0, outOfOrder: 0, misdelivered: 0 },
       cpuUs: this.cpuUs,
       measuredMs: this.measuredMs,
       eventLoopDelayP99Us: nsToUs(this.loopDelay.percentile(99)),
@@ -399,7 +417,7 @@ export abstract class WsSession implements Runner {
 
 /** Delivery counts of a worker from its accounting totals and its own sends. */
 export function deliveryOf(sent: number, t: DeliveryTotals): WorkerResult['delivery'] {
-  return { sent, expected: t.expected, received: t.received, lost: t.lost, duplicated: t.duplicated, corrupted: t.corrupted, outOfOrder: t.outOfOrder };
+  return { sent, expected: t.expected, received: t.received, lost: t.lost, duplicated: t.duplicated, corrupted: t.corrupted, outOfOrder: t.outOfOrder, misdelivered: t.unexpected };
 }
 
 function nsToUs(ns: number): number {

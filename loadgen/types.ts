@@ -185,6 +185,8 @@ export interface LoadResult {
   /** Time to open all connections, ms. */
   connectPhaseMs: number;
   errors: Partial<Record<ErrorKind, number>>;
+  /** Connections the server closed (or reset) while the load ran, by the close code seen; 1006: no close frame. Each connection once. */
+  closes: { codes: Record<string, number> };
   delivery: DeliveryCounts;
   openLoop?: OpenLoopCounts;
   workers: WorkerStats[];

@@ -4,7 +4,7 @@
 // as a CaseView so the table and Markdown formats render it like any case.
 
 import type { CeilingCause, CeilingMetrics, CeilingPlateau, CellResult, ErrorKind, FdLimitBehaviour, PlateauVerdict, RunResult } from '../schema/result.js';
-import { describeSaturationReason } from '../loadgen/saturation.js';
+import { describeSaturationReason } from './warnings.js';
 import { summarize } from '../stats/descriptive.js';
 import { isNonEmpty } from '../stats/errors.js';
 import { formatBytes, formatCount, formatPct, formatRate, formatUs } from './units.js';

@@ -9,6 +9,7 @@ import { isNonEmpty } from '../stats/errors.js';
 import { formatBytes, formatCount, formatPct, formatRate, formatRatio, formatUs, sig3 } from './units.js';
 import { ceilingViews, hasCeilings } from './ceiling.js';
 import { shapeViews } from './shapes.js';
+import { describeWarning } from './warnings.js';
 
 /** Shown in a cell whose runtime lacks a metric that other runtimes of the case have. */
 export const MISSING = '–';
@@ -344,8 +345,9 @@ export function groupWarnings(summary: readonly SummaryRow[]): WarningView[] {
   const groups = new Map<string, { w: WarningView; rows: string[] }>();
   for (const row of summary) {
     for (const w of row.warnings) {
-      const key = `${w.code}\u0000${w.message}\u0000${w.hint}`;
-      const g = groups.get(key) ?? { w: { code: w.code, where: '', message: w.message, hint: w.hint }, rows: [] };
+      const { message, hint } = describeWarning(w);
+      const key = `${w.code}\u0000${message}\u0000${hint}`;
+      const g = groups.get(key) ?? { w: { code: w.code, where: '', message, hint }, rows: [] };
       g.rows.push(`${row.case} · ${row.runtime}`);
       groups.set(key, g);
     }

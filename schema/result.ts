@@ -6,31 +6,63 @@ import type { ParityManifest, RelayInfo } from '../servers/settings.js';
  * figures and encoded histograms, so that reports and comparisons can be
  * recomputed from it alone. Bump RESULT_SCHEMA_VERSION on any incompatible change.
  */
-export const RESULT_SCHEMA_VERSION = 1;
+export const RESULT_SCHEMA_VERSION = 2;
 
 export type CellStatus = 'pending' | 'running' | 'completed' | 'errored' | 'skipped';
 
-/** A measurement-quality problem, shown in every report beside the figure it concerns. */
-export interface Warning {
-  code:
-    | 'loadgen-bound'
-    | 'rate-missed'
-    | 'rss-growing'
-    | 'high-spread'
-    | 'single-run'
-    | 'delivery-errors'
-    | 'server-cpu-unpinned'
-    | 'server-killed'
-    | 'parity-unknown'
-    | 'server-unobserved'
-    | 'first-run-outlier'
-    /** A plateau's server RSS did not settle within the timeout: its memory figure is the last window's median. */
-    | 'rss-unsettled'
-    /** The simulated upstream (voice) was busy enough to add its own delay, or dropped replies. */
-    | 'upstream-bound';
-  message: string;
-  hint: string;
-}
+/**
+ * A measurement-quality problem as data: its code and the figures it is about. Reports word it
+ * (report/warnings.ts), so the words always agree with the numbers and can change without measuring again.
+ * A summary row's warning also says in how many of its repetitions it was raised (`repetitions`).
+ */
+export type Warning = WarningData & { repetitions?: { count: number; of: number } };
+
+export type WarningData =
+  /** The load generator limited the window (`reasons`); at a ceiling: the connection counts where it fell behind. */
+  | { code: 'loadgen-bound'; reasons: SaturationReason[]; atConnections?: number[] }
+  /**
+   * A scheduled load missed its rate. `part` names which part fell short: `server` (the generator kept its
+   * schedule, replies fell short), `loadgen` (the generator was busy), `server-reads` (sends left late while the
+   * generator was not busy: the server stopped reading and the sockets filled).
+   */
+  | { code: 'rate-missed'; targetPerSec: number; sentPerSec: number; receivedPerSec: number | null; sent: number; late: number; dropped: number; part: 'server' | 'loadgen' | 'server-reads' }
+  /** Server RSS grew by `growthPct`% during the window and was still rising. */
+  | { code: 'rss-growing'; growthPct: number }
+  /**
+   * Messages lost, duplicated, corrupted, out of order or delivered where they were not owed, connections the
+   * server closed (with the close codes seen; 1006: no close frame) and connects that failed.
+   */
+  | {
+      code: 'delivery-errors';
+      lost: number;
+      duplicated: number;
+      corrupted: number;
+      outOfOrder: number;
+      misdelivered: number;
+      closedByServer: number;
+      failedConnects: number;
+      closeCodes: Record<string, number>;
+      /** A stepped idle run: the connection count where connections were lost. */
+      atConnections?: number;
+    }
+  /** The simulated upstream was busy (`cpuPct` of a core) or dropped reply chunks. */
+  | { code: 'upstream-bound'; cpuPct: number; chunksDropped: number }
+  /** A user's server printed no ready line: its settings are unchecked. */
+  | { code: 'parity-unknown' }
+  /** The server could not be observed: no pid (`no-pid`), or no process of a command's group listened on `port` (`no-listener`). */
+  | { code: 'server-unobserved'; reason: 'no-pid' | 'no-listener'; port?: number; pid?: number }
+  /** The server was not confined to its CPUs: not pinned, not started by bench, or `stray` of `threads` threads outside `cpus`. */
+  | { code: 'server-cpu-unpinned'; reason: 'not-pinned' | 'not-started' | 'stray-threads'; stray?: number; threads?: number; cpus?: string }
+  /** The server ignored SIGTERM for `graceMs` and was killed. */
+  | { code: 'server-killed'; graceMs: number }
+  /** A plateau's server RSS did not settle within ±tolerancePct over windowMs before timeoutMs. */
+  | { code: 'rss-unsettled'; connections: number; tolerancePct: number; windowMs: number; timeoutMs: number }
+  /** Summary rows: the repetitions spread more than HIGH_SPREAD_PCT (MAD/median). */
+  | { code: 'high-spread'; spreads: { figure: 'msgs/s' | 'p99 latency'; madPct: number }[]; n: number }
+  /** Summary rows: one repetition completed (of `of`): no spread, no verdict. */
+  | { code: 'single-run'; of: number };
+
+export type WarningCode = WarningData['code'];
 
 export interface ServerInfo {
   pid: number;
@@ -416,6 +448,8 @@ export interface DeliveryCounts {
   duplicated: number;
   corrupted: number;
   outOfOrder: number;
+  /** Arrivals nobody was owed: another room's or session's message, or more than a sender sent. Kept out of throughput. */
+  misdelivered: number;
 }
 
 export interface TimelineBucket {

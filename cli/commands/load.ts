@@ -60,7 +60,8 @@ export async function loadCommand(opts: Record<string, unknown>, _args: string[]
     io.stderr.write(renderLoadSummary(plan, result));
     if (opts['json']) io.stdout.write(JSON.stringify({ plan, result }, null, 2) + '\n');
     const d = result.delivery;
-    return d.lost + d.corrupted + d.duplicated + d.outOfOrder > 0 ? ExitCode.runFailed : ExitCode.ok;
+    const closed = Object.values(result.closes.codes).reduce((a, b) => a + b, 0);
+    return d.lost + d.corrupted + d.duplicated + d.outOfOrder + d.misdelivered + closed + result.connectionsFailed > 0 ? ExitCode.runFailed : ExitCode.ok;
   } finally {
     unsubscribe();
   }

@@ -3,7 +3,7 @@ import { captureEnvironment } from '../../core/environment.js';
 import { BenchError, ExitCode } from '../../base/errors.js';
 import { startCommand, startServer, startUpstream } from '../../core/launcher.js';
 import type { RunResult } from '../../schema/result.js';
-import { runBenchmark, type ExternalServer, type RunEvent, type RunPlan } from '../../core/run.js';
+import { hasDeliveryFaults, runBenchmark, type ExternalServer, type RunEvent, type RunPlan } from '../../core/run.js';
 import { parseRuntimeList, probeRuntimes, RUNTIME_IDS } from '../../core/runtimes.js';
 import { applyQuick, builtinScenarios, expandCases, resolveScenario, type Scenario } from '../../core/scenario.js';
 import { runLoad } from '../../loadgen/run.js';
@@ -211,5 +211,12 @@ export async function runCommand(opts: Record<string, unknown>, _args: string[],
     io.stderr.write(`\nCompared with the baseline ${String(opts['baseline'])}:\n${compareTableFormat.render(comparison)}`);
   }
   if (result.status === 'interrupted') return ExitCode.interrupted;
-  return result.cells.some((c) => c.status === 'errored') ? ExitCode.runFailed : ExitCode.ok;
+  const faulty = result.cells.filter(hasDeliveryFaults);
+  if (faulty.length > 0) {
+    io.stderr.write(
+      `\nrun failed: messages were lost, duplicated, corrupted, reordered or misdelivered, or connections dropped, in ${faulty.length} cell${faulty.length === 1 ? '' : 's'} ` +
+        `(${faulty.slice(0, 5).map((c) => c.id).join(', ')}${faulty.length > 5 ? ', …' : ''}): such a server is not comparable on speed; see the delivery-errors warnings\n`,
+    );
+  }
+  return result.status === 'failed' ? ExitCode.runFailed : ExitCode.ok;
 }

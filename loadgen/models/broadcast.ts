@@ -66,7 +66,10 @@ class BroadcastSession extends WsSession {
       this.slow!.received(c, h.connId, h.seq, bodyOk, nowUs, nowUs - h.tUs);
       return;
     }
-    this.accounting.record(h.connId, c.id, h.seq, bodyOk);
+    const fresh = this.accounting.record(h.connId, c.id, h.seq, bodyOk);
+    // A delivery is a first, intact arrival of a message published in this member's room; duplicates, corrupted and
+    // misdelivered arrivals (another room's) are counted by the accounting, not in throughput or latency.
+    if (!fresh || !bodyOk || h.connId % this.m.rooms !== c.room) return;
     const inWindow = h.tUs >= this.measureStartUs && h.tUs < this.measureEndUs;
     const latencyUs = nowUs - h.tUs;
     (inWindow ? this.latencyRec : this.scratchRec).record(latencyUs);

@@ -25,17 +25,15 @@ export function rateMissedWarning(load: LoadResult, receivedMsgs: number, window
   const scheduleMissed = ol.dropped > 0 || lateShare > LATE_FRACTION;
   if (!short && !scheduleMissed) return undefined;
   const sentPerSec = windowMs > 0 ? (ol.sent * 1000) / windowMs : 0;
-  const receivedPerSec = windowMs > 0 ? (receivedMsgs * 1000) / windowMs : 0;
-  const parts = [
-    `target ${ol.targetPerSec.toLocaleString('en-US')} msg/s`,
-    `sent ${Math.round(sentPerSec).toLocaleString('en-US')} msg/s`,
-    ...(o.echoes ? [`received ${Math.round(receivedPerSec).toLocaleString('en-US')} msg/s`] : []),
-    `${ol.late} of ${ol.sent} sends late, ${ol.dropped} dropped`,
-  ];
-  const hint = short && !scheduleMissed
-    ? 'the generator kept its schedule but replies fell short: the server did not carry this rate, so its latency includes queueing'
-    : load.saturation.saturated
-      ? 'the load generator could not keep its schedule: lower the rate or give it more CPUs (--loadgen-cpus)'
-      : 'sends left late without the generator being busy: the server stopped reading (its socket buffers filled), so the lateness is the server\'s';
-  return { code: 'rate-missed', message: parts.join(', '), hint };
+  const part = short && !scheduleMissed ? 'server' : load.saturation.saturated ? 'loadgen' : 'server-reads';
+  return {
+    code: 'rate-missed',
+    targetPerSec: ol.targetPerSec,
+    sentPerSec,
+    receivedPerSec: o.echoes && windowMs > 0 ? (receivedMsgs * 1000) / windowMs : null,
+    sent: ol.sent,
+    late: ol.late,
+    dropped: ol.dropped,
+    part,
+  };
 }

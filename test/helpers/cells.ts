@@ -1,6 +1,7 @@
 // Small builders of CellResults for table-driven tests: only the figures a
 // test cares about are given, everything else gets a plausible default.
 
+import { sampleWarning } from './warnings.js';
 import type { CellMetrics, CellResult, CellStatus, Warning } from '../../schema/result.js';
 import type { HistogramSummary } from '../../loadgen/histogram.js';
 
@@ -51,7 +52,7 @@ export function metrics(over: Partial<CellMetrics> = {}): CellMetrics {
     serverThreads: 7,
     serverFds: 30,
     errors: {},
-    delivery: { sent: 50_000, expected: 50_000, received: 50_000, lost: 0, duplicated: 0, corrupted: 0, outOfOrder: 0 },
+    delivery: { sent: 50_000, expected: 50_000, received: 50_000, lost: 0, duplicated: 0, corrupted: 0, outOfOrder: 0, misdelivered: 0 },
     loadgen: { workers: [], saturation: { saturated: false, reasons: [] } },
     ...over,
   };
@@ -92,6 +93,6 @@ export function reps(runtime: string, msgsPerSec: number[], over: Partial<CellMe
   return msgsPerSec.map((v, i) => cell({ case: caseName, runtime, repetition: i + 1, metrics: { ...over, msgsPerSec: v } }));
 }
 
-export function warning(code: Warning['code'], message = `${code} happened`): Warning {
-  return { code, message, hint: `fix ${code}` };
+export function warning(code: Warning['code']): Warning {
+  return sampleWarning(code);
 }

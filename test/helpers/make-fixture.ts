@@ -84,25 +84,22 @@ const ECHO: Record<Rt, Omit<EchoProfile, 'library' | 'libraryVersion' | 'runtime
 
 const IDLE_BYTES_PER_CONNECTION: Record<Rt, number> = { bun: 3_180, 'node-ws': 10_240, 'node-uws': 2_450, deno: 6_630 };
 
-function warning(code: Warning['code'], message: string, hint: string): Warning {
-  return { code, message, hint };
-}
 
 /** Cell-level warnings placed on purpose, so that every code appears once. */
 function cellWarnings(id: string): Warning[] {
   switch (id) {
     case `${OPEN_CASE}/bun/1`:
-      return [warning('first-run-outlier', "repetition 1's p99 latency is 1.6× the median of the others (warm-up effects?)", 'raise --warmup, or discard the first repetition with --repeat 4')];
+      return [{ code: 'server-killed', graceMs: 2000 }];
     case `${OPEN_CASE}/node-ws/1`:
     case `${OPEN_CASE}/node-ws/2`:
     case `${OPEN_CASE}/node-ws/3`:
-      return [warning('rate-missed', 'received 93–95% of the 50k msgs/s target: the server cannot keep this rate', 'compare at a lower rate, or read this case as the server\'s ceiling')];
+      return [{ code: 'rate-missed', targetPerSec: 50_000, sentPerSec: 49_990, receivedPerSec: 47_200, sent: 249_950, late: 0, dropped: 0, part: 'server' }];
     case LOWER_BOUND_CELL:
-      return [warning('loadgen-bound', 'load generator could not keep its schedule (10,600 sends dropped, event-loop delay p99 14.2 ms): msgs/s is a lower bound', 'give the load generator more CPUs (--loadgen-cpus) or lower the rate')];
+      return [{ code: 'loadgen-bound', reasons: [{ kind: 'schedule', worker: 0, sent: 239_400, late: 2_394, dropped: 10_600 }, { kind: 'loop-delay', worker: 0, p99Us: 14_200 }] }];
     case `${IDLE_CASE}/node-ws/3`:
-      return [warning('rss-growing', 'server RSS grew 3.1 MiB (1.0 MiB/s) during the idle hold: memory had not settled', 'hold longer (--duration) before reading bytes per connection')];
+      return [{ code: 'rss-growing', growthPct: 12 }];
     case `${IDLE_CASE}/bun/2`:
-      return [warning('server-cpu-unpinned', "server thread 'HeapHelper' ran outside CPU 0", 'check that taskset is available and the CPU list is within the allowed CPUs')];
+      return [{ code: 'server-cpu-unpinned', reason: 'stray-threads', stray: 1, threads: 5, cpus: '0' }];
     default:
       return [];
   }
@@ -143,7 +140,7 @@ function echoCell(rt: Rt, rep: 1 | 2 | 3, order: number, rand: Rng): CellResult 
   const dropped = lowerBound ? RATE_PER_SEC * ECHO_WINDOW_SEC - sent : 0;
   const warnings = cellWarnings(id);
   if (lost > 0) {
-    warnings.push(warning('delivery-errors', '12 messages lost and 2 client timeouts', 'look at the server\'s backpressure drops and the client errors; delivery problems void the comparison'));
+    warnings.push({ code: 'delivery-errors', lost: 12, duplicated: 0, corrupted: 0, outOfOrder: 0, misdelivered: 0, closedByServer: 0, failedConnects: 0, closeCodes: {} });
   }
   const buckets = [msgsPerSec - 40, msgsPerSec + 25, msgsPerSec, msgsPerSec - 10, msgsPerSec + 30];
   const metrics: CellMetrics = {
@@ -162,7 +159,7 @@ function echoCell(rt: Rt, rep: 1 | 2 | 3, order: number, rand: Rng): CellResult 
     serverThreads: rt === 'node-ws' || rt === 'node-uws' ? 11 : 7,
     serverFds: ECHO_CONNECTIONS + 24,
     errors,
-    delivery: { sent, expected: sent, received: sent - lost, lost, duplicated: 0, corrupted: 0, outOfOrder: 0 },
+    delivery: { sent, expected: sent, received: sent - lost, lost, duplicated: 0, corrupted: 0, outOfOrder: 0, misdelivered: 0 },
     openLoop: {
       targetPerSec: RATE_PER_SEC,
       intended: RATE_PER_SEC * ECHO_WINDOW_SEC,
@@ -268,7 +265,7 @@ function idleCell(rt: Rt, rep: 1 | 2 | 3, order: number, rand: Rng): CellResult 
     serverThreads: 7,
     serverFds: IDLE_CONNECTIONS + 24,
     errors: {},
-    delivery: { sent: 0, expected: 0, received: 0, lost: 0, duplicated: 0, corrupted: 0, outOfOrder: 0 },
+    delivery: { sent: 0, expected: 0, received: 0, lost: 0, duplicated: 0, corrupted: 0, outOfOrder: 0, misdelivered: 0 },
     loadgen: {
       workers: [{ worker: 0, pid: 41_000 + order, cpus: '1', connections: IDLE_CONNECTIONS, cpuUs: 30_000, cpuUtilPct: 1, eventLoopDelayP99Us: 900, eventLoopDelayMaxUs: 2_100, spinWait: false }],
       saturation: { saturated: false, reasons: [] },

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { busiestLoadgenCpuPct, describeSaturationReason, judgeLoadgen, type LoadgenSample } from '../../loadgen/saturation.js';
+import { busiestLoadgenCpuPct, judgeLoadgen, type LoadgenSample } from '../../loadgen/saturation.js';
+import { describeSaturationReason } from '../../report/warnings.js';
 
 const w = (o: Partial<LoadgenSample>): LoadgenSample => ({ worker: 0, cpus: '1', cpuUs: 500_000, windowMs: 1000, eventLoopDelayP99Us: 100, spinWait: false, ...o });
 

@@ -331,6 +331,7 @@ describe('voice load end to end through a relay', async () => {
           duplicated: 0,
           corrupted: 0,
           outOfOrder: 0,
+          misdelivered: 0,
         });
         assert.deepEqual(r.errors, {});
       });

@@ -66,7 +66,7 @@ describe('csv report', () => {
     assert.equal(Number(row['latencyP99Us']), cell.metrics!.latencyUs.p99Us);
     assert.equal(Number(row['rssPeakBytes']), cell.metrics!.rssPeakBytes);
     assert.equal(row['lowerBound'], 'false');
-    assert.equal(row['warnings'], 'first-run-outlier');
+    assert.equal(row['warnings'], 'server-killed');
   });
 
   test('flags the lower-bound cell and its saturated generator', () => {

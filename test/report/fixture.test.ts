@@ -63,7 +63,7 @@ describe('the run-result fixture', () => {
   });
 
   test('raises every warning code at least once', () => {
-    const all: Warning['code'][] = ['loadgen-bound', 'rate-missed', 'rss-growing', 'high-spread', 'single-run', 'delivery-errors', 'server-cpu-unpinned', 'first-run-outlier'];
+    const all: Warning['code'][] = ['loadgen-bound', 'rate-missed', 'rss-growing', 'high-spread', 'single-run', 'delivery-errors', 'server-cpu-unpinned', 'server-killed'];
     const seen = new Set(fixture.summary.flatMap((r) => r.warnings.map((w) => w.code)));
     for (const code of all) assert.ok(seen.has(code), code);
   });

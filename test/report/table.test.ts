@@ -1,3 +1,4 @@
+import { describeWarning } from '../../report/warnings.js';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunResult } from '../../schema/result.js';
@@ -109,7 +110,7 @@ describe('table report', () => {
         const i = lines.findIndex((l) => l.startsWith(`  [${w.code}] ${row.case} · ${row.runtime}: `));
         assert.ok(i >= 0, `${w.code} for ${row.runtime}`);
         const hintLine = lines.slice(i).find((l) => l.startsWith('      hint: '));
-        assert.ok(hintLine?.includes(w.hint.split(' ')[0]!), w.code);
+        assert.ok(hintLine?.includes(describeWarning(w).hint.split(' ')[0]!), w.code);
       }
     }
   });

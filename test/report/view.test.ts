@@ -77,8 +77,8 @@ describe('report view', () => {
 describe('groupWarnings', () => {
   test('lists a warning shared by rows once, with the rows (or "every row")', async () => {
     const { groupWarnings } = await import('../../report/view.js');
-    const w = { code: 'single-run' as const, message: 'only 1', hint: 'h' };
-    const other = { code: 'rss-growing' as const, message: 'grew', hint: 'h2' };
+    const w = { code: 'single-run' as const, of: 1 };
+    const other = { code: 'rss-growing' as const, growthPct: 12 };
     const row = (c: string, r: string, ws: (typeof w | typeof other)[]) =>
       ({ case: c, scenario: c, runtime: r, completed: 1, errored: 0, throughputIsLowerBound: false, ratioToReference: {}, warnings: ws });
     const out = groupWarnings([row('echo', 'bun', [w, other]), row('echo', 'deno', [w]), row('idle', 'bun', [w, other])]);
