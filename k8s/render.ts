@@ -185,7 +185,7 @@ export function renderManifests(o: RenderOptions): Manifest[] {
   const def = modelOf(model);
   if (!def.segmentable(model)) {
     throw usage(
-      `scenario: ${scenario.name} uses ${def.describe(model)}, which runs plateau by plateau (or through autocannon), not as independent segments`,
+      `scenario: ${scenario.name} uses the ${model.model} model (${def.describe(model)}), which runs plateau by plateau (or through autocannon), not as independent segments`,
       'render closed, open, broadcast, voice or one-step idle scenarios',
     );
   }
