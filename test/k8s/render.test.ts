@@ -249,7 +249,7 @@ describe('renderManifests: options and other models', () => {
     usage(() => renderManifests(options({ image: '' })), /^image: /);
     usage(() => renderManifests(options({ startAtMs: 1_767_268_800 })), /^startAtMs: /);
     usage(() => renderManifests(options({ scenario: scenario('ceiling') })), /ceiling model/);
-    usage(() => renderManifests(options({ scenario: scenario('idle') })), /idle model in steps/);
+    usage(() => renderManifests(options({ scenario: scenario('idle') })), /idle model \(idle, opened in 4 steps\)/);
     usage(() => renderManifests(options({ runtime: 'node' as RenderOptions['runtime'] })), /^runtime: unknown "node"/);
   });
 
