@@ -7,8 +7,7 @@ import type { CeilingCause, CeilingMetrics, CeilingPlateau, CellResult, ErrorKin
 import { describeSaturationReason } from './warnings.js';
 import { summarize } from '../stats/descriptive.js';
 import { isNonEmpty } from '../stats/errors.js';
-import { formatBytes, formatCount, formatPct, formatRate, formatUs } from './units.js';
-import type { CaseView, ColumnView } from './view.js';
+import { fig, type CaseView, type ColumnView, type Figure, type Unit, type ViewCell } from './view.js';
 
 const MISSING = '–';
 
@@ -146,18 +145,18 @@ const COLUMNS: ColumnView[] = [
   { id: 'gib16', header: ['proj.', '16 GiB'], align: 'right', group: 'health' },
 ];
 
-function medianText(values: number[], format: (x: number) => string, withSpread: boolean): string | undefined {
+function medianFigure(values: number[], unit: Unit, opts: { spread?: boolean; approx?: boolean } = {}): Figure | undefined {
   if (!isNonEmpty(values)) return undefined;
   const s = summarize(values);
-  return `${format(s.median)}${withSpread && s.n > 1 && s.madPct !== null ? ` ±${formatPct(s.madPct)}` : ''}`;
+  return fig(s.median, unit, { ...(opts.spread && s.n > 1 && s.madPct !== null ? { spreadPct: s.madPct } : {}), ...(opts.approx ? { approx: true } : {}) });
 }
 
-function ceilingText(list: CeilingMetrics[]): string {
+function ceilingCell(list: CeilingMetrics[]): ViewCell {
   const runtime = list.filter((c) => c.ceilingConnections !== null).map((c) => c.ceilingConnections!);
   if (runtime.length === list.length && isNonEmpty(runtime)) {
     const s = summarize(runtime);
-    const refined = list.some((c) => c.refined === 'interpolated') ? ' (interpolated)' : list.some((c) => c.refined === 'bisection') ? ' (bisected)' : '';
-    return `${formatCount(Math.round(s.median))}${s.n > 1 && s.min !== s.max ? ` (${formatCount(s.min)}–${formatCount(s.max)})` : ''}${refined}`;
+    const refined = list.some((c) => c.refined === 'interpolated') ? '(interpolated)' : list.some((c) => c.refined === 'bisection') ? '(bisected)' : undefined;
+    return fig(Math.round(s.median), 'count', { ...(s.n > 1 ? { range: [s.min, s.max] as [number, number] } : {}), ...(refined ? { note: refined } : {}) });
   }
   const lines = list.map(headline);
   const distinct = [...new Set(lines)];
@@ -183,7 +182,7 @@ export function ceilingViews(result: RunResult): CaseView[] {
     const cells = withCeiling.filter((c) => c.case === name);
     const runtimes = [...new Set(result.cells.filter((c) => c.case === name).map((c) => c.runtime))];
     const footnotes: string[] = [];
-    const rows: Record<string, string | undefined>[] = runtimes.map((runtime) => {
+    const rows: Record<string, ViewCell | undefined>[] = runtimes.map((runtime) => {
       const mine: CellResult[] = cells.filter((c) => c.runtime === runtime).sort((a, b) => a.repetition - b.repetition);
       const list = mine.map((c) => c.metrics!.ceiling!);
       const total = result.cells.filter((c) => c.case === name && c.runtime === runtime).length;
@@ -200,26 +199,22 @@ export function ceilingViews(result: RunResult): CaseView[] {
         if (!footnotes.includes(line)) footnotes.push(line);
       }
       const held = list.map((c) => c.plateaus.filter((p) => p.ok && !p.bisection).at(-1)).filter((p) => p !== undefined);
-      const proj = (i: number) => medianText(list.map((c) => c.memory.projections[i]?.connections).filter((v): v is number => v !== undefined), (x) => `≈${formatRate(x)}`, false);
+      const proj = (i: number) => medianFigure(list.map((c) => c.memory.projections[i]?.connections).filter((v): v is number => v !== undefined), 'connections', { approx: true });
       const r2 = list.map((c) => c.memory.idle?.r2).filter((v): v is number => v !== undefined);
       return {
         runtime: list.length < total ? `${runtime} (${list.length}/${total})` : runtime,
-        ceiling: ceilingText(list),
+        ceiling: ceilingCell(list),
         limit: distinctText(list.map((c) => c.limitClass)),
         stop: distinctText(list.map((c) => CAUSE_LABELS[c.cause])),
-        held: medianText(list.map((c) => c.lastGoodConnections), (x) => formatCount(Math.round(x)), false),
-        p99: medianText(held.map((p) => p.p99Us).filter((v): v is number => v !== null), formatUs, false),
+        held: medianFigure(list.map((c) => c.lastGoodConnections), 'count'),
+        p99: medianFigure(held.map((p) => p.p99Us).filter((v): v is number => v !== null), 'µs'),
         // Step time spent opening the connections held in the SLO (the settling and heartbeats excluded), and the whole search.
-        opened: medianText(
-          list.map((c) => c.plateaus.filter((p) => !p.bisection && p.connections <= c.lastGoodConnections).reduce((a, p) => a + p.connectMs, 0)),
-          (ms) => `${(ms / 1000).toFixed(1)} s`,
-          false,
-        ),
-        search: medianText(list.map((c) => c.searchMs), (ms) => `${(ms / 1000).toFixed(0)} s`, false),
-        idle: medianText(list.map((c) => c.memory.idle?.bytesPerConnection).filter((v): v is number => v !== undefined), formatBytes, true),
-        active: medianText(list.map((c) => c.memory.active?.bytesPerConnection).filter((v): v is number => v !== undefined), formatBytes, true),
+        opened: medianFigure(list.map((c) => c.plateaus.filter((p) => !p.bisection && p.connections <= c.lastGoodConnections).reduce((a, p) => a + p.connectMs, 0) / 1000), 's'),
+        search: medianFigure(list.map((c) => c.searchMs / 1000), 's'),
+        idle: medianFigure(list.map((c) => c.memory.idle?.bytesPerConnection).filter((v): v is number => v !== undefined), 'bytes', { spread: true }),
+        active: medianFigure(list.map((c) => c.memory.active?.bytesPerConnection).filter((v): v is number => v !== undefined), 'bytes', { spread: true }),
         r2: isNonEmpty(r2) ? Math.min(...r2).toFixed(3) : undefined,
-        kernel: medianText(list.map(kernelText).filter((v): v is number => v !== undefined), formatBytes, false),
+        kernel: medianFigure(list.map(kernelText).filter((v): v is number => v !== undefined), 'bytes'),
         gib1: proj(0),
         gib4: proj(1),
         gib16: proj(2),

@@ -2,6 +2,7 @@
 // same figures as the terminal table (both come from view.ts), with the
 // environment and parity folded into a <details> block.
 
+import { formatCell } from './units.js';
 import type { RunResult } from '../schema/result.js';
 import type { ReportFormat } from './format.js';
 import { buildView, type CaseView, type Pair } from './view.js';
@@ -30,7 +31,7 @@ function caseSection(c: CaseView): string[] {
       // Stacked header lines read as one: "bytes/" + "conn" is "bytes/conn".
       c.columns.map((col) => col.header.filter((h) => h !== '').join(' ').replace(/\/ /g, '/')),
       c.columns.map((col) => col.align),
-      c.rows,
+      c.rows.map((r) => r.map(formatCell)),
     ),
     '',
     ...c.footnotes.flatMap((f) => [mdEscape(f), '']),

@@ -8,8 +8,8 @@
 import type { CellMetrics, CellResult, RunResult, SummaryRow } from '../schema/result.js';
 import { median } from '../stats/descriptive.js';
 import { isNonEmpty } from '../stats/errors.js';
-import { formatBytes, formatCount, formatPct, formatRatio, formatUs, sig3 } from './units.js';
-import type { CaseView, ColumnView } from './view.js';
+import { formatBytes, formatCount } from './units.js';
+import { fig, type CaseView, type ColumnView, type Figure, type Unit, type ViewCell } from './view.js';
 
 const MISSING = '–';
 
@@ -29,16 +29,16 @@ function medianValue(values: (number | null | undefined)[]): number | undefined 
   return isNonEmpty(xs) ? median(xs) : undefined;
 }
 
-function med(values: (number | null | undefined)[], format: (x: number) => string): string | undefined {
+function med(values: (number | null | undefined)[], unit: Unit, opts: Omit<Figure, 'value' | 'unit'> = {}): Figure | undefined {
   const m = medianValue(values);
-  return m === undefined ? undefined : format(m);
+  return m === undefined ? undefined : fig(m, unit, opts);
 }
 
 function runtimesOf(cells: readonly CellResult[], caseName: string): string[] {
   return [...new Set(cells.filter((c) => c.case === caseName).map((c) => c.runtime))];
 }
 
-function toView(name: string, scenario: string, subtitle: string, columns: ColumnView[], raw: Record<string, string | undefined>[], footnotes: string[]): CaseView {
+function toView(name: string, scenario: string, subtitle: string, columns: ColumnView[], raw: Record<string, ViewCell | undefined>[], footnotes: string[]): CaseView {
   const used = columns.filter((c) => raw.some((r) => r[c.id] !== undefined));
   return { name, scenario, subtitle, columns: used, rows: raw.map((r) => used.map((c) => r[c.id] ?? MISSING)), footnotes };
 }
@@ -77,17 +77,17 @@ function voiceViews(result: RunResult): CaseView[] {
       const lost = Math.max(0, sum((v) => v.repliesExpected) - sum((v) => v.repliesReceived));
       return {
         runtime,
-        first50: med(vs.map((v) => v.firstChunkUs.p50Us), formatUs),
-        first99: med(vs.map((v) => v.firstChunkUs.p99Us), formatUs),
-        relay50: med(vs.map((v) => v.relayOverheadUs.p50Us), formatUs),
-        relay99: med(vs.map((v) => v.relayOverheadUs.p99Us), formatUs),
-        jitter99: med(vs.map((v) => v.jitterUs.p99Us), formatUs),
-        cpu: med(vs.map((v) => v.serverCpuUsPerRelayedMsg), sig3),
-        session: med(vs.map((v) => v.bytesPerSession), formatBytes),
+        first50: med(vs.map((v) => v.firstChunkUs.p50Us), 'µs'),
+        first99: med(vs.map((v) => v.firstChunkUs.p99Us), 'µs'),
+        relay50: med(vs.map((v) => v.relayOverheadUs.p50Us), 'µs'),
+        relay99: med(vs.map((v) => v.relayOverheadUs.p99Us), 'µs'),
+        jitter99: med(vs.map((v) => v.jitterUs.p99Us), 'µs'),
+        cpu: med(vs.map((v) => v.serverCpuUsPerRelayedMsg), 'µs/msg'),
+        session: med(vs.map((v) => v.bytesPerSession), 'bytes'),
         turns: vs.length > 0 ? `${formatCount(sum((v) => v.turnsCompleted))}/${formatCount(sum((v) => v.turnsTriggered))}` : undefined,
         replies: vs.length > 0 ? `${formatCount(lost)}/${formatCount(sum((v) => v.repliesCorrupted))}` : undefined,
         client: relay ? `${relay.upstreamClient} ${relay.upstreamClientVersion}` : undefined,
-        upCpu: med(vs.map((v) => v.upstream?.cpuUtilPct), formatPct),
+        upCpu: med(vs.map((v) => v.upstream?.cpuUtilPct), '%'),
       };
     });
     return toView(`${name} — relay`, name, `voice relay through the simulated upstream · medians over repetitions`, VOICE_COLUMNS, raw, [
@@ -129,8 +129,8 @@ function fanoutViews(result: RunResult): CaseView[] {
     const last99 = (m: CellMetrics) => (m.lastRecipientUs && m.lastRecipientUs.count > 0 ? m.lastRecipientUs.p99Us : null);
     const refLast = medianOf(ref, last99);
     const refRss = medianOf(ref, (m) => m.rssPeakBytes);
-    const ratio = (v: number | undefined, r: number | undefined, isRef: boolean) =>
-      v === undefined ? undefined : isRef ? 'ref' : r ? formatRatio(v / r) : undefined;
+    const ratio = (v: number | undefined, r: number | undefined, isRef: boolean): ViewCell | undefined =>
+      v === undefined ? undefined : isRef ? 'ref' : r ? fig(v / r, '×') : undefined;
     const raw = runtimes.map((runtime) => {
       const ms = completed(result.cells, name, runtime);
       const isRef = runtime === ref;
@@ -139,17 +139,17 @@ function fanoutViews(result: RunResult): CaseView[] {
       const churn = ms.filter((m) => m.churn);
       return {
         runtime,
-        deliveries: med(ms.map((m) => m.msgsPerSec), (x) => formatCount(Math.round(x))),
-        p50: med(ms.map((m) => (m.latencyUs.count > 0 ? m.latencyUs.p50Us : null)), formatUs),
-        p99: med(ms.map((m) => (m.latencyUs.count > 0 ? m.latencyUs.p99Us : null)), formatUs),
-        last50: med(ms.map((m) => (m.lastRecipientUs && m.lastRecipientUs.count > 0 ? m.lastRecipientUs.p50Us : null)), formatUs),
-        last99: l99 === undefined ? undefined : formatUs(l99),
+        deliveries: med(ms.map((m) => m.msgsPerSec), 'count'),
+        p50: med(ms.map((m) => (m.latencyUs.count > 0 ? m.latencyUs.p50Us : null)), 'µs'),
+        p99: med(ms.map((m) => (m.latencyUs.count > 0 ? m.latencyUs.p99Us : null)), 'µs'),
+        last50: med(ms.map((m) => (m.lastRecipientUs && m.lastRecipientUs.count > 0 ? m.lastRecipientUs.p50Us : null)), 'µs'),
+        last99: l99 === undefined ? undefined : fig(l99, 'µs'),
         last99ratio: ratio(l99, refLast, isRef),
-        rss: rss === undefined ? undefined : formatBytes(rss),
+        rss: rss === undefined ? undefined : fig(rss, 'bytes'),
         rssRatio: ratio(rss, refRss, isRef),
-        cpu: med(ms.map((m) => m.serverCpuUsPerMsg), sig3),
+        cpu: med(ms.map((m) => m.serverCpuUsPerMsg), 'µs/msg'),
         churn: churn.length > 0 ? `${formatCount(churn.reduce((a, m) => a + m.churn!.leaves, 0))}/${formatCount(churn.reduce((a, m) => a + m.churn!.rejoins, 0))}` : undefined,
-        lost: ms.length > 0 ? formatCount(ms.reduce((a, m) => a + m.delivery.lost, 0)) : undefined,
+        lost: ms.length > 0 ? fig(ms.reduce((a, m) => a + m.delivery.lost, 0), 'count') : undefined,
       };
     });
     return toView(`${name} — fan-out`, name, `delivery to every member and to the last member of a room · medians over repetitions · ×ref against ${ref}`, FANOUT_COLUMNS, raw, [
@@ -187,13 +187,13 @@ function slowViews(result: RunResult): CaseView[] {
       return {
         runtime,
         outcome: outcomes.length > 0 ? outcomes.join(', ') : undefined,
-        got: med(ss.map((s) => (s.expected > 0 ? (s.received / s.expected) * 100 : null)), formatPct),
-        missing: med(ss.map((s) => s.missing), (x) => formatCount(Math.round(x))),
-        closed: ss.length > 0 ? `${med(ss.map((s) => s.closedByServer), (x) => formatCount(Math.round(x)))}${codes.length > 0 ? ` (${codes.join(',')})` : ''}` : undefined,
-        growth: med(ss.map((s) => s.rssGrowthBytes), signedBytes),
-        peakGrowth: med(ss.map((s) => s.rssPeakGrowthBytes), signedBytes),
-        fastP99: med(ms.map((m) => (m.latencyUs.count > 0 ? m.latencyUs.p99Us : null)), formatUs),
-        fastErrors: ms.length > 0 ? formatCount(ms.reduce((a, m) => a + m.delivery.lost, 0)) : undefined,
+        got: med(ss.map((s) => (s.expected > 0 ? (s.received / s.expected) * 100 : null)), '%'),
+        missing: med(ss.map((s) => s.missing), 'count'),
+        closed: med(ss.map((s) => s.closedByServer), 'count', codes.length > 0 ? { note: `(${codes.join(',')})` } : {}),
+        growth: med(ss.map((s) => s.rssGrowthBytes), 'bytes', { signed: true }),
+        peakGrowth: med(ss.map((s) => s.rssPeakGrowthBytes), 'bytes', { signed: true }),
+        fastP99: med(ms.map((m) => (m.latencyUs.count > 0 ? m.latencyUs.p99Us : null)), 'µs'),
+        fastErrors: ms.length > 0 ? fig(ms.reduce((a, m) => a + m.delivery.lost, 0), 'count') : undefined,
       };
     });
     const who = first ? `${first.count} slow subscriber${first.count === 1 ? '' : 's'} reading ${formatBytes(first.readBytesPerSec)}/s` : 'slow subscribers';
@@ -204,17 +204,13 @@ function slowViews(result: RunResult): CaseView[] {
   });
 }
 
-function signedBytes(bytes: number): string {
-  return bytes < 0 ? `−${formatBytes(-bytes)}` : `+${formatBytes(bytes)}`;
-}
-
 // ---- the two gaps ---------------------------------------------------------
 
 const GAP_COLUMNS_HEAD: ColumnView[] = [{ id: 'runtime', header: ['runtime'], align: 'left', group: 'runtime' }];
 
-function ratioCell(value: number | undefined, ratio: number | undefined, format: (x: number) => string, isRef: boolean): string | undefined {
+function ratioCell(value: number | undefined, ratio: number | undefined, unit: Unit, isRef: boolean): Figure | undefined {
   if (value === undefined) return undefined;
-  return `${format(value)} (${isRef ? 'ref' : ratio === undefined ? '?' : `${formatRatio(ratio)}`})`;
+  return fig(value, unit, { note: `(${isRef ? 'ref' : ratio === undefined ? '?' : `${ratio < 9.995 ? ratio.toFixed(2) : ratio.toPrecision(3)}×`})` });
 }
 
 /** The gap between the best and the worst runtime (largest / smallest figure), as "2.3×" from 1.5× on, else as "+4.1%" — what a reader would quote. */
@@ -250,19 +246,19 @@ export function gapView(result: RunResult, summary: readonly SummaryRow[]): Case
   };
   const raw = runtimes.map((runtime) => {
     const isRef = runtime === ref;
-    const row: Record<string, string | undefined> = { runtime: isRef ? `${runtime} (ref)` : runtime };
+    const row: Record<string, ViewCell | undefined> = { runtime: isRef ? `${runtime} (ref)` : runtime };
     for (const c of synthetic) {
       const r = summary.find((x) => x.case === c && x.runtime === runtime);
       const ratio = r?.ratioToReference.serverCpuUsPerMsg;
       push(synValues, c, r?.serverCpuUsPerMsg?.median);
-      row[`syn:${c}`] = ratioCell(r?.serverCpuUsPerMsg?.median, ratio, sig3, isRef);
+      row[`syn:${c}`] = ratioCell(r?.serverCpuUsPerMsg?.median, ratio, 'µs/msg', isRef);
     }
     for (const c of voiceCases) {
       const r = summary.find((x) => x.case === c && x.runtime === runtime);
       const ttfc = r?.ratioToReference.latencyP50Us;
       push(realValues, c, r?.latencyP50Us?.median);
-      row[`ttfc:${c}`] = ratioCell(r?.latencyP50Us?.median, ttfc, formatUs, isRef);
-      row[`relay:${c}`] = ratioCell(r?.serverCpuUsPerMsg?.median, r?.ratioToReference.serverCpuUsPerMsg, sig3, isRef);
+      row[`ttfc:${c}`] = ratioCell(r?.latencyP50Us?.median, ttfc, 'µs', isRef);
+      row[`relay:${c}`] = ratioCell(r?.serverCpuUsPerMsg?.median, r?.ratioToReference.serverCpuUsPerMsg, 'µs/msg', isRef);
     }
     return row;
   });

@@ -5,6 +5,7 @@
 import Table from 'cli-table3';
 import type { RunResult } from '../schema/result.js';
 import type { ReportFormat } from './format.js';
+import { formatCell } from './units.js';
 import { buildView, type CaseView, type Pair } from './view.js';
 
 /** Width the report is laid out for; tables of typical runs fit in it. */
@@ -42,7 +43,7 @@ function renderTable(c: CaseView, columnIndexes: number[]): string {
     // No colour codes in the text (the writer adds colour); compact: no rule between body rows.
     style: { head: [], border: [], compact: true },
   });
-  for (const row of c.rows) table.push(columnIndexes.map((i) => row[i] ?? ''));
+  for (const row of c.rows) table.push(columnIndexes.map((i) => (row[i] === undefined ? '' : formatCell(row[i]!))));
   return table.toString();
 }
 

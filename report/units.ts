@@ -55,3 +55,39 @@ export function formatCount(n: number): string {
   const grouped = (int ?? '').replace(/\B(?=(\d{3})+(?!\d))/g, ',');
   return frac === undefined ? grouped : `${grouped}.${frac}`;
 }
+
+import type { Figure, Unit, ViewCell } from './view.js';
+
+const BY_UNIT: Record<Unit, (x: number) => string> = {
+  'msgs/s': formatRate,
+  µs: formatUs,
+  // The column header carries the unit: "CPU µs/msg".
+  'µs/msg': sig3,
+  bytes: formatBytes,
+  '%': formatPct,
+  '×': formatRatio,
+  count: (x) => formatCount(Math.round(x)),
+  // Large and estimated (projections): compact, 872k.
+  connections: formatRate,
+  s: (x) => formatUs(x * 1e6),
+};
+
+/** A figure as text: `≥ 812k ±3.1% *`, `≈1.30M`, `+5.5 MiB`, `16,800 (16,000–17,200) (bisected)`. */
+export function formatFigure(f: Figure): string {
+  const fmt = BY_UNIT[f.unit];
+  const sign = f.signed ? (f.value < 0 ? '−' : '+') : f.value < 0 ? '-' : '';
+  const body = `${f.bound === 'lower' ? '≥ ' : f.bound === 'upper' ? '≤ ' : ''}${f.approx ? '≈' : ''}${sign}${fmt(Math.abs(f.value))}`;
+  const range = f.range && fmt(f.range[0]) !== fmt(f.range[1]) ? ` (${fmt(f.range[0])}–${fmt(f.range[1])})` : '';
+  const spread = f.spreadPct !== undefined ? ` ±${formatPct(f.spreadPct)}` : '';
+  return `${body}${range}${spread}${f.note ? ` ${f.note}` : ''}`;
+}
+
+/** A view cell as text: a figure formatted, words as they are. */
+export function formatCell(c: ViewCell): string {
+  return typeof c === 'string' ? c : formatFigure(c);
+}
+
+/** A case view's rows as the table and Markdown print them. */
+export function textRows(rows: readonly (readonly ViewCell[])[]): string[][] {
+  return rows.map((r) => r.map(formatCell));
+}

@@ -28,6 +28,42 @@ export interface ColumnView {
   group: 'runtime' | 'traffic' | 'server' | 'health';
 }
 
+/** The units a figure in a view carries; text is made at the edge (report/units.ts formatCell). */
+export type Unit = 'msgs/s' | 'µs' | 'µs/msg' | 'bytes' | '%' | '×' | 'count' | 'connections' | 's';
+
+/**
+ * A number with its unit and what qualifies it, as every format needs it: the table and Markdown print it
+ * (formatCell), the HTML report draws it. Never pre-formatted.
+ */
+export interface Figure {
+  value: number;
+  unit: Unit;
+  /** Not the figure itself but a bound of it: ≥ (lower, e.g. throughput the load generator limited) or ≤ (upper). */
+  bound?: 'lower' | 'upper';
+  /** Spread over repetitions, MAD / median, %. */
+  spreadPct?: number;
+  /** Lowest and highest over repetitions, shown when they differ. */
+  range?: [number, number];
+  /** A projection or an estimate (≈). */
+  approx?: boolean;
+  /** Show the sign (a growth: +1.2 MiB, −0.5 MiB). */
+  signed?: boolean;
+  /** Words after the figure: a mark ("*"), "(bisected)", "(ref)". */
+  note?: string;
+}
+
+/** A cell of a view: a figure, or words (a runtime, a cause, a count pair). */
+export type ViewCell = Figure | string;
+
+/** A figure; `opts` qualify it. */
+export function fig(value: number, unit: Unit, opts: Omit<Figure, 'value' | 'unit'> = {}): Figure {
+  return { value, unit, ...opts };
+}
+
+export function isFigure(c: ViewCell | undefined): c is Figure {
+  return typeof c === 'object' && c !== null;
+}
+
 export interface CaseView {
   name: string;
   scenario: string;
@@ -36,7 +72,7 @@ export interface CaseView {
   /** Only the columns at least one row has a value for. */
   columns: ColumnView[];
   /** One per runtime, cells aligned with `columns`, `MISSING` where a runtime lacks a value. */
-  rows: string[][];
+  rows: ViewCell[][];
   footnotes: string[];
 }
 
@@ -214,30 +250,29 @@ const COLUMNS: ColumnView[] = [
   { id: 'loadgen', header: ['loadgen', 'CPU'], align: 'right', group: 'health' },
 ];
 
-const med = (a: Aggregate | undefined, f: (x: number) => string) => (a === undefined ? undefined : f(a.median));
+const med = (a: Aggregate | undefined, unit: Unit): Figure | undefined => (a === undefined ? undefined : fig(a.median, unit));
 
 /**
  * The ratio of a lower bound to an exact figure is itself a lower bound, and
  * an exact figure over a lower bound an upper bound; two lower bounds say
  * nothing about their ratio.
  */
-function ratioText(row: SummaryRow, ref: SummaryRow | undefined, referenceRuntime: string): string | undefined {
+function ratioCell(row: SummaryRow, ref: SummaryRow | undefined, referenceRuntime: string): ViewCell | undefined {
   if (row.msgsPerSec === undefined) return undefined;
   if (row.runtime === referenceRuntime) return 'ref';
   const r = row.ratioToReference.msgsPerSec;
   if (r === undefined) return undefined;
   const refBound = ref?.throughputIsLowerBound ?? false;
   if (row.throughputIsLowerBound && refBound) return '?';
-  if (row.throughputIsLowerBound) return `≥ ${formatRatio(r)}`;
-  if (refBound) return `≤ ${formatRatio(r)}`;
-  return formatRatio(r);
+  if (row.throughputIsLowerBound) return fig(r, '×', { bound: 'lower' });
+  if (refBound) return fig(r, '×', { bound: 'upper' });
+  return fig(r, '×');
 }
 
-function throughputText(a: Aggregate | undefined, lowerBound: boolean): string | undefined {
+function throughputCell(a: Aggregate | undefined, lowerBound: boolean): Figure | undefined {
   if (a === undefined) return undefined;
-  const spread = a.madPct === null ? '' : ` ±${formatPct(a.madPct)}`;
   // A lower bound is never shown bare: it is what the load generator reached, not the server's figure.
-  return lowerBound ? `≥ ${formatRate(a.median)}${spread} ${LOWER_BOUND_MARK}` : `${formatRate(a.median)}${spread}`;
+  return fig(a.median, 'msgs/s', { ...(a.madPct !== null ? { spreadPct: a.madPct } : {}), ...(lowerBound ? { bound: 'lower' as const, note: LOWER_BOUND_MARK } : {}) });
 }
 
 function caseViews(result: RunResult, summary: SummaryRow[]): CaseView[] {
@@ -250,18 +285,18 @@ function caseViews(result: RunResult, summary: SummaryRow[]): CaseView[] {
     const raw = rows.map((row) => {
       const x = rowExtras(cells.filter((c) => c.runtime === row.runtime));
       const label = row.completed < x.total ? `${row.runtime} (${row.completed}/${x.total})` : row.runtime;
-      const values: Record<string, string | undefined> = {
+      const values: Record<string, ViewCell | undefined> = {
         runtime: label,
-        msgsPerSec: throughputText(row.msgsPerSec, row.throughputIsLowerBound),
-        ratio: ratioText(row, refRow, ref),
-        p50: med(row.latencyP50Us, formatUs),
-        p99: med(row.latencyP99Us, formatUs),
-        p999: med(row.latencyP999Us, formatUs),
-        max: med(row.latencyMaxUs, formatUs),
-        cpuUsPerMsg: med(row.serverCpuUsPerMsg, sig3),
-        msgsPerCpuSec: x.msgsPerServerCpuSec === undefined ? undefined : formatRate(x.msgsPerServerCpuSec),
-        rssPeak: med(row.rssPeakBytes, formatBytes),
-        bytesPerConn: med(row.bytesPerConnection, formatBytes),
+        msgsPerSec: throughputCell(row.msgsPerSec, row.throughputIsLowerBound),
+        ratio: ratioCell(row, refRow, ref),
+        p50: med(row.latencyP50Us, 'µs'),
+        p99: med(row.latencyP99Us, 'µs'),
+        p999: med(row.latencyP999Us, 'µs'),
+        max: med(row.latencyMaxUs, 'µs'),
+        cpuUsPerMsg: med(row.serverCpuUsPerMsg, 'µs/msg'),
+        msgsPerCpuSec: x.msgsPerServerCpuSec === undefined ? undefined : fig(x.msgsPerServerCpuSec, 'msgs/s'),
+        rssPeak: med(row.rssPeakBytes, 'bytes'),
+        bytesPerConn: med(row.bytesPerConnection, 'bytes'),
         errors: x.errors,
         loadgen: x.loadgen,
       };

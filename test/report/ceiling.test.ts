@@ -1,3 +1,4 @@
+import { textRows } from '../../report/units.js';
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { fitMemory, memoryPerConnection } from '../../core/ceiling.js';
@@ -111,11 +112,11 @@ describe('the connection-ceiling section', () => {
 
   const [view] = ceilingViews(result);
   const col = (id: string) => view!.columns.findIndex((c) => c.header.join(' ').includes(id));
-  const row = (runtime: string) => view!.rows.find((r) => r[0] === runtime)!;
+  const row = (runtime: string) => textRows(view!.rows).find((r) => r[0] === runtime)!;
 
   test('one row per runtime; the open-file limit is "not reached", never the socket count the server got to', () => {
     assert.equal(view!.name, 'connection ceiling: ceiling');
-    assert.deepEqual(view!.rows.map((r) => r[0]), ['bun', 'node-ws', 'deno']);
+    assert.deepEqual(textRows(view!.rows).map((r) => r[0]), ['bun', 'node-ws', 'deno']);
     assert.equal(row('bun')[col('ceiling')], 'not reached: stopped by the open-file limit 20000');
     assert.equal(row('bun')[col('limit')], 'environment');
     assert.equal(row('bun')[col('stopped by')], 'open-file limit');
@@ -124,11 +125,11 @@ describe('the connection-ceiling section', () => {
     assert.equal(row('node-ws')[col('limit')], 'runtime');
     assert.equal(row('node-ws')[col('stopped by')], 'heartbeat p99');
     // 7 plateaus of 300 ms each up to 16,800; the search took 30 s.
-    assert.equal(row('node-ws')[col('opened')], '2.1 s');
-    assert.equal(row('node-ws')[col('search')], '30 s');
+    assert.equal(row('node-ws')[col('opened')], '2.10 s');
+    assert.equal(row('node-ws')[col('search')], '30.0 s');
     // The table wraps footnotes at 120 columns: compare with white space folded.
     const text = tableFormat.render(result).replace(/\s+/g, ' ');
-    assert.ok(!/19,99\d|20,0\d\d connections\b(?! it)/.test(view!.rows.flat().join(' ')), 'no limit-bound count in the table cells');
+    assert.ok(!/19,99\d|20,0\d\d connections\b(?! it)/.test(textRows(view!.rows).flat().join(' ')), 'no limit-bound count in the table cells');
     assert.match(text, /bun: the server's open-file limit \(20000\): at 20,044 connections it kept running but left connections beyond the limit unanswered \(64 timeout\) and used 99% CPU/);
     assert.match(text, /deno: the server's open-file limit \(20000\): .* exited \(code 1\): "Too many open files \(os error 24\)", dropping every connection/);
     assert.ok(!text.includes('at its open-file limit:'), 'the behaviour is said once, in the cause');
@@ -151,7 +152,7 @@ describe('the connection-ceiling section', () => {
   test('Markdown carries the same rows as the table', () => {
     const md = markdownFormat.render(result);
     assert.match(md, /^## connection ceiling: ceiling$/m);
-    for (const r of view!.rows) assert.ok(md.includes(`| ${r.join(' | ')} |`), r.join(' | '));
+    for (const r of textRows(view!.rows)) assert.ok(md.includes(`| ${r.join(' | ')} |`), r.join(' | '));
   });
 
   test('the CSV gets the ceiling columns, filled for ceiling cells only', () => {

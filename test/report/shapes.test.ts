@@ -1,3 +1,4 @@
+import { textRows } from '../../report/units.js';
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { CellResult, RunResult, VoiceMetrics } from '../../schema/result.js';
@@ -64,10 +65,10 @@ describe('the two-gap table', () => {
     const header = v.columns.map((c) => c.header.join(' '));
     assert.ok(header.some((h) => h.includes(OPEN_CASE) && h.includes('CPU µs/msg')));
     assert.ok(header.some((h) => h.includes('first chunk p50')));
-    const refRow = v.rows.find((r) => r[0]!.startsWith(ref))!;
+    const refRow = textRows(v.rows).find((r) => r[0]!.startsWith(ref))!;
     assert.ok(refRow.every((cell, i) => i === 0 || cell.includes('(ref)')), refRow.join(' | '));
     const refTtfc = profile[ref as keyof typeof profile].ttfcUs;
-    const bun = v.rows.find((r) => r[0] === 'bun')!;
+    const bun = textRows(v.rows).find((r) => r[0] === 'bun')!;
     const ttfcCol = v.columns.findIndex((c) => c.id === `ttfc:${VOICE_CASE}`);
     // Ratios come from the histograms' medians, which hdr rounds to ~0.1%.
     const expected = 520_000 / refTtfc;
@@ -107,11 +108,11 @@ describe('the relay table', () => {
     const r = withVoice({ bun: { ttfcUs: 520_000, cpuUs: 20 }, 'node-ws': { ttfcUs: 530_000, cpuUs: 60 } });
     const relay = shapeViews(r, r.summary).find((v) => v.name === `${VOICE_CASE} — relay`)!;
     const col = (id: string) => relay.columns.findIndex((c) => c.id === id);
-    const bun = relay.rows.find((row) => row[0] === 'bun')!;
+    const bun = textRows(relay.rows).find((row) => row[0] === 'bun')!;
     assert.equal(bun[col('turns')], '80/80');
     assert.equal(bun[col('replies')], '0/0');
     assert.match(bun[col('client')]!, /^bun /);
-    assert.match(relay.rows.find((row) => row[0] === 'node-ws')![col('client')]!, /^ws /);
+    assert.match(textRows(relay.rows).find((row) => row[0] === 'node-ws')![col('client')]!, /^ws /);
     assert.equal(bun[col('upCpu')], '12%');
   });
 });
@@ -126,7 +127,7 @@ describe('the backpressure table', () => {
       outcome: 'drops', rssGrowthBytes: 3 * 1024 * 1024, rssPeakGrowthBytes: 4 * 1024 * 1024,
     };
     const view = shapeViews(r, r.summary).find((v) => v.name.endsWith('backpressure'))!;
-    const row = view.rows.find((x) => x[0] === cell.runtime)!;
+    const row = textRows(view.rows).find((x) => x[0] === cell.runtime)!;
     assert.ok(row.includes('drops'));
     assert.ok(row.includes('40%'));
     assert.ok(row.some((x) => x.startsWith('+3')), row.join(' | '));
@@ -159,8 +160,8 @@ describe('the fan-out table', () => {
     }
     const view = shapeViews(r, r.summary).find((v) => v.name === `${OPEN_CASE} — fan-out`)!;
     const col = (id: string) => view.columns.findIndex((c) => c.id === id);
-    const other = view.rows.find((row) => row[0] !== ref)!;
-    assert.equal(view.rows.find((row) => row[0] === ref)![col('last99ratio')], 'ref');
+    const other = textRows(view.rows).find((row) => row[0] !== ref)!;
+    assert.equal(textRows(view.rows).find((row) => row[0] === ref)![col('last99ratio')], 'ref');
     assert.equal(other[col('last99ratio')], '0.50×');
     assert.equal(other[col('rssRatio')], '0.70×');
     assert.match(other[col('churn')]!, /^\d+\/\d+$/);

@@ -1,3 +1,4 @@
+import { textRows } from '../../report/units.js';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunResult } from '../../schema/result.js';
@@ -9,7 +10,7 @@ const fixture = loadFixture();
 
 function openRows(r: RunResult): Map<string, Record<string, string>> {
   const c = buildView(r).cases.find((x) => x.name === OPEN_CASE)!;
-  return new Map(c.rows.map((row) => [row[0]!, Object.fromEntries(c.columns.map((col, i) => [col.id, row[i]!]))]));
+  return new Map(textRows(c.rows).map((row) => [row[0]!, Object.fromEntries(c.columns.map((col, i) => [col.id, row[i]!]))]));
 }
 
 /** The fixture with lower-bound flags set per runtime of the open case, summary recomputed. */
@@ -86,5 +87,19 @@ describe('groupWarnings', () => {
       ['single-run', 'every row (3)'],
       ['rss-growing', 'echo · bun, idle · bun'],
     ]);
+  });
+});
+
+describe('views carry numbers with units', () => {
+  test('a case row holds figures, which a chart can use as they are; the text is made at the edge', async () => {
+    const { isFigure } = await import('../../report/view.js');
+    const { formatCell } = await import('../../report/units.js');
+    const c = buildView(fixture).cases.find((x) => x.name === OPEN_CASE)!;
+    const i = c.columns.findIndex((col) => col.id === 'p99');
+    const cell = c.rows[0]![i]!;
+    assert.ok(isFigure(cell));
+    assert.equal(cell.unit, 'µs');
+    assert.equal(cell.value, fixture.summary.find((r) => r.case === OPEN_CASE && r.runtime === c.rows[0]![0])!.latencyP99Us!.median);
+    assert.match(formatCell(cell), /^\d[\d.]* (µs|ms)$/);
   });
 });
