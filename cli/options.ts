@@ -5,6 +5,12 @@
  */
 
 import { parseThresholdOverride, type ThresholdOverride } from '../core/compare-metrics.js';
+import { RUNTIME_IDS } from '../core/runtimes.js';
+import { FORMAT_NAMES } from '../report/format.js';
+import { CHOICE_FORMAT_NAMES, COMPARISON_FORMAT_NAMES } from '../report/compare/format.js';
+
+/** "a, b, c or d" from a registry's names, so help lists what the code knows. */
+const either = (names: readonly string[], last = 'or') => (names.length < 2 ? names.join('') : `${names.slice(0, -1).join(', ')} ${last} ${names.at(-1)}`);
 
 export interface OptionDef {
   /** Commander flag syntax, e.g. "--port <n>". */
@@ -85,7 +91,7 @@ export const RUN: CommandDef = {
     'bench run --target ws://127.0.0.1:9001 --target-pid 4242 --scenario echo',
   ],
   options: [
-    { flags: '--runtime <id...>', description: 'runtimes to compare: bun, node-ws, node-uws, deno, or all; default: all usable ones', parse: collectList },
+    { flags: '--runtime <id...>', description: `runtimes to compare: ${RUNTIME_IDS.join(', ')}, or all; default: all usable ones`, parse: collectList },
     { flags: '--scenario <name-or-path...>', description: 'built-in scenario names (bench list scenarios) or JSON files; default: the default set', parse: collectList },
     { flags: '--repeat <n>', description: 'repetitions per runtime × case, each on a fresh server process', defaultValue: 3, parse: parseIntAtLeast('--repeat', 1) },
     { flags: '--quick', description: "apply each scenario's quick preset (short, small); on by default when no --scenario is given" },
@@ -104,7 +110,7 @@ export const RUN: CommandDef = {
     { flags: '--target-pid <pid>', description: "with --target: the server's pid, so its CPU and memory can be sampled from /proc", parse: parseIntAtLeast('--target-pid', 1) },
     { flags: '--server-cmd <command>', description: 'measure your own server: bench starts it (pinned) with PORT set, waits until it listens, stops it after each cell' },
     { flags: '--server-label <name>', description: 'name of the --target or --server-cmd server in reports', defaultValue: 'custom' },
-    { flags: '--format <name>', description: 'also print the report in this format on stdout: table, json, markdown or csv', choices: ['table', 'json', 'markdown', 'csv'] },
+    { flags: '--format <name>', description: `also print the report in this format on stdout: ${either(FORMAT_NAMES)}`, choices: FORMAT_NAMES },
     { flags: '--json', description: 'print the result JSON on stdout (same as --format json)' },
     { flags: '--baseline <result>', description: 'after the run, compare with this result (file or folder, as bench compare BASE) and print the comparison on stderr' },
   ],
@@ -115,7 +121,7 @@ export const REPORT: CommandDef = {
   summary: 'Render a stored result (result.json or its folder) in another format',
   args: [{ syntax: '<result>', description: 'result.json, or the folder that holds it' }],
   examples: ['bench report results/2026-11-24T10-00-00Z-run --format markdown > report.md'],
-  options: [{ flags: '--format <name>', description: 'table, json, markdown or csv', defaultValue: 'table', choices: ['table', 'json', 'markdown', 'csv'] }],
+  options: [{ flags: '--format <name>', description: either(FORMAT_NAMES), defaultValue: 'table', choices: FORMAT_NAMES }],
 };
 
 export const LOAD: CommandDef = {
@@ -164,7 +170,7 @@ export const SERVE: CommandDef = {
     'bench serve --runtime deno --cpus 0       # pinned to CPU 0',
   ],
   options: [
-    { flags: '--runtime <id>', description: 'runtime to serve with: bun, node-ws, node-uws or deno', required: true },
+    { flags: '--runtime <id>', description: `runtime to serve with: ${either(RUNTIME_IDS)}`, required: true },
     { flags: '--port <n>', description: 'port to listen on; 0 picks a free one', defaultValue: 0, parse: parsePort('--port') },
     { flags: '--host <addr>', description: 'address to listen on', defaultValue: '127.0.0.1' },
     { flags: '--cpus <list>', description: 'pin the server (every thread) to these CPUs with taskset', parse: parseCpuList('--cpus') },
@@ -199,7 +205,7 @@ export const COMPARE: CommandDef = {
     'bench compare base/ head/ --thresholds thresholds.json --noise results/<time>-calibrate-node-ws/',
   ],
   options: [
-    { flags: '--format <name>', description: 'table (terminal), json, or markdown (a pull-request comment)', defaultValue: 'table', choices: ['table', 'json', 'markdown'] },
+    { flags: '--format <name>', description: `${either(COMPARISON_FORMAT_NAMES)} (table: terminal; markdown: a pull-request comment)`, defaultValue: 'table', choices: COMPARISON_FORMAT_NAMES },
     { flags: '--fail-on-regression', description: 'exit 10 when any row is a regression' },
     { flags: '--force', description: 'compare results whose environment, settings or scenarios differ; the differences are printed in the header' },
     { flags: '--threshold <metric=pct...>', description: 'minimum effect per metric (msgs, p50, p99, p999, cpu, rss, conn-bytes, relay, relay-p99), optionally per scenario: scenario:metric=pct', parse: collectThresholds },
@@ -214,7 +220,7 @@ export const CHOOSE: CommandDef = {
   args: [{ syntax: '<result>', description: 'result.json, its folder, or a folder of result folders (merged)' }],
   examples: ['bench choose results/2026-11-24T10-00-00Z-all', 'bench choose results/nightly --format markdown > choice.md'],
   options: [
-    { flags: '--format <name>', description: 'table, json or markdown', defaultValue: 'table', choices: ['table', 'json', 'markdown'] },
+    { flags: '--format <name>', description: either(CHOICE_FORMAT_NAMES), defaultValue: 'table', choices: CHOICE_FORMAT_NAMES },
     { flags: '--seed <n>', description: 'seed of the bootstrap confidence intervals', defaultValue: 1, parse: parseIntAtLeast('--seed', 0) },
   ],
 };

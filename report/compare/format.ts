@@ -24,7 +24,8 @@ export interface ChoiceFormat {
 
 export const COMPARISON_FORMATS: readonly ComparisonFormat[] = [compareTableFormat, compareJsonFormat, compareMarkdownFormat];
 export const CHOICE_FORMATS: readonly ChoiceFormat[] = [choiceTableFormat, choiceJsonFormat, choiceMarkdownFormat];
-export const COMPARE_FORMAT_NAMES: readonly string[] = COMPARISON_FORMATS.map((f) => f.name);
+export const COMPARISON_FORMAT_NAMES: readonly string[] = COMPARISON_FORMATS.map((f) => f.name);
+export const CHOICE_FORMAT_NAMES: readonly string[] = CHOICE_FORMATS.map((f) => f.name);
 
 function pick<T extends { name: string }>(list: readonly T[], name: string): T {
   const f = list.find((x) => x.name === name);

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { runtimeChoice } from '../../core/choice.js';
 import { compareResults, type Comparison } from '../../core/compare.js';
 import { choiceMarkdownFormat, choiceTableFormat, CHOICE_MARKER } from '../../report/compare/choice.js';
-import { COMPARE_FORMAT_NAMES, getChoiceFormat, getComparisonFormat } from '../../report/compare/format.js';
+import { COMPARISON_FORMAT_NAMES, getChoiceFormat, getComparisonFormat } from '../../report/compare/format.js';
 import { compareJsonFormat } from '../../report/compare/json.js';
 import { COMMENT_MARKER, MAX_COMMENT_CHARS, renderCompareMarkdown } from '../../report/compare/markdown.js';
 import { compareTableFormat } from '../../report/compare/table.js';
@@ -94,7 +94,7 @@ describe('compare table and JSON', () => {
   });
 
   test('the registries know table, json and markdown and reject anything else', () => {
-    assert.deepEqual(COMPARE_FORMAT_NAMES, ['table', 'json', 'markdown']);
+    assert.deepEqual(COMPARISON_FORMAT_NAMES, ['table', 'json', 'markdown']);
     assert.equal(getComparisonFormat('markdown').render(comparison), md);
     assert.throws(() => getComparisonFormat('csv'), (e: unknown) => e instanceof BenchError && e.code === 'E_USAGE' && /table, json, markdown/.test(e.message));
     assert.throws(() => getChoiceFormat('html'), (e: unknown) => e instanceof BenchError && e.code === 'E_USAGE');
