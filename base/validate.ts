@@ -19,6 +19,8 @@ export function quote(v: unknown, max = QUOTE_MAX_CHARS): string {
     if (v.length <= max) return JSON.stringify(v);
     return `${JSON.stringify(v.slice(0, max)).slice(0, -1)}…" (${v.length.toLocaleString('en-US')} characters)`;
   }
+  // JSON would write NaN and Infinity (1e999 parses to it) as null.
+  if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
   let s: string | undefined;
   try {
     s = JSON.stringify(v);

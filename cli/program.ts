@@ -33,7 +33,8 @@ export function defineCommand(parent: Command, def: CommandDef, action: Action, 
         } catch (e) {
           // Parsers throw BenchError naming the flag; anything else becomes one, never commander's echo of the raw value.
           if (isBenchError(e)) throw e;
-          throw new BenchError('E_USAGE', clip(`${long}: ${(e as Error).message.replace(/^--[\w-]+: /, '')}`, 400), { hint: `see bench ${def.name} --help` });
+          const message = (e as Error).message;
+          throw new BenchError('E_USAGE', clip(message.startsWith(long) ? message : `${long}: ${message}`, 400), { hint: `see bench ${def.name} --help` });
         }
       });
     }
