@@ -506,3 +506,26 @@ describe('the bad-input battery', () => {
     assert.deepEqual(entries, []);
   });
 });
+
+describe('a partial result is accepted with a note, never silently', () => {
+  for (const [status, words] of [
+    ['running', /warning: .* is partial: its run never finished \(status "running"/],
+    ['interrupted', /note: .* is partial: its run was interrupted/],
+  ] as const) {
+    for (const command of ['report', 'choose'] as const) {
+      test(`${command} of a result left "${status}"`, async () => {
+        const dir = result((r) => void (r['status'] = status));
+        const res = await cli([command, dir]);
+        assert.equal(res.code, 0, res.stderr);
+        assert.match(res.stderr, words);
+        assert.ok(res.stdout.length > 0);
+      });
+    }
+  }
+
+  test('a completed result gets no note', async () => {
+    const res = await cli(['report', FIXTURE_PATH]);
+    assert.equal(res.code, 0);
+    assert.doesNotMatch(res.stderr, /partial/);
+  });
+});
