@@ -15,6 +15,7 @@ export type MetricId =
   | 'latencyP999Us'
   | 'serverCpuUsPerMsg'
   | 'rssPeakBytes'
+  | 'rssEndBytes'
   | 'bytesPerConnection'
   | 'relayOverheadP50Us'
   | 'relayOverheadP99Us';
@@ -48,6 +49,7 @@ export const METRICS: readonly MetricDef[] = [
   { id: 'latencyP999Us', alias: 'p999', label: 'p99.9 latency', unit: 'µs', better: 'lower', defaultThresholdPct: 20, clientBound: true },
   { id: 'serverCpuUsPerMsg', alias: 'cpu', label: 'server CPU/msg', unit: 'µs/msg', better: 'lower', defaultThresholdPct: 5, clientBound: false },
   { id: 'rssPeakBytes', alias: 'rss', label: 'peak RSS', unit: 'bytes', better: 'lower', defaultThresholdPct: 10, clientBound: false },
+  { id: 'rssEndBytes', alias: 'rss-end', label: 'RSS after drain', unit: 'bytes', better: 'lower', defaultThresholdPct: 10, clientBound: false },
   { id: 'bytesPerConnection', alias: 'conn-bytes', label: 'bytes/conn', unit: 'bytes', better: 'lower', defaultThresholdPct: 10, clientBound: false },
   // Voice relay: the server's share of the first-chunk time, which a 200–800 ms think time would hide in p50 latency.
   { id: 'relayOverheadP50Us', alias: 'relay', label: 'relay adds p50', unit: 'µs', better: 'lower', defaultThresholdPct: 10, clientBound: true },

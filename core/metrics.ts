@@ -36,8 +36,6 @@ export function computeCellMetrics(
   const serverCpuUsPerMsg = totalReceived > 0 ? serverCpuUs / totalReceived : null;
   const msgsPerServerCpuSec = serverCpuUs > 0 && totalReceived > 0 ? totalReceived / (serverCpuUs / 1e6) : null;
   const serverCpuUtilPct = windowMs > 0 ? (serverCpuUs / (windowMs * 1000)) * 100 : 0;
-  const connections = load.connectionsOpened;
-  const bytesPerConnection = connections > 0 ? (ph.measureStart.rssBytes - ph.baseline.rssBytes) / connections : null;
 
   const sat = load.saturation;
   if (sat.saturated) {
@@ -70,8 +68,10 @@ export function computeCellMetrics(
   const metrics: CellMetrics = {
     msgsPerSec,
     sentMsgsPerSec,
-    // A closed loop measures capacity: when the generator was the limit, the rate is only a lower bound.
-    throughputIsLowerBound: sat.saturated,
+    // A closed loop measures capacity: when the generator was the limit, the rate is only a lower bound. An open
+    // loop's rate is what the server carried of an offered load: a bound only if the generator did not offer it
+    // all (sends dropped or missing) or read late (its CPU); sends that merely left late were still offered.
+    throughputIsLowerBound: load.openLoop ? !offeredInFull(load) : sat.saturated,
     latencyUs: load.latency,
     connectUs: load.connect,
     serverCpuUsPerMsg,
@@ -80,7 +80,9 @@ export function computeCellMetrics(
     rssBaselineBytes: ph.baseline.rssBytes,
     rssPeakBytes: Math.max(...ph.all.map((s) => s.rssBytes), ph.end.rssBytes),
     rssEndBytes: ph.end.rssBytes,
-    bytesPerConnection,
+    // Memory per connection only ever comes from a slope over plateaus (idle in steps, a ceiling or capacity
+    // search): RSS growth over one warmup divided by 50 connections measured the runtime's warm-up, not them.
+    bytesPerConnection: null,
     serverThreads: ph.measureEnd.threads,
     serverFds: ph.measureEnd.fds,
     errors: load.errors,
@@ -103,4 +105,14 @@ export function computeCellMetrics(
     warnings.push(...own.warnings);
   }
   return { metrics, warnings };
+}
+
+/**
+ * Whether an open loop's generator offered its whole load: nothing dropped, at least 99% of the intended sends
+ * sent, and no CPU limit (a generator at full CPU reads replies late, so fewer count in the window).
+ */
+export function offeredInFull(load: LoadResult): boolean {
+  const ol = load.openLoop;
+  if (!ol) return !load.saturation.saturated;
+  return ol.dropped === 0 && ol.sent >= 0.99 * ol.intended && !load.saturation.reasons.some((r) => r.kind === 'cpu');
 }

@@ -99,6 +99,7 @@ function summarizeRow(caseName: string, runtime: string, cells: readonly CellRes
   set('latencyMaxUs', pick(withLatency, (m) => m.latencyUs.maxUs));
   set('serverCpuUsPerMsg', pick(metrics, (m) => m.serverCpuUsPerMsg));
   set('rssPeakBytes', pick(metrics, (m) => m.rssPeakBytes));
+  set('rssEndBytes', pick(metrics, (m) => m.rssEndBytes));
   set('bytesPerConnection', pick(metrics, (m) => m.bytesPerConnection));
   const relayed = metrics.filter((m) => m.voice && m.voice.relayOverheadUs.count > 0);
   set('relayOverheadP50Us', pick(relayed, (m) => m.voice!.relayOverheadUs.p50Us));

@@ -69,7 +69,7 @@ export interface WorkerResult {
   /** True when the worker spin-waited for send times, so its CPU share says nothing about saturation. */
   spinWait: boolean;
   /** Scheduled sending (open loop, broadcast publishers): sends made, late and dropped. */
-  schedule?: { sent: number; late: number; dropped: number };
+  schedule?: { sent: number; late: number; dropped: number; held: number };
   /** Broadcast with slow consumers: this worker's, apart from `delivery` (latency encoded, counts to be summed). */
   slowConsumers?: SlowConsumerPart;
   /** Broadcast with churn: this worker's leaves and rejoins. */

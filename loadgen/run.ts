@@ -63,12 +63,13 @@ export function mergeWorkerResults(plan: LoadPlan, results: WorkerResult[], cpuL
     addCounts(closeCodes, r.closeCodes);
     for (const k of Object.keys(delivery) as (keyof DeliveryCounts)[]) delivery[k] += r.delivery[k];
     if (r.openLoop) {
-      openLoop ??= { targetPerSec: 0, intended: 0, sent: 0, late: 0, dropped: 0 };
+      openLoop ??= { targetPerSec: 0, intended: 0, sent: 0, late: 0, dropped: 0, held: 0 };
       openLoop.targetPerSec += r.openLoop.targetPerSec;
       openLoop.intended += r.openLoop.intended;
       openLoop.sent += r.openLoop.sent;
       openLoop.late += r.openLoop.late;
       openLoop.dropped += r.openLoop.dropped;
+      openLoop.held = (openLoop.held ?? 0) + (r.openLoop.held ?? 0);
     }
   }
   const workers: WorkerStats[] = results.map((r, i) => ({

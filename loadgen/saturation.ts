@@ -16,7 +16,7 @@ export interface LoadgenSample {
   /** Spin-waiting for send times: its CPU reads ~100% by design, so its schedule, not its CPU, tells saturation. */
   spinWait: boolean;
   /** Scheduled sending (open loop, broadcast publishers, heartbeats): sends made, late and skipped. */
-  schedule?: { sent: number; late: number; dropped: number };
+  schedule?: { sent: number; late: number; dropped: number; held?: number };
 }
 
 /** Bounds of the verdict. */
@@ -39,7 +39,9 @@ export const SATURATION_BOUNDS: SaturationBounds = { cpuPct: 90, loopDelayP99Us:
  * Whether the load generator limited the window, and why, as data (reports word it). Judged per CPU list,
  * not per worker: workers that share a CPU are summed, so two workers at 50% each on one core are a full
  * core (judging each alone called that 50%). Spin-waiting workers are judged by their schedule only; any
- * worker by its event-loop delay; any scheduled sender by late (beyond `lateFraction`) or dropped sends.
+ * worker by its event-loop delay; any scheduled sender by late (beyond `lateFraction`) or dropped sends. A
+ * worker whose sends were held back by backed-up sockets beyond `lateFraction` (the server not reading) has
+ * its schedule and event-loop signs put under `heldByServer`: lateness the server caused is its latency.
  * An unpinned worker is judged alone against one core. Pure.
  */
 export function judgeLoadgen(samples: readonly LoadgenSample[], bounds: SaturationBounds = SATURATION_BOUNDS): SaturationVerdict {
@@ -58,14 +60,19 @@ export function judgeLoadgen(samples: readonly LoadgenSample[], bounds: Saturati
   for (const [key, g] of byCpus) {
     if (g.pct >= bounds.cpuPct) reasons.push({ kind: 'cpu', cpus: key.startsWith('unpinned:') ? null : key, workers: g.workers, pct: g.pct });
   }
+  const heldByServer: SaturationReason[] = [];
   for (const s of samples) {
     const sch = s.schedule;
+    // Sockets backed up (the server stopped reading) beyond the late share: the worker's lateness and stalls are
+    // the server's doing (writes queue, replies come in bursts), so they are the server's latency, not a limit.
+    const held = sch !== undefined && sch.sent > 0 && (sch.held ?? 0) / sch.sent > bounds.lateFraction;
+    const into = held ? heldByServer : reasons;
     if (sch && (sch.dropped > 0 || (sch.sent > 0 && sch.late / sch.sent > bounds.lateFraction))) {
-      reasons.push({ kind: 'schedule', worker: s.worker, sent: sch.sent, late: sch.late, dropped: sch.dropped });
+      into.push({ kind: 'schedule', worker: s.worker, sent: sch.sent, late: sch.late, dropped: sch.dropped, ...(sch.held !== undefined ? { held: sch.held } : {}) });
     }
-    if (s.eventLoopDelayP99Us >= bounds.loopDelayP99Us) reasons.push({ kind: 'loop-delay', worker: s.worker, p99Us: s.eventLoopDelayP99Us });
+    if (s.eventLoopDelayP99Us >= bounds.loopDelayP99Us) into.push({ kind: 'loop-delay', worker: s.worker, p99Us: s.eventLoopDelayP99Us });
   }
-  return { saturated: reasons.length > 0, reasons };
+  return { saturated: reasons.length > 0, reasons, ...(heldByServer.length > 0 ? { heldByServer } : {}) };
 }
 
 /** Load-generator CPU of the busiest CPU list (or unpinned worker), % of its CPUs, for reports. Pure. */

@@ -13,7 +13,7 @@ import { codecFor, type PayloadCodec } from './codec.js';
 import { createLatencyHistogram, encodeHistogram, LatencyRecorder, recordUs } from './histogram.js';
 import type { FromWorker, ToWorker, WorkerResult } from './ipc.js';
 import type { PayloadHeader } from './payload.js';
-import { atEpochUs, createSchedule, createSender, defaultTickPolicy, epochClockUs, finishSender, tick, type BurstOptions, type Sender } from './schedule.js';
+import { atEpochUs, createSchedule, createSender, defaultTickPolicy, epochClockUs, finishSender, tick, type BurstOptions, type SendCounters, type Sender } from './schedule.js';
 import { prebuildTemplates, type TemplatePool } from './shapes.js';
 import { createTransport, type Transport, type TransportConn } from './transport.js';
 import type { ErrorKind, LoadPlan, TimelineBucket } from './types.js';
@@ -97,6 +97,10 @@ export abstract class WsSession implements Runner {
   measuredMs = 0;
   readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
   sender: Sender | undefined;
+  /** The schedule's counters when the window opened (warmup sends are not the window's). */
+  private scheduleAtStart: SendCounters | undefined;
+  /** Sends of the window written onto a backed-up socket (see OpenLoopCounts.held). */
+  private heldSends = 0;
   /** Ends scheduled sending at the window's end (set by runSchedule). */
   endSchedule: (() => void) | undefined;
   rr = 0;
@@ -225,6 +229,8 @@ export abstract class WsSession implements Runner {
   sendOn(c: Conn, tUs: number): void {
     const slot = this.tplSlot++ & 255;
     const tpl = this.pool.templates[slot]!;
+    // Written behind bytes the kernel would not take: the server is not reading, so this send waits on it.
+    if (tUs >= this.measureStartUs && this.transport.backedUp(c.t!)) this.heldSends++;
     this.transport.send(c.t!, this.codec, tpl, c.id, c.seq++, tUs);
     c.inFlight++;
     const b = this.bucket(tUs);
@@ -247,6 +253,8 @@ export abstract class WsSession implements Runner {
     });
     atEpochUs(this.measureStartUs, () => {
       this.phase = 'measure';
+      // The schedule's counts are reported for the window alone, like every other figure.
+      if (this.sender) this.scheduleAtStart = { ...this.sender.counters };
       this.cpuAtStart = process.cpuUsage();
       this.loopDelay.enable();
     });
@@ -356,6 +364,14 @@ export abstract class WsSession implements Runner {
     this.closeCodes[code] = (this.closeCodes[code] ?? 0) + 1;
   }
 
+  /** The schedule's counts over the measured window, with the sends the server held back; undefined without a schedule. */
+  windowSchedule(): { intended: number; sent: number; late: number; dropped: number; held: number } | undefined {
+    const c = this.sender?.counters;
+    if (!c) return undefined;
+    const s = this.scheduleAtStart ?? { intended: 0, sent: 0, late: 0, dropped: 0, maxLagUs: 0 };
+    return { intended: c.intended - s.intended, sent: c.sent - s.sent, late: c.late - s.late, dropped: c.dropped - s.dropped, held: this.heldSends };
+  }
+
   /** The wire has been quiet for `quietMs` since the window's end or the last message. */
   quietFor(quietMs: number, lastUs = this.lastRecvAtUs): boolean {
     return epochClockUs() - Math.max(lastUs, this.measureEndUs) > quietMs * 1000;
@@ -382,7 +398,7 @@ export abstract class WsSession implements Runner {
     this.latencyRec.flushInto(this.latency);
     let localSent = 0;
     for (const c of this.conns) localSent += c.seq;
-    const ol = this.sender?.counters;
+    const ol = this.windowSchedule();
     const result: WorkerResult = {
       worker: this.init.worker,
       pid: process.pid,
@@ -401,7 +417,7 @@ export abstract class WsSession implements Runner {
       eventLoopDelayP99Us: nsToUs(this.loopDelay.percentile(99)),
       eventLoopDelayMaxUs: nsToUs(this.loopDelay.max),
       spinWait: this.init.spinWait && ol !== undefined,
-      ...(ol ? { schedule: { sent: ol.sent, late: ol.late, dropped: ol.dropped } } : {}),
+      ...(ol ? { schedule: { sent: ol.sent, late: ol.late, dropped: ol.dropped, held: ol.held } } : {}),
       ...model,
     };
     for (const c of this.conns) if (c.t) this.transport.close(c.t);

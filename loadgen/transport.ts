@@ -46,6 +46,8 @@ export interface Transport {
    * from the next grants: the same average rate, in bursts of up to a chunk.
    */
   allowReads(t: TransportConn, bytes: number): void;
+  /** Whether `t`'s socket holds bytes the kernel would not take yet (its send queue full: the peer is not reading). */
+  backedUp(t: TransportConn): boolean;
 }
 
 export function errorKindOf(e: unknown): ErrorKind {
@@ -109,6 +111,10 @@ export function createWsTransport(h: TransportHandlers): Transport {
     destroy(t) {
       (t as WsConn).closingByUs = true;
       (t as WsConn).ws.terminate();
+    },
+    backedUp(t) {
+      const socket = ((t as WsConn).ws as unknown as { _socket?: import('node:net').Socket })._socket;
+      return socket !== undefined && socket.writableLength > 0;
     },
     allowReads(t, bytes) {
       const w = t as WsConn & { readAllowance?: number };
@@ -216,6 +222,9 @@ export function createRawTransport(h: TransportHandlers): Transport {
     },
     allowReads(t, bytes) {
       (t as RawConn).ws.allowReads(bytes);
+    },
+    backedUp(t) {
+      return (t as RawConn).ws.socketBackedUp;
     },
   };
 }

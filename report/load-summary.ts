@@ -21,8 +21,14 @@ export function renderLoadSummary(plan: LoadPlan, r: LoadResult): string {
     ['closed by server', Object.entries(r.closes.codes).map(([code, n]) => `${n} × ${code === '1006' ? '1006 (no close frame)' : code}`).join(', ') || '0'],
     ['load generator', r.workers.map((w) => `worker ${w.worker}: ${w.spinWait ? 'spin-wait' : `${w.cpuUtilPct.toFixed(0)}% CPU`}, loop delay p99 ${formatUs(w.eventLoopDelayP99Us)}`).join('; ')],
   );
-  if (r.openLoop) t.push(['schedule', `intended ${r.openLoop.intended}, sent ${r.openLoop.sent}, late ${r.openLoop.late}, dropped ${r.openLoop.dropped}`]);
+  if (r.openLoop) {
+    const held = r.openLoop.held ? `, held by backed-up sockets ${r.openLoop.held}` : '';
+    t.push(['schedule (window)', `intended ${r.openLoop.intended}, sent ${r.openLoop.sent}, late ${r.openLoop.late}, dropped ${r.openLoop.dropped}${held}`]);
+  }
   if (r.lastRecipient) t.push(['last recipient', `p50 ${formatUs(r.lastRecipient.p50Us)} · p99 ${formatUs(r.lastRecipient.p99Us)} · max ${formatUs(r.lastRecipient.maxUs)}`]);
   if (r.saturation.saturated) t.push(['saturated', r.saturation.reasons.map(describeSaturationReason).join('; ')]);
+  if (r.saturation.heldByServer) {
+    t.push(['held by server', `${r.saturation.heldByServer.map(describeSaturationReason).join('; ')}: the server stopped reading, so this lateness is its latency`]);
+  }
   return t.toString() + '\n';
 }

@@ -33,6 +33,7 @@ const WORDS: { [C in WarningCode]: (w: Extract<WarningData, { code: C }>) => War
       `sent ${n(w.sentPerSec)} msg/s`,
       ...(w.receivedPerSec !== null ? [`received ${n(w.receivedPerSec)} msg/s`] : []),
       `${n(w.late)} of ${n(w.sent)} sends late, ${n(w.dropped)} dropped`,
+      ...(w.held ? [`${n(w.held)} written onto backed-up sockets`] : []),
     ].join(', '),
     hint:
       w.part === 'server'

@@ -25,7 +25,7 @@ export type WarningData =
    * schedule, replies fell short), `loadgen` (the generator was busy), `server-reads` (sends left late while the
    * generator was not busy: the server stopped reading and the sockets filled).
    */
-  | { code: 'rate-missed'; targetPerSec: number; sentPerSec: number; receivedPerSec: number | null; sent: number; late: number; dropped: number; part: 'server' | 'loadgen' | 'server-reads' }
+  | { code: 'rate-missed'; targetPerSec: number; sentPerSec: number; receivedPerSec: number | null; sent: number; late: number; dropped: number; held?: number; part: 'server' | 'loadgen' | 'server-reads' }
   /** Server RSS grew by `growthPct`% during the window and was still rising. */
   | { code: 'rss-growing'; growthPct: number }
   /**
@@ -163,6 +163,11 @@ export interface CellMetrics {
   slowConsumers?: SlowConsumerMetrics;
   /** Broadcast scenarios with join and leave during the run. */
   churn?: { leaves: number; rejoins: number; failedRejoins: number };
+  /**
+   * Fixed-rate models: whether the server carried the offered load (delivered ≥ 99% of what the schedule sent,
+   * every turn answered): where it did not, its CPU per message is not comparable (an overloaded server batches).
+   */
+  sustained?: boolean;
 }
 
 /**
@@ -364,6 +369,8 @@ export interface SummaryRow {
   latencyMaxUs?: Aggregate;
   serverCpuUsPerMsg?: Aggregate;
   rssPeakBytes?: Aggregate;
+  /** Server RSS after the drain, with its clients gone: memory the server keeps. */
+  rssEndBytes?: Aggregate;
   bytesPerConnection?: Aggregate;
   /** Voice cases: what the relay added to the first reply chunk (relay in + relay out), p50 and p99. */
   relayOverheadP50Us?: Aggregate;
@@ -388,12 +395,96 @@ export interface RunSettings {
   upstreamCpus?: string | null;
   referenceRuntime: string;
   client: 'raw' | 'ws';
+  /** A budgeted run: its time budget, ms; repetitions were added round by round until every pair was settled or the budget was spent. */
+  budgetMs?: number;
+  /** The sequential test's settings of a budgeted run (alpha, the most looks, the spending function). */
+  decision?: DecisionSettings;
 }
 
 /** Effective settings per runtime, from each server's ready line, and the differences found. */
 export interface ParityState {
   manifests: Record<string, ParityManifest>;
   differences: string[];
+}
+
+/** Which look of a sequential comparison the decisions are (stats/sequential.ts); a fixed-repetition run is one look of one. */
+export interface DecisionSettings {
+  /** Family-wise two-sided error rate over every look and pair of a case. */
+  alpha: number;
+  look: number;
+  maxLooks: number;
+  spending: 'pocock' | 'obrien-fleming';
+}
+
+/** The figure a case ranks its runtimes on, and why that one is valid here (core/decide.ts primaryFigureOf). */
+export interface PrimaryFigure {
+  metric: 'msgsPerSec' | 'serverCpuUsPerMsg' | 'bytesPerConnection';
+  /**
+   * `server-bound`: throughput, the server was the limit in every cell; `cpu-cost`: CPU per message, the load
+   * generator or the server's CPU share did not make throughput the server's; `sustained-cost`: CPU per message
+   * at a rate every runtime carried; `not-sustained`: the rate carried, some runtime did not carry the offered
+   * rate; `memory-slope`: bytes per connection, a slope over plateaus.
+   */
+  why: 'server-bound' | 'cpu-cost' | 'sustained-cost' | 'not-sustained' | 'memory-slope';
+}
+
+/** Why a pair (or a runtime against the best) is not settled yet (stats/sequential.ts UndecidedReason). */
+export type UndecidedReason = 'too-few-values' | 'no-spread' | 'covers-band' | 'crosses-band-edge';
+
+/** One pair of runtimes of a case on its primary figure: `ratio` = geomean(b) / geomean(a) with its corrected interval. */
+export interface PairDecision {
+  a: string;
+  b: string;
+  verdict: 'different' | 'equivalent' | 'undecided';
+  /** The better of the two, when different. */
+  better?: string;
+  ratio: number;
+  /** The look's corrected interval of the ratio; null when no interval could be formed. */
+  low: number | null;
+  high: number | null;
+  reason?: UndecidedReason;
+}
+
+/** A runtime in a case's ranking: its primary figure, ratio to the best with a 95% interval, standing, costs. */
+export interface RankedRuntime {
+  runtime: string;
+  n: number;
+  median: number;
+  values: number[];
+  ratioToBest: number;
+  low: number | null;
+  high: number | null;
+  /** Against the best: `behind` (different), `equivalent` (within the minimum effect), `undecided` (and why). */
+  standing: 'best' | 'behind' | 'equivalent' | 'undecided';
+  reason?: UndecidedReason;
+  /** Medians of the cost figures: server CPU per message, bytes per connection (slopes only), peak RSS, RSS after the drain. */
+  costs: Partial<Record<'serverCpuUsPerMsg' | 'bytesPerConnection' | 'rssPeakBytes' | 'rssEndBytes', number>>;
+}
+
+/** The decision of one case (workload): what the main job ends in. */
+export interface CaseDecision {
+  case: string;
+  scenario: string;
+  primary: PrimaryFigure;
+  better: 'higher' | 'lower';
+  /** The band within which two runtimes count as equivalent, % (the metric's minimum effect). */
+  minEffectPct: number;
+  ranking: RankedRuntime[];
+  pairs: PairDecision[];
+  /** Every pair different or equivalent. */
+  settled: boolean;
+  /** A budgeted run: the look this decision was taken at (0: the budget ran out before the first) of how many. */
+  look?: number;
+  maxLooks?: number;
+}
+
+/** How a budgeted run ended (core/budget.ts). */
+export interface BudgetOutcomeData {
+  rounds: number;
+  /** The sequential test's K, fixed from the first round's cost. */
+  maxLooks: number;
+  /** Every case settled, the budget spent, the most looks taken, or interrupted. */
+  stop: 'settled' | 'budget' | 'max-looks' | 'interrupted';
 }
 
 export interface RunResult {
@@ -410,6 +501,10 @@ export interface RunResult {
   parity: ParityState;
   cells: CellResult[];
   summary: SummaryRow[];
+  /** Per case, the runtimes ranked and every pair decided (core/decide.ts), at the run's last look. */
+  decisions?: CaseDecision[];
+  /** A budgeted run: how many rounds it took and why it stopped. */
+  budget?: BudgetOutcomeData;
 }
 
 // ---- leaf types, shared by the load generator (its wire results), the orchestrator and the reports ----
@@ -461,14 +556,20 @@ export interface TimelineBucket {
   receivedBytes: number;
 }
 
+/** A fixed-rate schedule's counts over the measured window (warmup excluded). */
 export interface OpenLoopCounts {
   targetPerSec: number;
   intended: number;
   sent: number;
-  /** Sends that left more than the late threshold after their intended time. */
+  /** Sends that left more than the late threshold after their intended time: the generator was busy. */
   late: number;
   /** Intended sends skipped because the generator was too far behind. */
   dropped: number;
+  /**
+   * Sends written onto a connection whose socket was backed up (the kernel's send queue full: the server had
+   * stopped reading): their delay is the server's, and lateness around them is not the generator's limit.
+   */
+  held?: number;
 }
 
 export interface WorkerStats {
@@ -485,7 +586,7 @@ export interface WorkerStats {
   /** Open loop with spin-waiting: CPU is ~100% by design; saturation is judged by the schedule instead. */
   spinWait: boolean;
   /** Open loop: this worker's sends, late sends and dropped sends. */
-  schedule?: { sent: number; late: number; dropped: number };
+  schedule?: { sent: number; late: number; dropped: number; held?: number };
 }
 
 /**
@@ -497,12 +598,17 @@ export interface WorkerStats {
 export type SaturationReason =
   | { kind: 'cpu'; cpus: string | null; workers: number[]; pct: number }
   | { kind: 'loop-delay'; worker: number; p99Us: number }
-  | { kind: 'schedule'; worker: number; sent: number; late: number; dropped: number };
+  | { kind: 'schedule'; worker: number; sent: number; late: number; dropped: number; held?: number };
 
 /** The load generator's verdict on a window (loadgen/saturation.ts judgeLoadgen). */
 export interface SaturationVerdict {
   saturated: boolean;
   reasons: SaturationReason[];
+  /**
+   * Signs of a generator falling behind (late sends, event-loop delay) found while the server held its sends
+   * back (its sockets backed up): the server's latency, not the generator's limit, so not in `reasons`.
+   */
+  heldByServer?: SaturationReason[];
 }
 
 /** What the slow subscribers of a broadcast got: counted after the drain, in which they read freely. */

@@ -112,6 +112,7 @@ export const ceiling: LoadModelDef<CeilingModel> = {
   message: 'none',
   validate,
   caseSuffix: () => '',
+  primary: 'none',
   runsAs: () => 'search',
   search: (m) => ({ model: m, memoryOnly: false }),
   segmentable: () => false,

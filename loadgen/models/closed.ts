@@ -49,6 +49,7 @@ export const closed: LoadModelDef<ClosedModel> = {
     return [{ model: 'closed', depth: depth ?? 1 }];
   },
   caseSuffix: () => '',
+  primary: 'capacity',
   runsAs: () => 'load',
   segmentable: () => true,
   drainTimeoutMs: () => DEFAULT_DRAIN_TIMEOUT_MS,

@@ -7,6 +7,12 @@ export const DEFAULT_DRAIN_TIMEOUT_MS = 2000;
 
 /** Below this share of the target rate, replies count as short of the rate. */
 export const RATE_MISSED_FRACTION = 0.95;
+/**
+ * A fixed-rate load counts as carried (sustained) when at least this share of what was owed came back in the
+ * window: the rest of 1% is what is still in flight at the window's edge.
+ */
+export const SUSTAINED_SHARE = 0.99;
+
 /** Above this share of late sends, the schedule counts as missed. */
 export const LATE_FRACTION = 0.01;
 
@@ -25,7 +31,9 @@ export function rateMissedWarning(load: LoadResult, receivedMsgs: number, window
   const scheduleMissed = ol.dropped > 0 || lateShare > LATE_FRACTION;
   if (!short && !scheduleMissed) return undefined;
   const sentPerSec = windowMs > 0 ? (ol.sent * 1000) / windowMs : 0;
-  const part = short && !scheduleMissed ? 'server' : load.saturation.saturated ? 'loadgen' : 'server-reads';
+  // Sockets backed up: the server stopped reading, and lateness around it is the server's (judgeLoadgen agrees).
+  const held = ol.sent > 0 && (ol.held ?? 0) / ol.sent > LATE_FRACTION;
+  const part = held ? 'server-reads' : short && !scheduleMissed ? 'server' : load.saturation.saturated ? 'loadgen' : 'server-reads';
   return {
     code: 'rate-missed',
     targetPerSec: ol.targetPerSec,
@@ -34,6 +42,7 @@ export function rateMissedWarning(load: LoadResult, receivedMsgs: number, window
     sent: ol.sent,
     late: ol.late,
     dropped: ol.dropped,
+    ...(ol.held ? { held: ol.held } : {}),
     part,
   };
 }

@@ -16,6 +16,7 @@ export const http: LoadModelDef<HttpModel> = {
     return [{ model: 'http', pipelining }];
   },
   caseSuffix: () => '',
+  primary: 'capacity',
   runsAs: () => 'load',
   segmentable: () => false,
   drainTimeoutMs: () => DEFAULT_DRAIN_TIMEOUT_MS,

@@ -43,6 +43,7 @@ export const idle: LoadModelDef<IdleModel> = {
     return [steps !== undefined && steps > 1 ? { model: 'idle', steps } : { model: 'idle' }];
   },
   caseSuffix: () => '',
+  primary: 'memory',
   runsAs: (m) => ((m.steps ?? 1) > 1 ? 'search' : 'load'),
   search: (m) => ({ model: idleAsCeiling(m), memoryOnly: true }),
   segmentable: (m) => (m.steps ?? 1) <= 1,

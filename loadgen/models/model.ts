@@ -61,6 +61,18 @@ export interface LoadModelDef<M extends LoadModel = LoadModel> {
   caseSuffix(m: M): string;
   /** Applies a scenario's quick preset to its raw `load` (e.g. fewer rates). */
   applyQuick?(load: Record<string, unknown>, quick: { ratesPerSec?: number[] }): Record<string, unknown>;
+  /**
+   * The rule that picks the figure a case is ranked on so that it is valid on this machine (core/decide.ts
+   * primaryFigureOf): `capacity` (throughput where the server was the limit, else CPU per message), `fixed-rate`
+   * (CPU per message where the offered rate was carried, else the rate carried), `memory` (bytes per connection
+   * from a slope), `none` (not ranked).
+   */
+  readonly primary: 'capacity' | 'fixed-rate' | 'memory' | 'none';
+  /**
+   * The latency figure that gates a comparison of two runs beside the primary figure, where the load generator
+   * kept its schedule on both sides (an open loop's p99; the voice relay's own share of a turn). Absent: none.
+   */
+  readonly primaryLatency?: 'latencyP99Us' | 'relayOverheadP99Us';
   /** How a cell runs: one load to the end (runLoad), or a stepped search driven plateau by plateau. */
   runsAs(m: M): 'load' | 'search';
   /**

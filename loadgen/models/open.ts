@@ -2,7 +2,7 @@ import { checkNumber, checkObject, checkString, type Problems } from '../../base
 import type { Warning } from '../../schema/result.js';
 import { deliveryOf, WsSession, type Conn, type ModelResult } from '../session.js';
 import type { OpenModel } from '../types.js';
-import { DEFAULT_DRAIN_TIMEOUT_MS, rateMissedWarning } from './common.js';
+import { DEFAULT_DRAIN_TIMEOUT_MS, rateMissedWarning, SUSTAINED_SHARE } from './common.js';
 import type { LoadModelDef } from './model.js';
 
 /**
@@ -32,12 +32,10 @@ class OpenSession extends WsSession {
 
   modelResult(sent: Map<number, number>): ModelResult {
     const m = this.plan.load as OpenModel;
-    const ol = this.sender?.counters;
+    const ol = this.windowSchedule();
     return {
       delivery: deliveryOf(this.conns.reduce((a, c) => a + c.seq, 0), this.echoTotals(sent)),
-      ...(ol
-        ? { openLoop: { targetPerSec: m.ratePerSec * (this.init.connections / this.plan.connections), intended: ol.intended, sent: ol.sent, late: ol.late, dropped: ol.dropped } }
-        : {}),
+      ...(ol ? { openLoop: { targetPerSec: m.ratePerSec * (this.init.connections / this.plan.connections), ...ol } } : {}),
     };
   }
 }
@@ -74,6 +72,8 @@ export const open: LoadModelDef<OpenModel> = {
   },
   caseSuffix: (m) => `@${m.ratePerSec}/s`,
   applyQuick: (load, quick) => (quick.ratesPerSec ? { ...load, ratesPerSec: quick.ratesPerSec } : load),
+  primary: 'fixed-rate',
+  primaryLatency: 'latencyP99Us',
   runsAs: () => 'load',
   segmentable: () => true,
   drainTimeoutMs: () => DEFAULT_DRAIN_TIMEOUT_MS,
@@ -83,7 +83,8 @@ export const open: LoadModelDef<OpenModel> = {
     // An echo is owed for every send: fewer back than the target rate means the rate was not carried.
     const w = load.openLoop ? rateMissedWarning(load, ctx.receivedMsgs, ctx.windowMs, { echoes: true }) : undefined;
     if (w) warnings.push(w);
-    return { metrics: {}, warnings };
+    // Every send is owed its echo: carried when (nearly) every message of the window came back.
+    return { metrics: { sustained: ctx.sentMsgs > 0 && ctx.receivedMsgs >= SUSTAINED_SHARE * ctx.sentMsgs }, warnings };
   },
   describe: (m) => `open loop at ${m.ratePerSec} msg/s (${m.arrivals} arrivals)`,
 };

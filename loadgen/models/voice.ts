@@ -7,7 +7,7 @@ import { epochClockUs } from '../schedule.js';
 import { WsSession, type Conn, type ModelResult } from '../session.js';
 import type { VoiceModel, VoiceResult } from '../types.js';
 import { sessionIdOf, VoiceDriver, type VoicePart } from '../voice.js';
-import { DEFAULT_DRAIN_TIMEOUT_MS, rateMissedWarning } from './common.js';
+import { DEFAULT_DRAIN_TIMEOUT_MS, rateMissedWarning, SUSTAINED_SHARE } from './common.js';
 import type { LoadModelDef } from './model.js';
 
 /**
@@ -64,7 +64,7 @@ class VoiceSession extends WsSession {
 
   modelResult(): ModelResult {
     const v = this.voice.result();
-    const ol = this.sender?.counters;
+    const ol = this.windowSchedule();
     return {
       voice: v,
       // The voice model's latency is the time to the first reply chunk; its deliveries are reply events.
@@ -80,7 +80,7 @@ class VoiceSession extends WsSession {
         misdelivered: 0,
       },
       // The audio events are an open-loop schedule: what it could not send on time is reported like the open model's.
-      ...(ol && this.sender ? { openLoop: { targetPerSec: this.sender.schedule.ratePerSec, intended: ol.intended, sent: ol.sent, late: ol.late, dropped: ol.dropped } } : {}),
+      ...(ol && this.sender ? { openLoop: { targetPerSec: this.sender.schedule.ratePerSec, ...ol } } : {}),
     };
   }
 }
@@ -154,6 +154,8 @@ export const voice: LoadModelDef<VoiceModel> = {
   message: 'any',
   validate,
   caseSuffix: () => '',
+  primary: 'fixed-rate',
+  primaryLatency: 'relayOverheadP99Us',
   runsAs: () => 'load',
   segmentable: () => true,
   upstream: upstreamConfigOf,
@@ -183,7 +185,6 @@ export const voice: LoadModelDef<VoiceModel> = {
     const relayedMsgs = ctx.receivedMsgs + ctx.sentMsgs;
     const serverCpuUs = ctx.phases.measureEnd.cpuUserUs + ctx.phases.measureEnd.cpuSystemUs - ctx.phases.measureStart.cpuUserUs - ctx.phases.measureStart.cpuSystemUs;
     const perRelayed = relayedMsgs > 0 ? serverCpuUs / relayedMsgs : null;
-    const sessions = load.connectionsOpened;
     const voiceMetrics: VoiceMetrics = {
       firstChunkUs: v.firstChunk,
       relayOverheadUs: v.relayOverhead,
@@ -197,14 +198,17 @@ export const voice: LoadModelDef<VoiceModel> = {
       repliesCorrupted: v.repliesCorrupted,
       relayedMsgs,
       serverCpuUsPerRelayedMsg: perRelayed,
-      bytesPerSession: sessions > 0 ? (ctx.phases.measureStart.rssBytes - ctx.phases.baseline.rssBytes) / sessions : null,
+      // Only a slope over several session counts (a capacity search) says what a session costs; one count cannot.
+      bytesPerSession: null,
       ...(ctx.upstream ? { upstream: ctx.upstream } : {}),
     };
     const up = ctx.upstream;
     if (up && (up.cpuUtilPct > UPSTREAM_BUSY_PCT || up.chunksDropped > 0)) {
       warnings.push({ code: 'upstream-bound', cpuPct: up.cpuUtilPct, chunksDropped: up.chunksDropped });
     }
-    return { metrics: { voice: voiceMetrics, serverCpuUsPerMsg: perRelayed }, warnings };
+    // Carried: (nearly) every triggered turn answered in full, no audio send skipped.
+    const sustained = v.turnsCompleted >= SUSTAINED_SHARE * v.turnsTriggered && v.repliesReceived >= SUSTAINED_SHARE * v.repliesExpected && (load.openLoop?.dropped ?? 0) === 0;
+    return { metrics: { voice: voiceMetrics, serverCpuUsPerMsg: perRelayed, sustained }, warnings };
   },
   describe: (m) => `voice agent: an audio event every ${m.frameIntervalMs} ms per session, a turn every ${m.framesPerTurn} events, think time ${m.upstream.latency} ms`,
 };

@@ -242,6 +242,11 @@ export class RawWebSocket<T = unknown> {
     return this._state;
   }
 
+  /** Whether the socket holds bytes the kernel did not take (its send queue is full: the peer is not reading). */
+  get socketBackedUp(): boolean {
+    return this.socket.writableLength > 0;
+  }
+
   /** Bytes accepted but not yet handed to the kernel: batch + socket.writableLength. */
   get bufferedBytes(): number {
     return this.batchLen + this.socket.writableLength;

@@ -17,6 +17,7 @@ export const BASE_FIGURES = {
   latencyP999Us: 2_000,
   serverCpuUsPerMsg: 10,
   rssPeakBytes: 50_000_000,
+  rssEndBytes: 45_000_000,
   bytesPerConnection: 40_000,
 } as const;
 
@@ -53,6 +54,7 @@ function cellMetrics(f: Figures, lowerBound: boolean): Partial<CellMetrics> {
     latencyUs: latencySummary({ p50Us: f.latencyP50Us, p99Us: f.latencyP99Us, p999Us: f.latencyP999Us, maxUs: f.latencyP999Us * 2 }),
     serverCpuUsPerMsg: f.serverCpuUsPerMsg,
     rssPeakBytes: f.rssPeakBytes,
+    rssEndBytes: f.rssEndBytes,
     bytesPerConnection: f.bytesPerConnection,
   };
 }
