@@ -112,6 +112,8 @@ export interface DurationBounds {
 export const DURATION_BOUNDS: DurationBounds = { minSec: MIN_DURATION_SEC, maxSec: MAX_DURATION_SEC, why: 'a shorter window measures nothing' };
 /** Warmup: none at all is allowed; an hour at most, as in a scenario. */
 export const WARMUP_BOUNDS: DurationBounds = { minSec: 0, maxSec: MAX_WARMUP_SEC };
+/** A run's time budget: at least 10 s (one round of cells), a day at most. */
+export const BUDGET_BOUNDS: DurationBounds = { minSec: 10, maxSec: MAX_DURATION_SEC, why: 'a shorter budget cannot pay for one round of cells' };
 
 /** "5", "5s", "500ms", "2m" → seconds, within the bounds (default: the measured window's). */
 export function parseDuration(flag: string, bounds: DurationBounds = DURATION_BOUNDS) {
@@ -163,7 +165,9 @@ export const RUN: CommandDef = {
   name: 'run',
   summary: 'Compare runtimes: every runtime × scenario × repetition on a fresh, pinned server, ending in a comparison table',
   examples: [
-    'bench run                                     # all usable runtimes, default scenarios, quick preset (~2 min)',
+    'bench run                                     # all usable runtimes, default workloads, a 3-minute budget: ends in a ranking',
+    'bench run --runtime bun node-ws --budget 10m  # more time for the pairs still undecided',
+    'bench run --runtime bun,bun                   # A/A check: the same runtime twice (bun, bun#2) should come out equivalent',
     'bench run --runtime bun node-ws --scenario echo-rate --repeat 5',
     'bench run --scenario ./my-scenario.json --full --out results/nightly',
     'bench run --json | jq .summary                # machine-readable result on stdout, table on stderr',
@@ -171,9 +175,15 @@ export const RUN: CommandDef = {
     'bench run --target ws://127.0.0.1:9001 --target-pid 4242 --scenario echo',
   ],
   options: [
-    { flags: '--runtime <id...>', description: `runtimes to compare: ${RUNTIME_IDS.join(', ')}, or all; default: all usable ones`, parse: collectList('--runtime') },
+    { flags: '--runtime <id...>', description: `runtimes to compare: ${RUNTIME_IDS.join(', ')}, or all; default: all usable ones; the same id twice (bun,bun) is an A/A check`, parse: collectList('--runtime') },
     { flags: '--scenario <name-or-path...>', description: 'built-in scenario names (bench list scenarios) or JSON files; default: the default set', parse: collectList('--scenario') },
-    { flags: '--repeat <n>', description: 'repetitions per runtime × case, each on a fresh server process', defaultValue: 3, parse: parseIntAtLeast('--repeat', 1, MAX_REPEAT) },
+    {
+      flags: '--budget <duration>',
+      description:
+        'time budget (default 3m when --repeat is not given): rounds of fresh-process repetitions, each case stopping as soon as every runtime pair in it is settled (different or equivalent) by a sequential test',
+      parse: parseDuration('--budget', BUDGET_BOUNDS),
+    },
+    { flags: '--repeat <n>', description: 'fixed repetitions per runtime × case instead of a budget, each on a fresh server process', parse: parseIntAtLeast('--repeat', 1, MAX_REPEAT) },
     { flags: '--quick', description: "apply each scenario's quick preset (short, small); on by default when no --scenario is given" },
     { flags: '--full', description: 'turn the quick preset off for the default run' },
     { flags: '--warmup <duration>', description: "warmup per cell, excluded from every figure (overrides the scenario's)", parse: parseDuration('--warmup', WARMUP_BOUNDS) },
@@ -197,6 +207,7 @@ export const RUN: CommandDef = {
     { flags: '--format <name>', description: `also print the report in this format on stdout: ${either(FORMAT_NAMES)}`, choices: FORMAT_NAMES },
     { flags: '--json', description: 'print the result JSON on stdout (same as --format json)' },
     { flags: '--baseline <result>', description: 'after the run, compare with this result (file or folder, as bench compare BASE) and print the comparison on stderr', parse: parseText('--baseline', MAX_PATH_CHARS) },
+    { flags: '--verbose', description: 'also print the per-cell tables on the terminal (they are always in the result folder)' },
   ],
 };
 

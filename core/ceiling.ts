@@ -236,14 +236,25 @@ export function interpolateBudget(good: { connections: number; rssBytes: number 
   return Math.floor(Math.min(bad.connections, Math.max(good.connections, x)));
 }
 
-/** Memory per connection over the plateaus that met the SLO (bisection plateaus excluded: runtimes do not return memory). Pure. */
+/** Fewest plateaus a memory-per-connection slope is read from: two points always make a line. */
+export const MIN_FIT_POINTS = 3;
+
+/** A fit that may be reported as bytes per connection: at least MIN_FIT_POINTS plateaus and a positive slope (never a negative figure). */
+export function usableFit(fit: MemoryFit | null): MemoryFit | null {
+  return fit !== null && fit.n >= MIN_FIT_POINTS && fit.bytesPerConnection > 0 ? fit : null;
+}
+
+/**
+ * Memory per connection over the plateaus that met the SLO (bisection plateaus excluded: runtimes do not return
+ * memory): only from a slope over at least MIN_FIT_POINTS plateaus, and never negative. Pure.
+ */
 export function memoryPerConnection(plateaus: CeilingPlateau[]): MemoryPerConnection {
   const up = plateaus.filter((p) => p.ok && !p.bisection);
   const pts = (get: (p: CeilingPlateau) => number | null) =>
     up.filter((p) => get(p) !== null).map((p) => [p.connections, get(p)!] as [number, number]);
-  const idle = fitMemory(pts((p) => p.rssIdleBytes));
+  const idle = usableFit(fitMemory(pts((p) => p.rssIdleBytes)));
   const hasBeats = up.some((p) => p.heartbeatsSent > 0);
-  const active = hasBeats ? fitMemory(pts((p) => p.rssBytes)) : null;
+  const active = hasBeats ? usableFit(fitMemory(pts((p) => p.rssBytes))) : null;
   return {
     idle,
     active,

@@ -15,7 +15,7 @@ import { computeCellMetrics, type PhaseSamples } from './metrics.js';
 import { describeDifferences, diffManifests } from './parity.js';
 import { exePath, threadAffinities } from './procfs.js';
 import { loadPlanFor, verifyRuntime, type LifecycleStep, type RunDeps, type RunPlan } from './run.js';
-import type { RuntimeId } from './runtimes.js';
+import { registryIdOf, type RuntimeId } from './runtimes.js';
 import { cpuUsBetween, startSampler, type ProcSample, type Sampler } from './sampler.js';
 import type { ScenarioCase } from './scenario.js';
 import { fetchUpstreamStats, relayDifferences } from './voice.js';
@@ -117,7 +117,7 @@ async function launch(label: string, plan: RunPlan, deps: RunDeps, upstream: Ups
   const server =
     ext?.kind === 'command'
       ? await deps.startCommand!({ command: ext.command, label, hostInfo: deps.host, ...cpus, ...(env ? { env } : {}) })
-      : await deps.startServer({ runtime: label as RuntimeId, port: 0, host: '127.0.0.1', hostInfo: deps.host, ...cpus, ...(env ? { env } : {}) });
+      : await deps.startServer({ runtime: registryIdOf(label) as RuntimeId, port: 0, host: '127.0.0.1', hostInfo: deps.host, ...cpus, ...(env ? { env } : {}) });
   return { server, host: server.host, port: server.port, pid: server.pid };
 }
 
@@ -131,7 +131,7 @@ function verify(cell: CellResult, served: Served, plan: RunPlan, parity: ParityS
   const { server, pid } = served;
   const label = cell.runtime;
   const ext = plan.external;
-  const exe = ext ? (pid ? (exePath(pid) ?? 'unknown') : 'unknown') : verifyRuntime(label as RuntimeId, pid!);
+  const exe = ext ? (pid ? (exePath(pid) ?? 'unknown') : 'unknown') : verifyRuntime(registryIdOf(label) as RuntimeId, pid!);
   const ready = server?.ready ?? null;
   if (ready) {
     const others = { ...parity.manifests };

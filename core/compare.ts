@@ -1,9 +1,12 @@
 // `bench compare`: BASE against HEAD, the way benchstat and criterion decide.
 // Every scenario case × runtime × metric becomes a row with both medians and
 // spreads, the change, a Hodges–Lehmann 95% CI for the shift (in % of the base
-// median), a Mann–Whitney p-value, a Holm-adjusted p-value across all rows,
-// and a verdict. Results that were not measured the same way are refused,
-// naming each difference. Pure: no I/O, inputs are never mutated.
+// median), a Mann–Whitney p-value, a Holm-adjusted p-value and a verdict.
+// Each case declares its primary figures up front (core/decide.ts
+// gatingMetrics): Holm runs over those few rows, which alone gate; the other
+// rows are reported with intervals and Holm apart, as information. Results
+// that were not measured the same way are refused, naming each difference.
+// Pure: no I/O, inputs are never mutated.
 
 import { hodgesLehmann, holmAdjust, isNonEmpty, madPct, mannWhitneyU, median } from '../stats/index.js';
 import {
@@ -18,6 +21,7 @@ import {
 import { BenchError } from '../base/errors.js';
 import type { CellResult, RunResult, SummaryRow } from '../schema/result.js';
 import { summarizeCells } from './summarize.js';
+import { casesOfResult, gatingMetrics } from './decide.js';
 
 /** Significance level of the Holm-adjusted p-values. */
 export const DEFAULT_ALPHA = 0.05;
@@ -78,8 +82,14 @@ export interface ComparisonRow {
   /** Two-sided Mann–Whitney U p-value (exact without ties and n < 50, else normal). */
   p: number;
   pMethod: 'exact' | 'normal';
-  /** Holm-adjusted over every row of the comparison. */
+  /** Holm-adjusted over the row's family: the primary rows together, the secondary rows together. */
   pAdjusted: number;
+  /**
+   * A primary row gates the comparison (its case's primary figure, and its latency where the generator kept its
+   * schedule: core/decide.ts gatingMetrics); a secondary row is reported with its interval and verdict but never
+   * counts as a regression.
+   */
+  primary: boolean;
   /** The smallest p Mann–Whitney can give for these sample sizes: 2 / C(n₁ + n₂, n₁). */
   minPossibleP: number;
   /** Minimum effect for this row, % of the base median. */
@@ -137,7 +147,10 @@ export interface Comparison {
   differences: string[];
   noise?: NoiseFloor;
   rows: ComparisonRow[];
+  /** Verdicts of the primary rows: what `--fail-on-regression` reads. */
   counts: ComparisonCounts;
+  /** Verdicts of the secondary (informative) rows. */
+  secondaryCounts: ComparisonCounts;
   /** What could not be compared and why the data cannot decide, in plain words. */
   notes: string[];
   /** Thresholds below twice the measured noise floor, one line per metric. */
@@ -370,7 +383,7 @@ function sideInfo(r: RunResult, runs: number): SideInfo {
 }
 
 interface Pending {
-  row: Omit<ComparisonRow, 'pAdjusted' | 'verdict' | 'reasons'>;
+  row: Omit<ComparisonRow, 'pAdjusted' | 'verdict' | 'reasons' | 'primary'>;
   def: MetricDef;
   lowerBound: boolean;
 }
@@ -399,6 +412,14 @@ export function compareResults(base: RunResult, head: RunResult, opts: CompareOp
   const headRows = summarizeCells(head.cells, head.settings.referenceRuntime);
   const notes: string[] = [];
   const pending: Pending[] = [];
+  // Declared per case before any figure is compared: the primary figures gate, the rest inform.
+  const cases = new Map([...casesOfResult(base), ...casesOfResult(head)].map((c) => [c.name, c] as const));
+  const gating = (caseName: string, runtime: string): Set<MetricId> | 'all' => {
+    const c = cases.get(caseName);
+    if (!c) return 'all';
+    const cells = [...base.cells, ...head.cells].filter((x) => x.case === caseName && x.runtime === runtime);
+    return new Set(gatingMetrics(c, cells));
+  };
   for (const hr of headRows) {
     const br = baseRows.find((r) => r.case === hr.case && r.runtime === hr.runtime);
     if (!br) {
@@ -443,32 +464,44 @@ export function compareResults(base: RunResult, head: RunResult, opts: CompareOp
     if (!headRows.some((r) => r.case === br.case && r.runtime === br.runtime)) notes.push(`${br.case} · ${br.runtime}: only in ${names.base}, not compared`);
   }
 
-  const m = pending.length;
-  const adjusted = holmAdjust(pending.map((p) => p.row.p));
-  const smallestMinP = Math.min(1, ...pending.map((p) => p.row.minPossibleP));
-  const rows: ComparisonRow[] = pending.map((p, i) => {
-    const canBeSignificant = p.row.minPossibleP <= alpha && m * smallestMinP <= alpha;
-    const { verdict, reasons } = decideVerdict({
-      better: p.def.better,
-      thresholdPct: p.row.thresholdPct,
-      ciPct: p.row.shift,
-      p: p.row.p,
-      pAdjusted: adjusted[i]!,
-      alpha,
-      canBeSignificant,
-      lowerBound: p.lowerBound,
-    });
-    return { ...p.row, pAdjusted: adjusted[i]!, verdict, reasons };
+  const gates = pending.map((p) => {
+    const g = gating(p.row.case, p.row.runtime);
+    return g === 'all' || g.has(p.row.metric);
   });
-
-  if (rows.some((r) => r.reasons.includes('too-few-repetitions'))) {
-    const ns = [...new Set(rows.map((r) => `${r.base.n} vs ${r.head.n}`))];
-    notes.unshift(
-      `with ${ns.join(', ')} repetitions and ${m} compared rows, no difference can be significant: the smallest p Mann–Whitney can give is ` +
-        `${fmtP(smallestMinP)}, and Holm's correction needs ${fmtP(alpha / m)} for the first row` +
-        ` (with 1–3 repetitions per side not even p < 0.05 is possible). Run at least ${repetitionsNeeded(m, alpha)} repetitions per side (10+ for power).`,
-    );
+  // Holm within each family: the few primary rows keep their power however many secondary rows there are.
+  const rows: ComparisonRow[] = new Array(pending.length);
+  const familyNotes: string[] = [];
+  for (const primary of [true, false]) {
+    const idx = pending.map((_, i) => i).filter((i) => gates[i] === primary);
+    const m = idx.length;
+    if (m === 0) continue;
+    const adjusted = holmAdjust(idx.map((i) => pending[i]!.row.p));
+    const smallestMinP = Math.min(1, ...idx.map((i) => pending[i]!.row.minPossibleP));
+    idx.forEach((i, k) => {
+      const p = pending[i]!;
+      const canBeSignificant = p.row.minPossibleP <= alpha && m * smallestMinP <= alpha;
+      const { verdict, reasons } = decideVerdict({
+        better: p.def.better,
+        thresholdPct: p.row.thresholdPct,
+        ciPct: p.row.shift,
+        p: p.row.p,
+        pAdjusted: adjusted[k]!,
+        alpha,
+        canBeSignificant,
+        lowerBound: p.lowerBound,
+      });
+      rows[i] = { ...p.row, pAdjusted: adjusted[k]!, primary, verdict, reasons };
+    });
+    if (idx.some((i) => rows[i]!.reasons.includes('too-few-repetitions'))) {
+      const ns = [...new Set(idx.map((i) => `${rows[i]!.base.n} vs ${rows[i]!.head.n}`))];
+      familyNotes.push(
+        `with ${ns.join(', ')} repetitions and ${m} ${primary ? 'primary' : 'secondary'} rows, no difference can be significant: the smallest p Mann–Whitney can give is ` +
+          `${fmtP(smallestMinP)}, and Holm's correction needs ${fmtP(alpha / m)} for the first row` +
+          ` (with 1–3 repetitions per side not even p < 0.05 is possible). Run at least ${repetitionsNeeded(m, alpha)} repetitions per side (10+ for power).`,
+      );
+    }
   }
+  notes.unshift(...familyNotes);
   const known = new Set(rows.flatMap((r) => [r.scenario, r.case]));
   for (const scope of Object.keys(thresholds.scenarios)) {
     if (!known.has(scope)) notes.push(`thresholds for "${scope}": no compared scenario or case has that name (${[...new Set(rows.map((r) => r.scenario))].join(', ') || 'none'})`);
@@ -477,7 +510,8 @@ export function compareResults(base: RunResult, head: RunResult, opts: CompareOp
   if (base.status !== 'completed') notes.push(`${names.base}: run ${base.status}; compared what completed`);
   if (head.status !== 'completed') notes.push(`${names.head}: run ${head.status}; compared what completed`);
   const counts: ComparisonCounts = { regression: 0, improvement: 0, suspect: 0, unchanged: 0 };
-  for (const r of rows) counts[r.verdict]++;
+  const secondaryCounts: ComparisonCounts = { regression: 0, improvement: 0, suspect: 0, unchanged: 0 };
+  for (const r of rows) (r.primary ? counts : secondaryCounts)[r.verdict]++;
   return {
     kind: 'bench-comparison',
     version: 1,
@@ -491,6 +525,7 @@ export function compareResults(base: RunResult, head: RunResult, opts: CompareOp
     ...(opts.noise ? { noise: opts.noise } : {}),
     rows,
     counts,
+    secondaryCounts,
     notes,
     warnings,
   };

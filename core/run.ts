@@ -5,7 +5,9 @@ import type { Environment } from './environment.js';
 import { BenchError, isBenchError } from '../base/errors.js';
 import type { ServerHandle, StartCommandOptions, StartServerOptions, StartUpstreamOptions, UpstreamHandle } from './launcher.js';
 import { exePath, hasUwsLoaded, runtimeOfExe } from './procfs.js';
-import { RESULT_SCHEMA_VERSION, type CellResult, type RunResult, type RunSettings } from '../schema/result.js';
+import { RESULT_SCHEMA_VERSION, type CaseDecision, type CellResult, type DecisionSettings, type RunResult, type RunSettings } from '../schema/result.js';
+import { decideAll, FIXED_SAMPLE } from './decide.js';
+import { FIRST_LOOK_ROUND, runBudgeted } from './budget.js';
 import { RUNTIMES, type HostInfo, type RuntimeId } from './runtimes.js';
 import type { ScenarioCase } from './scenario.js';
 import { summarizeCells } from './summarize.js';
@@ -75,6 +77,8 @@ export interface RunDeps {
   /** Milliseconds to let the server settle before the baseline RSS sample. */
   baselineSettleMs?: number;
   now?: () => Date;
+  /** A monotonic clock, ms, for the budget (default performance.now; tests inject a fake one). */
+  clockMs?: () => number;
 }
 
 /** The cells in execution order: repetitions outermost, then cases, runtimes shuffled per (repetition, case) with the seed. */
@@ -83,16 +87,7 @@ export function planCells(plan: RunPlan): CellResult[] {
   for (let rep = 1; rep <= plan.repeat; rep++) {
     plan.cases.forEach((c, ci) => {
       for (const runtime of seededShuffle(plan.runtimes, plan.seed * 1000 + rep * 100 + ci)) {
-        cells.push({
-          id: `${c.name}/${runtime}/${rep}`,
-          scenario: c.scenario.name,
-          case: c.name,
-          runtime,
-          repetition: rep,
-          order: cells.length,
-          status: 'pending',
-          warnings: [],
-        });
+        cells.push(newCell(c, runtime, rep, cells.length));
       }
     });
   }
@@ -141,10 +136,19 @@ export function verifyRuntime(runtime: RuntimeId, pid: number): string {
   return exe;
 }
 
-/** Runs the plan to the end (or until aborted) and returns the result; never throws for a failing cell. */
+/** The decision settings of a budgeted run: the sequential test's error rate and spending function. */
+export const BUDGET_DECISION: Omit<DecisionSettings, 'look' | 'maxLooks'> = { alpha: 0.05, spending: 'pocock' };
+
+/**
+ * Runs the plan to the end (or until aborted) and returns the result; never throws for a failing cell.
+ * With `plan.budgetMs`, repetitions are added round by round (core/budget.ts) until every pair of every case is
+ * settled or the budget is spent; otherwise `plan.repeat` fixed repetitions. Either way `result.decisions`
+ * holds the last look's verdicts (core/decide.ts).
+ */
 export async function runBenchmark(plan: RunPlan, deps: RunDeps): Promise<RunResult> {
   const now = deps.now ?? (() => new Date());
-  const cells = planCells(plan);
+  const budgeted = plan.budgetMs !== undefined;
+  const cells = budgeted ? [] : planCells(plan);
   const result: RunResult = {
     schemaVersion: RESULT_SCHEMA_VERSION,
     tool: { name: 'bench', version: deps.toolVersion, gitRevision: deps.environment.gitRevision, gitDirty: deps.environment.gitDirty },
@@ -164,27 +168,30 @@ export async function runBenchmark(plan: RunPlan, deps: RunDeps): Promise<RunRes
       ...(plan.cases.some((c) => modelOf(c.model).upstream) ? { upstreamCpus: plan.upstreamCpus ?? plan.loadgenCpus } : {}),
       referenceRuntime: plan.referenceRuntime,
       client: plan.client,
+      ...(budgeted ? { budgetMs: plan.budgetMs } : {}),
     },
     parity: { manifests: {}, differences: [] },
     cells,
     summary: [],
   };
+  let decision: DecisionSettings = FIXED_SAMPLE;
   const save = async () => {
     result.summary = summarizeCells(result.cells, plan.referenceRuntime);
     await deps.save?.(result);
   };
   await save();
 
-  for (let i = 0; i < cells.length; i++) {
-    const cell = cells[i]!;
+  let index = 0;
+  const runOne = async (cell: CellResult, total: number) => {
+    const i = index++;
     if (deps.signal?.aborted) {
       cell.status = 'skipped';
-      continue;
+      return;
     }
     const c = plan.cases.find((x) => x.name === cell.case)!;
     cell.status = 'running';
     cell.startedAt = now().toISOString();
-    deps.onEvent?.({ type: 'cell-start', cell, index: i, total: cells.length });
+    deps.onEvent?.({ type: 'cell-start', cell, index: i, total });
     // On disk too: a run killed during this cell shows which cell it was in.
     await save();
     const t0 = performance.now();
@@ -203,13 +210,65 @@ export async function runBenchmark(plan: RunPlan, deps: RunDeps): Promise<RunRes
       }
     }
     cell.durationMs = Math.round(performance.now() - t0);
-    deps.onEvent?.({ type: 'cell-end', cell, index: i, total: cells.length });
+    deps.onEvent?.({ type: 'cell-end', cell, index: i, total });
     await save();
+  };
+
+  if (!budgeted) {
+    for (const cell of cells) await runOne(cell, cells.length);
+    result.decisions = decideAll(result, plan.cases, { settings: FIXED_SAMPLE });
+  } else {
+    const clock = deps.clockMs ?? (() => performance.now());
+    const looks = new Map<string, CaseDecision | null>();
+    const outcome = await runBudgeted({
+      cases: plan.cases.map((c) => c.name),
+      unranked: plan.cases.filter((c) => modelOf(c.model).primary === 'none').map((c) => c.name),
+      budgetMs: plan.budgetMs!,
+      now: clock,
+      stopped: () => deps.signal?.aborted === true,
+      runRound: async (round, names) => {
+        for (const name of names) {
+          const ci = plan.cases.findIndex((c) => c.name === name);
+          const c = plan.cases[ci]!;
+          const fresh = seededShuffle(plan.runtimes, plan.seed * 1000 + round * 100 + ci).map((runtime) => newCell(c, runtime, round, cells.length));
+          for (const cell of fresh) cells.push(cell);
+          // Total so far plus this round: a budgeted run does not know its last cell in advance.
+          for (const cell of fresh) await runOne(cell, cells.length);
+        }
+      },
+      settled: (name, look, maxLooks) => {
+        decision = { ...BUDGET_DECISION, look, maxLooks };
+        const c = plan.cases.find((x) => x.name === name)!;
+        const d = decideAll(result, [c], { settings: decision })[0] ?? null;
+        looks.set(name, d ? { ...d, look, maxLooks } : null);
+        // A case that ranks nothing (a ceiling search) needs no more repetitions than the first look's.
+        return d === null || d.settled;
+      },
+    });
+    result.settings.decision = { ...BUDGET_DECISION, look: Math.max(0, outcome.rounds - (FIRST_LOOK_ROUND - 1)), maxLooks: outcome.maxLooks };
+    // The most repetitions any cell got: what "repeat" means for a fixed run.
+    result.settings.repeat = outcome.rounds;
+    result.budget = { rounds: outcome.rounds, maxLooks: outcome.maxLooks, stop: outcome.stop };
+    // Each case at its own last look: a case that settled early keeps the verdict it stopped on.
+    result.decisions = plan.cases.flatMap((c) => {
+      const o = outcome.cases.find((x) => x.case === c.name)!;
+      if (o.look === 0) {
+        // Never looked at (the budget ran out before the first look): decided at one look of one, to say why not.
+        const d = decideAll(result, [c], { settings: { ...BUDGET_DECISION, look: 1, maxLooks: 1 } })[0];
+        return d ? [{ ...d, look: 0, maxLooks: outcome.maxLooks }] : [];
+      }
+      const d = looks.get(c.name);
+      return d ? [d] : [];
+    });
   }
   result.status = deps.signal?.aborted ? 'interrupted' : cells.some((c) => c.status === 'errored' || hasDeliveryFaults(c)) ? 'failed' : 'completed';
   result.finishedAt = now().toISOString();
   await save();
   return result;
+}
+
+function newCell(c: ScenarioCase, runtime: string, repetition: number, order: number): CellResult {
+  return { id: `${c.name}/${runtime}/${repetition}`, scenario: c.scenario.name, case: c.name, runtime, repetition, order, status: 'pending', warnings: [] };
 }
 
 function dedupe<T extends { name: string }>(xs: T[]): T[] {

@@ -192,6 +192,35 @@ export function parseRuntimeList(items: readonly string[]): RuntimeId[] {
   return out;
 }
 
+/**
+ * The registry id behind a runtime label: `bun`, or a copy entered again for an A/A check, `bun#2` (the same
+ * server under a second label, compared as if it were another runtime: the check that the method calls no
+ * difference where there is none).
+ */
+export function registryIdOf(label: string): string {
+  const hash = label.indexOf('#');
+  return hash < 0 ? label : label.slice(0, hash);
+}
+
+/**
+ * Labels for `--runtime` items with A/A copies kept: `all` expands to every id once; an id named again becomes
+ * `id#2`, `id#3`…, and `id#name` is a copy under that name. Unknown ids are refused (E_UNKNOWN_RUNTIME).
+ */
+export function parseRuntimeLabels(items: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const item of items.flatMap((s) => s.split(',')).filter((s) => s.length > 0)) {
+    if (item === 'all') {
+      for (const id of RUNTIME_IDS) if (!out.includes(id)) out.push(id);
+      continue;
+    }
+    const id = parseRuntimeId(registryIdOf(item));
+    let label = item.includes('#') ? item : id;
+    for (let n = 2; out.includes(label); n++) label = `${id}#${n}`;
+    out.push(label);
+  }
+  return out;
+}
+
 
 /** A runtime's status as probed here: the stored RuntimeStatus, its id one of the registry's. */
 export interface RuntimeProbe extends RuntimeStatus {

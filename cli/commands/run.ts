@@ -4,12 +4,13 @@ import { BenchError, ExitCode } from '../../base/errors.js';
 import { startCommand, startServer, startUpstream } from '../../core/launcher.js';
 import type { RunResult } from '../../schema/result.js';
 import { hasDeliveryFaults, runBenchmark, type ExternalServer, type RunEvent, type RunPlan } from '../../core/run.js';
-import { parseRuntimeList, probeRuntimes, RUNTIME_IDS } from '../../core/runtimes.js';
+import { parseRuntimeLabels, probeRuntimes, registryIdOf, RUNTIME_IDS } from '../../core/runtimes.js';
 import { applyQuick, builtinScenarios, expandCases, resolveScenario, type Scenario } from '../../core/scenario.js';
 import { runLoad } from '../../loadgen/run.js';
 import { modelOf } from '../../loadgen/models/index.js';
 import { getFormat } from '../../report/format.js';
 import { tableFormat } from '../../report/table.js';
+import { renderDecisionText } from '../../report/verdict.js';
 import { writeRunReports } from '../../report/writer.js';
 import { compareResults } from '../../core/compare.js';
 import { compareTableFormat } from '../../report/compare/table.js';
@@ -18,6 +19,9 @@ import { expandCpuList } from '../../base/cpus.js';
 import type { Io } from '../io.js';
 import { toolVersion } from '../version.js';
 import { preflightRun } from '../checks.js';
+
+/** The default time budget of `bench run` when no --repeat is given, seconds. */
+export const DEFAULT_BUDGET_SEC = 180;
 
 /**
  * Server on the first allowed CPU, load generator on the rest; no pinning on a single CPU. With a simulated
@@ -122,12 +126,12 @@ export async function runCommand(opts: Record<string, unknown>, _args: string[],
 
   // Runtimes: "all" means the usable ones; an explicitly named unusable runtime is an error with its fix.
   const asked = (opts['runtime'] as string[] | undefined) ?? ['all'];
-  const requested = external ? [] : parseRuntimeList(asked);
+  const requested = external ? [] : parseRuntimeLabels(asked);
   const statuses = await probeRuntimes(io.host);
   const explicit = !asked.includes('all');
   const runtimes: string[] = external ? [String(opts['serverLabel'])] : [];
   for (const id of requested) {
-    const st = statuses.find((s) => s.id === id)!;
+    const st = statuses.find((s) => s.id === registryIdOf(id))!;
     if (st.usable) runtimes.push(id);
     else if (explicit) {
       throw new BenchError('E_RUNTIME_UNAVAILABLE', `runtime ${id} cannot run here: ${st.reason}`, { hint: st.fix ?? 'run `bench doctor`' });
@@ -148,15 +152,21 @@ export async function runCommand(opts: Record<string, unknown>, _args: string[],
   const pins = pinningPlan(environment.allowedCpus, opts['serverCpus'] as string | undefined, opts['loadgenCpus'] as string | undefined, needsUpstream);
   const loadgenCpuCount = pins.loadgen ? expandCpuList(pins.loadgen).length : 1;
   const reference = external ? runtimes[0]! : String(opts['reference']);
-  if (!external && !(RUNTIME_IDS as readonly string[]).includes(reference)) {
+  if (!external && !(RUNTIME_IDS as readonly string[]).includes(registryIdOf(reference))) {
     throw new BenchError('E_UNKNOWN_RUNTIME', `--reference: unknown runtime "${reference}"`, { hint: `valid runtimes: ${RUNTIME_IDS.join(', ')}` });
   }
+  if (opts['budget'] !== undefined && opts['repeat'] !== undefined) {
+    throw new BenchError('E_USAGE', '--budget and --repeat exclude each other', { hint: 'a budget adds repetitions until every comparison is settled; --repeat N runs exactly N' });
+  }
+  // A budget unless fixed repetitions were asked for: the main job ends in a decision, not in a count.
+  const budgetMs = opts['repeat'] === undefined ? Math.round(((opts['budget'] as number | undefined) ?? DEFAULT_BUDGET_SEC) * 1000) : undefined;
   const startedAt = new Date();
   const label = String(opts['label'] ?? (runtimes.length === RUNTIME_IDS.length ? 'all' : runtimes.join('+')));
   const plan: RunPlan = {
     runtimes,
     cases,
-    repeat: quick && opts['repeat'] === 3 ? 1 : (opts['repeat'] as number),
+    repeat: (opts['repeat'] as number | undefined) ?? 0,
+    ...(budgetMs !== undefined ? { budgetMs } : {}),
     seed: opts['seed'] as number,
     quick,
     serverCpus: pins.server,
@@ -185,7 +195,7 @@ export async function runCommand(opts: Record<string, unknown>, _args: string[],
     return saving as Promise<void>;
   };
   io.stderr.write(
-    `bench ${version}: ${runtimes.join(', ')} × ${cases.map((c) => c.name).join(', ')} × ${plan.repeat} repetition${plan.repeat === 1 ? '' : 's'}` +
+    `bench ${version}: ${runtimes.join(', ')} × ${cases.map((c) => c.name).join(', ')} × ${budgetMs !== undefined ? `a ${fmtClock(budgetMs)} budget` : `${plan.repeat} repetition${plan.repeat === 1 ? '' : 's'}`}` +
       `${quick ? ' (quick preset)' : ''}; server CPUs ${pins.server ?? 'unpinned'}, load generator CPUs ${pins.loadgen ?? 'unpinned'}` +
       `${needsUpstream ? `, simulated upstream CPUs ${pins.upstream ?? 'unpinned'}` : ''}\n` +
       `results: ${outDir}\n`,
@@ -209,7 +219,8 @@ export async function runCommand(opts: Record<string, unknown>, _args: string[],
   } finally {
     unsubscribe();
   }
-  io.stderr.write(tableFormat.render(result));
+  if (opts['verbose'] === true) io.stderr.write(tableFormat.render(result));
+  io.stderr.write(renderDecisionText(result));
   io.stderr.write(`\nresults written to ${outDir}\n`);
   const format = opts['json'] ? 'json' : (opts['format'] as string | undefined);
   if (format) io.stdout.write(getFormat(format).render(result));

@@ -37,6 +37,7 @@ export function metricLabel(def: MetricDef): string {
     latencyP999Us: 'p99.9',
     serverCpuUsPerMsg: 'CPU/msg',
     rssPeakBytes: 'peak RSS',
+    rssEndBytes: 'RSS end',
     bytesPerConnection: 'bytes/conn',
     relayOverheadP50Us: 'relay p50',
     relayOverheadP99Us: 'relay p99',
@@ -77,7 +78,7 @@ export interface CompareRowView {
 }
 
 export interface CompareView {
-  /** `1 regression, 2 improvements, 3 suspect, 18 unchanged`. */
+  /** The primary rows' verdicts: `1 regression, 2 improvements, 3 suspect, 18 unchanged`. */
   counts: string;
   /** Repetitions, α and Holm family size, thresholds, noise floor: one line each. */
   settings: string[];
@@ -107,9 +108,12 @@ function rowView(r: ComparisonRow, alpha: number): CompareRowView {
   const ci = r.shift
     ? `[${signedPct(r.shift.lowPct)}, ${signedPct(r.shift.highPct)}]${r.shift.confidence < 0.949 ? ` (${Math.floor(r.shift.confidence * 100)}%)` : ''}`
     : '–';
+  // A secondary row informs, it never gates: its change reads in lower case and says so.
   const verdict =
     r.verdict === 'regression'
-      ? 'REGRESSION'
+      ? r.primary
+        ? 'REGRESSION'
+        : 'worse (secondary, does not gate)'
       : r.verdict === 'improvement'
         ? 'improvement'
         : r.verdict === 'unchanged'
@@ -120,7 +124,7 @@ function rowView(r: ComparisonRow, alpha: number): CompareRowView {
   return {
     case: r.case,
     runtime: r.runtime,
-    metric: metricLabel(def),
+    metric: `${metricLabel(def)}${r.primary ? ' [primary]' : ''}`,
     base: side(r.base, r.metric),
     head: side(r.head, r.metric),
     delta: r.deltaPct === null ? '–' : signedPct(r.deltaPct),
@@ -163,14 +167,15 @@ export function buildCompareView(c: Comparison): CompareView {
   const settings = [
     c.rows.length === 0
       ? 'no rows compared'
-      : `repetitions: ${range(c.rows.map((r) => r.base.n))} base vs ${range(c.rows.map((r) => r.head.n))} head · α ${c.alpha} after Holm over ${plural(c.rows.length, 'row')} · ${Math.round(c.confidence * 100)}% CI of the shift: Hodges–Lehmann, % of the base median`,
+      : `repetitions: ${range(c.rows.map((r) => r.base.n))} base vs ${range(c.rows.map((r) => r.head.n))} head · α ${c.alpha} after Holm over ${plural(c.rows.filter((r) => r.primary).length, 'primary row')} (the ${plural(c.rows.filter((r) => !r.primary).length, 'secondary row')} inform, Holm apart, and never gate) · ${Math.round(c.confidence * 100)}% CI of the shift: Hodges–Lehmann, % of the base median`,
     `minimum effect (the whole CI must reach it): ${thresholds || '–'}`,
     noise,
   ];
   const { regression, improvement, suspect, unchanged } = c.counts;
+  const sc = c.secondaryCounts;
   return {
     counts: `${plural(regression, 'regression')}, ${plural(improvement, 'improvement')}, ${suspect} suspect, ${unchanged} unchanged`,
-    settings,
+    settings: [...settings.slice(0, 1), `secondary rows (informative, never gate): ${sc.regression} worse, ${sc.improvement} better, ${sc.suspect} suspect, ${sc.unchanged} unchanged`, ...settings.slice(1)],
     base: revision(c.base),
     head: revision(c.head),
     forced: c.forced ? c.differences : [],
@@ -180,7 +185,8 @@ export function buildCompareView(c: Comparison): CompareView {
     unchanged: rows.filter((x) => x.r.verdict === 'unchanged').map((x) => rowView(x.r, c.alpha)),
     legend: [
       'Δ: change of the median; ↑ higher is better, ↓ lower is better; ±: spread (MAD / median) over the repetitions',
-      '95% CI: Hodges–Lehmann interval of the shift head − base (a lower achieved level is shown beside it); p Holm: Mann–Whitney U, Holm-adjusted over all rows',
+      '[primary]: the figures each case declares before comparing (its primary figure, and its latency where the load generator kept its schedule); only they gate --fail-on-regression',
+      '95% CI: Hodges–Lehmann interval of the shift head − base (a lower achieved level is shown beside it); p Holm: Mann–Whitney U, Holm-adjusted within the primary rows and within the secondary rows',
       'REGRESSION / improvement: significant after Holm and the whole CI beyond the threshold; ~: no significant change, or a significant one wholly within the threshold',
       '≥ … *: load-generator bound (a lower bound of throughput, or a latency that includes the client\'s delay)',
       ...Object.entries(REASON_LEGEND).map(([k, v]) => `suspect (${REASON_TEXT[k as SuspectReason]}): ${v}`),

@@ -37,7 +37,7 @@ describe('bench compare', () => {
   const dir = tmp();
   const base = save(dir, 'base', make({ seed: 1 }));
   const same = save(dir, 'same', make({ seed: 2 }));
-  const slower = save(dir, 'slower', make({ seed: 3, factors: { bun: { msgsPerSec: 0.9 } } }));
+  const slower = save(dir, 'slower', make({ seed: 3, factors: { bun: { serverCpuUsPerMsg: 1.1 } } }));
 
   test('prints the table on stdout and exits 0 without a regression', async () => {
     const r = await cli(['compare', base, same]);
@@ -66,10 +66,10 @@ describe('bench compare', () => {
   });
 
   test('--threshold raises a minimum effect so that the same change is no longer a regression', async () => {
-    const r = await cli(['compare', base, slower, '--threshold', 'msgs=15', '--format', 'json', '--fail-on-regression']);
+    const r = await cli(['compare', base, slower, '--threshold', 'cpu=15', '--format', 'json', '--fail-on-regression']);
     assert.equal(r.code, 0, r.stderr);
     const c = JSON.parse(r.stdout) as Comparison;
-    assert.equal(c.rows.find((x) => x.metric === 'msgsPerSec')!.thresholdPct, 15);
+    assert.equal(c.rows.find((x) => x.metric === 'serverCpuUsPerMsg')!.thresholdPct, 15);
   });
 
   test('a bad --threshold is bad input (exit 2) naming the flag', async () => {

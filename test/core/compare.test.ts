@@ -107,7 +107,11 @@ describe('compareResults', () => {
     const c = compareResults(base, head);
     assert.equal(row(c, 'bun', 'msgsPerSec').verdict, 'regression');
     assert.equal(row(c, 'bun', 'serverCpuUsPerMsg').verdict, 'regression');
-    assert.equal(c.counts.regression, 2);
+    // CPU per message is the case's primary figure (the server was not the limit): it gates; msgs/s informs.
+    assert.equal(row(c, 'bun', 'serverCpuUsPerMsg').primary, true);
+    assert.equal(row(c, 'bun', 'msgsPerSec').primary, false);
+    assert.equal(c.counts.regression, 1);
+    assert.equal(c.secondaryCounts.regression, 1);
     assert.equal(c.counts.improvement, 0);
     const msgs = row(c, 'bun', 'msgsPerSec');
     assert.ok(msgs.deltaPct! < -7 && msgs.deltaPct! > -13, String(msgs.deltaPct));
@@ -143,13 +147,21 @@ describe('compareResults', () => {
     assert.ok(rate > 0.01 && rate < 0.1, `raw false-positive rate ${rate}`);
   });
 
-  test('Holm adjusts over every compared row', () => {
+  test('Holm adjusts within the primary rows and within the secondary rows, apart', () => {
     const c = compareResults(syntheticResult({ seed: 31 }), syntheticResult({ seed: 32, factors: { bun: { msgsPerSec: 0.9 } } }));
+    for (const primary of [true, false]) {
+      const family = c.rows.filter((r) => r.primary === primary);
+      assert.deepEqual(
+        family.map((r) => r.pAdjusted),
+        holmAdjust(family.map((r) => r.p)),
+      );
+    }
+    assert.equal(c.rows.length, 2 * 8);
+    // The closed-loop echo case declares one primary figure per runtime (server CPU per message: the server was not at 95% CPU).
     assert.deepEqual(
-      c.rows.map((r) => r.pAdjusted),
-      holmAdjust(c.rows.map((r) => r.p)),
+      c.rows.filter((r) => r.primary).map((r) => `${r.runtime} ${r.metric}`),
+      ['bun serverCpuUsPerMsg', 'node-ws serverCpuUsPerMsg'],
     );
-    assert.equal(c.rows.length, 2 * 7);
   });
 
   test('expresses the Hodges–Lehmann shift in % of the base median', () => {
@@ -164,10 +176,10 @@ describe('compareResults', () => {
 
   test('with 3 repetitions per side every row is suspect (too few) and a note says how many are needed', () => {
     const c = compareResults(syntheticResult({ repeat: 3, seed: 41 }), syntheticResult({ repeat: 3, seed: 42, factors: { bun: { msgsPerSec: 0.5 } } }));
-    assert.equal(c.counts.suspect, c.rows.length);
+    assert.equal(c.counts.suspect + c.secondaryCounts.suspect, c.rows.length);
     assert.ok(c.rows.every((r) => r.reasons.includes('too-few-repetitions')));
     assert.match(c.notes[0]!, /no difference can be significant/);
-    assert.match(c.notes[0]!, new RegExp(`at least ${repetitionsNeeded(c.rows.length, 0.05)} repetitions per side`));
+    assert.match(c.notes[0]!, new RegExp(`at least ${repetitionsNeeded(c.rows.filter((r) => r.primary).length, 0.05)} repetitions per side`));
   });
 
   test('a load-generator-bound repetition makes msgs/s and latency suspect, not the server-side figures', () => {
@@ -305,7 +317,7 @@ describe('thresholds', () => {
     assert.equal(e.exitCode, 2);
     assert.deepEqual(e.details, [
       'extra: unknown key (allowed: metrics, scenarios)',
-      'metrics.p98: unknown metric (metrics: msgs (msgsPerSec), p50 (latencyP50Us), p99 (latencyP99Us), p999 (latencyP999Us), cpu (serverCpuUsPerMsg), rss (rssPeakBytes), conn-bytes (bytesPerConnection), relay (relayOverheadP50Us), relay-p99 (relayOverheadP99Us))',
+      'metrics.p98: unknown metric (metrics: msgs (msgsPerSec), p50 (latencyP50Us), p99 (latencyP99Us), p999 (latencyP999Us), cpu (serverCpuUsPerMsg), rss (rssPeakBytes), rss-end (rssEndBytes), conn-bytes (bytesPerConnection), relay (relayOverheadP50Us), relay-p99 (relayOverheadP99Us))',
       'metrics.p99: must be a percentage from 0 to 999 (e.g. 5 for 5%), got "ten"',
       'scenarios.echo.cpu: must be a percentage from 0 to 999 (e.g. 5 for 5%), got -1',
       'scenarios.idle: must be an object of metric: pct',

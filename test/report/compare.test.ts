@@ -12,7 +12,7 @@ import { BenchError } from '../../base/errors.js';
 import { syntheticResult } from '../helpers/synthetic.js';
 
 const base = syntheticResult({ seed: 11, label: 'main' });
-const head = syntheticResult({ seed: 12, label: 'pr', factors: { bun: { msgsPerSec: 0.9 } } });
+const head = syntheticResult({ seed: 12, label: 'pr', factors: { bun: { serverCpuUsPerMsg: 1.1 } } });
 const comparison = compareResults(base, head);
 const md = renderCompareMarkdown(comparison);
 const lines = md.split('\n');
@@ -23,23 +23,24 @@ const cells = (line: string) => line.slice(2, -2).split(' | ');
 describe('compare Markdown (pull-request comment)', () => {
   test('starts with the stable marker, then a one-line summary with counts, repetitions, thresholds and noise floor', () => {
     assert.equal(lines[0], COMMENT_MARKER);
-    assert.match(lines[1]!, /^\*\*bench compare: 1 regression, 0 improvements, 0 suspect, 13 unchanged\*\* · /);
-    assert.match(lines[1]!, /repetitions: 10 base vs 10 head · α 0\.05 after Holm over 14 rows/);
-    assert.match(lines[1]!, /minimum effect \(the whole CI must reach it\): msgs\/s 5%, p50 5%, p99 10%, p99\.9 20%, CPU\/msg 5%, peak RSS 10%, bytes\/conn 10%/);
+    assert.match(lines[1]!, /^\*\*bench compare: 1 regression, 0 improvements, 0 suspect, 1 unchanged\*\* · /);
+    assert.match(lines[1]!, /repetitions: 10 base vs 10 head · α 0\.05 after Holm over 2 primary rows/);
+    assert.match(lines[1]!, /secondary rows \(informative, never gate\): 0 worse, 0 better, 0 suspect, 14 unchanged/);
+    assert.match(lines[1]!, /minimum effect \(the whole CI must reach it\): msgs\/s 5%, p50 5%, p99 10%, p99\.9 20%, CPU\/msg 5%, peak RSS 10%, RSS end 10%, bytes\/conn 10%/);
     assert.match(lines[1]!, /noise floor: not calibrated/);
   });
 
   test('lists the changed rows first and folds the unchanged ones in <details>', () => {
     const changed = lines.indexOf('#### Changed or suspect (1)');
-    const details = lines.indexOf('<summary>Unchanged (13)</summary>');
+    const details = lines.indexOf('<summary>Unchanged (15)</summary>');
     assert.ok(changed > 0 && details > changed);
     const regression = cells(lines[changed + 4]!);
-    assert.deepEqual(regression.slice(0, 3), ['echo', 'bun', 'msgs/s ↑']);
+    assert.deepEqual(regression.slice(0, 3), ['echo', 'bun', 'CPU/msg ↓ \\[primary\\]']);
     assert.equal(regression[8], 'REGRESSION');
-    assert.match(regression[5]!, /^-\d+(\.\d)?%$/);
-    assert.match(regression[6]!, /^\\\[-\d+(\.\d)?%, -\d+(\.\d)?%\\\]$/);
+    assert.match(regression[5]!, /^\+\d+(\.\d)?%$/);
+    assert.match(regression[6]!, /^\\\[\+\d+(\.\d)?%, \+\d+(\.\d)?%\\\]$/);
     const unchangedRows = lines.slice(details).filter((l) => l.startsWith('| echo |'));
-    assert.equal(unchangedRows.length, 13);
+    assert.equal(unchangedRows.length, 15);
     assert.ok(unchangedRows.every((l) => /\| ~( \(significant, within ±\d+%\))? \|$/.test(l)), unchangedRows.join('\n'));
   });
 
@@ -53,13 +54,13 @@ describe('compare Markdown (pull-request comment)', () => {
   test('a huge comparison stays under 65,536 characters, keeps the regressions and says what it left out', () => {
     const many: Comparison = { ...comparison, rows: [] };
     for (let i = 0; i < 800; i++) many.rows.push(...comparison.rows.map((r) => ({ ...r, case: `scenario-with-a-long-name-${i}@100000/s` })));
-    many.counts = { regression: 800, improvement: 0, suspect: 0, unchanged: 800 * 13 };
+    many.counts = { regression: 800, improvement: 0, suspect: 0, unchanged: 800 * 15 };
     const text = renderCompareMarkdown(many);
     assert.ok(text.length <= MAX_COMMENT_CHARS, String(text.length));
     assert.ok(text.length > MAX_COMMENT_CHARS - 2000, 'fills the space it has');
     assert.equal(text.split('\n')[0], COMMENT_MARKER);
-    assert.match(text, /_\d+ of 11200 rows are not shown \(\d+ changed, 10400 unchanged\): a comment holds at most 65,536 characters/);
-    assert.ok(text.includes('| scenario-with-a-long-name-0@100000/s | bun | msgs/s ↑ |'));
+    assert.match(text, /_\d+ of 12800 rows are not shown \(\d+ changed, 12000 unchanged\): a comment holds at most 65,536 characters/);
+    assert.ok(text.includes('| scenario-with-a-long-name-0@100000/s | bun | CPU/msg ↓ \\[primary\\] |'));
     assert.ok(text.trimEnd().endsWith('</details>'), 'the legend closes the comment');
   });
 
@@ -78,12 +79,12 @@ describe('compare table and JSON', () => {
 
   test('the table opens with the counts and both sides, and fits 120 columns', () => {
     const t = table.split('\n');
-    assert.equal(t[0], 'bench compare: 1 regression, 0 improvements, 0 suspect, 13 unchanged');
+    assert.equal(t[0], 'bench compare: 1 regression, 0 improvements, 0 suspect, 1 unchanged');
     assert.match(t[1]!, /^ {2}base {2}552ac61 "main"/);
     assert.match(t[2]!, /^ {2}head {2}552ac61 "pr"/);
     for (const l of t) assert.ok([...l].length <= 120, l);
-    assert.ok(table.indexOf('Changed or suspect (1)') < table.indexOf('Unchanged (13)'));
-    assert.match(table, /bun {6}msgs\/s ↑ .* REGRESSION\n/);
+    assert.ok(table.indexOf('Changed or suspect (1)') < table.indexOf('Unchanged (15)'));
+    assert.match(table, /bun {6}CPU\/msg ↓ \[primary\] .* REGRESSION\n/);
   });
 
   test('the JSON is the comparison itself', () => {

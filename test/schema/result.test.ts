@@ -10,7 +10,7 @@ import { projectRoot } from '../../core/paths.js';
 import { RESULT_SCHEMA_VERSION } from '../../schema/result.js';
 
 const FINGERPRINTS: Record<number, string> = {
-  2: '6ea70f8c2698211c',
+  2: 'e2dc6e55ce127b80',
 };
 
 /** The declarations of a TypeScript file without comments and with white space collapsed. */
