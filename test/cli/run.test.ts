@@ -58,7 +58,7 @@ describe('bench run, end to end', () => {
     const r = await cli(['run', '--scenario', 'echo', 'broadcast', '--quick', '--repeat', '1', '--warmup', '0.5', '--duration', '1', '--out', out, '--json']);
     assert.equal(r.code, 0, r.stderr);
     const result = JSON.parse(r.stdout) as RunResult;
-    assert.equal(result.schemaVersion, 2);
+    assert.equal(result.schemaVersion, 3);
     assert.equal(result.status, 'completed');
     assert.deepEqual([...result.settings.runtimes].sort(), [...RUNTIME_IDS].sort());
     assert.equal(result.cells.length, RUNTIME_IDS.length * 2);
@@ -180,7 +180,7 @@ describe('bench report', () => {
     const r = await cli(['report', file]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /E_INVALID_RESULT/);
-    assert.match(r.stderr, /schemaVersion: must be 2, got 99/);
+    assert.match(r.stderr, /schemaVersion: must be 3, got 99/);
     assert.match(r.stderr, /cells: must be a list/);
   });
 

@@ -11,6 +11,8 @@ import { RESULT_SCHEMA_VERSION } from '../../schema/result.js';
 
 const FINGERPRINTS: Record<number, string> = {
   2: '7c608f7b47897a76',
+  // 3: the Socket.IO stacks (client 'socketio', ServerInfo.stack, ParityState.stacks).
+  3: 'af6738c73448c3b4',
 };
 
 /** The declarations of a TypeScript file without comments and with white space collapsed. */
