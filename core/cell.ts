@@ -16,6 +16,7 @@ import { describeDifferences, diffManifests } from './parity.js';
 import { exePath, threadAffinities } from './procfs.js';
 import { loadPlanFor, verifyRuntime, type LifecycleStep, type RunDeps, type RunPlan } from './run.js';
 import type { RuntimeId } from './runtimes.js';
+import { protocolFor } from './stack-plan.js';
 import { cpuUsBetween, startSampler, type ProcSample, type Sampler } from './sampler.js';
 import type { ScenarioCase } from './scenario.js';
 import { fetchUpstreamStats, relayDifferences } from './voice.js';
@@ -229,7 +230,7 @@ async function measure(
   };
   try {
     const load = await Promise.race([
-      deps.runLoad(loadPlanFor(c, url, plan), {
+      deps.runLoad(loadPlanFor(c, url, plan, protocolFor(cell.runtime, plan)), {
         nodePath: deps.host.nodePath,
         ...(deps.signal ? { signal: deps.signal } : {}),
         onProgress: (p) => deps.onEvent?.({ type: 'progress', cellId: cell.id, progress: p }),

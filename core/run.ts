@@ -6,10 +6,11 @@ import { BenchError, isBenchError } from '../base/errors.js';
 import type { ServerHandle, StartCommandOptions, StartServerOptions, StartUpstreamOptions, UpstreamHandle } from './launcher.js';
 import { exePath, hasUwsLoaded, runtimeOfExe } from './procfs.js';
 import { RESULT_SCHEMA_VERSION, type CellResult, type RunResult, type RunSettings } from '../schema/result.js';
-import { RUNTIMES, type HostInfo, type RuntimeId } from './runtimes.js';
+import { RUNTIMES, type HostInfo, type RuntimeId, type ServerProtocol } from './runtimes.js';
 import type { ScenarioCase } from './scenario.js';
 import { summarizeCells } from './summarize.js';
 import { runCell } from './cell.js';
+import { assertStackPlan } from './stack-plan.js';
 import { modelOf } from '../loadgen/models/index.js';
 import type { UpstreamStats } from '../upstream/config.js';
 import type { openCeilingSession } from '../loadgen/ceiling-run.js';
@@ -99,8 +100,12 @@ export function planCells(plan: RunPlan): CellResult[] {
   return cells;
 }
 
-/** Builds the load generator's plan for a case against a server: the common plan, adjusted by the model. */
-export function loadPlanFor(c: ScenarioCase, url: string, plan: RunPlan): LoadPlan {
+/**
+ * Builds the load generator's plan for a case against a server: the common plan, adjusted by the model.
+ * `protocol` is what the server speaks (core/runtimes.ts protocolOf): a Socket.IO stack's plan says so, and
+ * the workers speak Engine.IO/Socket.IO to it.
+ */
+export function loadPlanFor(c: ScenarioCase, url: string, plan: RunPlan, protocol: ServerProtocol = 'websocket'): LoadPlan {
   const s = c.scenario;
   const def = modelOf(c.model);
   const base: LoadPlan = {
@@ -117,6 +122,7 @@ export function loadPlanFor(c: ScenarioCase, url: string, plan: RunPlan): LoadPl
     workers: plan.workers,
     ...(plan.loadgenCpus ? { cpus: plan.loadgenCpus } : {}),
     client: plan.client,
+    ...(protocol !== 'websocket' ? { protocol } : {}),
     seed: plan.seed,
   };
   return def.plan ? def.plan(c.model, base) : base;
@@ -141,8 +147,13 @@ export function verifyRuntime(runtime: RuntimeId, pid: number): string {
   return exe;
 }
 
-/** Runs the plan to the end (or until aborted) and returns the result; never throws for a failing cell. */
+/**
+ * Runs the plan to the end (or until aborted) and returns the result; never throws for a failing cell.
+ * @throws BenchError E_USAGE, before anything starts, for a plan a Socket.IO stack cannot take (core/stack-plan.ts)
+ */
 export async function runBenchmark(plan: RunPlan, deps: RunDeps): Promise<RunResult> {
+  // A client or a message a Socket.IO stack cannot take is refused before anything starts (throws E_USAGE).
+  assertStackPlan(plan);
   const now = deps.now ?? (() => new Date());
   const cells = planCells(plan);
   const result: RunResult = {

@@ -11,7 +11,7 @@ import { liveServers } from '../../core/launcher.js';
 import { projectRoot } from '../../core/paths.js';
 import { isAlive } from '../../core/procfs.js';
 import type { RunResult } from '../../schema/result.js';
-import { RUNTIME_IDS } from '../../core/runtimes.js';
+import { BARE_RUNTIME_IDS } from '../../core/runtimes.js';
 
 const host = currentHost();
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'bench-run-'));
@@ -60,10 +60,10 @@ describe('bench run, end to end', () => {
     const result = JSON.parse(r.stdout) as RunResult;
     assert.equal(result.schemaVersion, 3);
     assert.equal(result.status, 'completed');
-    assert.deepEqual([...result.settings.runtimes].sort(), [...RUNTIME_IDS].sort());
-    assert.equal(result.cells.length, RUNTIME_IDS.length * 2);
+    assert.deepEqual([...result.settings.runtimes].sort(), [...BARE_RUNTIME_IDS].sort());
+    assert.equal(result.cells.length, BARE_RUNTIME_IDS.length * 2);
     assert.ok(result.environment.cpuModel && result.environment.kernel && result.environment.openFileLimit);
-    assert.equal(Object.keys(result.parity.manifests).length, RUNTIME_IDS.length);
+    assert.equal(Object.keys(result.parity.manifests).length, BARE_RUNTIME_IDS.length);
     assert.deepEqual(result.parity.differences, []);
     for (const c of result.cells) {
       assert.equal(c.status, 'completed', `${c.id}: ${c.error?.message}`);
