@@ -17,8 +17,7 @@
 // like any other section.
 
 import { RUNTIMES, STACK_IDS, type RuntimeId } from '../core/runtimes.js';
-import type { Aggregate, RunResult, SummaryRow } from '../schema/result.js';
-import type { StackSettings } from '../servers/settings.js';
+import type { Aggregate, ParityState, RunResult, SummaryRow } from '../schema/result.js';
 import { fig, type CaseView, type ColumnView, type Pair, type ViewCell } from './view.js';
 
 const MISSING = '–';
@@ -118,7 +117,7 @@ export function stackCostViews(result: RunResult, summary: readonly SummaryRow[]
 export function stackParityLines(result: RunResult): Pair[] {
   const stacks = Object.entries(result.parity.stacks ?? {});
   if (stacks.length === 0) return [];
-  const keys = [...new Set(stacks.flatMap(([, s]) => Object.keys(s)))] as (keyof StackSettings)[];
+  const keys = [...new Set(stacks.flatMap(([, s]) => Object.keys(s)))] as (keyof NonNullable<ParityState['stacks']>[string])[];
   const lines: Pair[] = keys.map((key) => {
     const values = stacks.map(([label, s]) => [label, JSON.stringify(s[key])] as const);
     const first = values[0]![1];
