@@ -11,10 +11,10 @@
 //   reference, the same change without Socket.IO (bun ÷ node-ws);
 // - the move a Node + Socket.IO team weighs: bare Bun ÷ node-socketio.
 //
-// Figures are ratios (unit ×) of medians over repetitions, from the summary;
-// and the parity section's lines for the stacks' own Engine.IO settings.
-// Laid out as CaseViews, so the table, Markdown and HTML formats show them
-// like any other section.
+// One view per pair that ran, one row per case; figures are ratios (unit ×)
+// of medians over repetitions, from the summary. Also the parity section's
+// lines for the stacks' own Engine.IO settings. Laid out as CaseViews, so the
+// table, Markdown and HTML formats show them like any other section.
 
 import { RUNTIMES, STACK_IDS, type RuntimeId } from '../core/runtimes.js';
 import type { Aggregate, ParityState, RunResult, SummaryRow } from '../schema/result.js';
@@ -38,12 +38,11 @@ export const STACK_PAIRS: readonly StackPair[] = [
   { of: 'bun-socketio', over: 'node-socketio', change: 'Bun instead of Node, under Socket.IO' },
   { of: 'node-socketio-uws', over: 'node-socketio', change: 'uWebSockets.js instead of ws, under Socket.IO on Node' },
   { of: 'bun', over: 'node-ws', change: 'Bun instead of Node, bare (for reference)' },
-  { of: 'bun', over: 'node-socketio', change: 'Node + Socket.IO to bare Bun' },
+  { of: 'bun', over: 'node-socketio', change: 'from Node + Socket.IO to bare Bun' },
 ];
 
 const COLUMNS: ColumnView[] = [
-  { id: 'pair', header: ['ratio'], align: 'left', group: 'runtime' },
-  { id: 'change', header: ['what changes'], align: 'left', group: 'runtime' },
+  { id: 'case', header: ['case'], align: 'left', group: 'runtime' },
   { id: 'p50', header: ['latency', 'p50'], align: 'right', group: 'traffic' },
   { id: 'p99', header: ['', 'p99'], align: 'right', group: 'traffic' },
   { id: 'cpu', header: ['CPU', 'µs/msg'], align: 'right', group: 'server' },
@@ -62,49 +61,50 @@ function ratio(of: Aggregate | undefined, over: Aggregate | undefined): ViewCell
 }
 
 /**
- * One view per case that has at least one pair of STACK_PAIRS (both runtimes with a summary row), one row
- * per such pair: the ratios of server CPU per message, latency p50 and p99, peak RSS and bytes per
- * connection, each `of`'s median over `over`'s. Empty when the run has no stack.
+ * One view per pair of STACK_PAIRS that ran (both runtimes with a completed summary row in some case), one
+ * row per such case: the ratios of latency p50 and p99, server CPU per message, peak RSS and bytes per
+ * connection, each `of`'s median over `over`'s. The footnotes that explain them come with the first view.
+ * Empty when the run has no stack.
  */
 export function stackCostViews(result: RunResult, summary: readonly SummaryRow[]): CaseView[] {
   if (!hasStacks(result)) return [];
   const cases = [...new Set(summary.map((r) => r.case))];
-  const reps = result.settings.repeat;
+  const rowOf = (c: string, runtime: string) => summary.find((r) => r.case === c && r.runtime === runtime && r.completed > 0);
   const views: CaseView[] = [];
-  for (const name of cases) {
-    const rows = summary.filter((r) => r.case === name);
-    const row = (id: string) => rows.find((r) => r.runtime === id && r.completed > 0);
+  for (const p of STACK_PAIRS) {
     const raw: Record<string, ViewCell | undefined>[] = [];
-    for (const p of STACK_PAIRS) {
-      const a = row(p.of);
-      const b = row(p.over);
+    for (const c of cases) {
+      const a = rowOf(c, p.of);
+      const b = rowOf(c, p.over);
       if (!a || !b) continue;
       raw.push({
-        pair: `${p.of} ÷ ${p.over}`,
-        change: p.change,
-        cpu: ratio(a.serverCpuUsPerMsg, b.serverCpuUsPerMsg),
+        case: c,
         p50: ratio(a.latencyP50Us, b.latencyP50Us),
         p99: ratio(a.latencyP99Us, b.latencyP99Us),
+        cpu: ratio(a.serverCpuUsPerMsg, b.serverCpuUsPerMsg),
         rss: ratio(a.rssPeakBytes, b.rssPeakBytes),
         conn: ratio(a.bytesPerConnection, b.bytesPerConnection),
       });
     }
     if (raw.length === 0) continue;
     const columns = COLUMNS.filter((c) => raw.some((r) => r[c.id] !== undefined));
-    const footnotes = [
-      'each figure is the first runtime\'s median over the second\'s: 1.25× = 25% more (CPU, latency, memory), 0.80× = 20% less; the absolute figures are in the case\'s table above',
-      'a stack and its bare counterpart run on the same runtime, WebSocket library and settings (servers/CONTRACT.md, "Stacks"), so their ratio is what Socket.IO adds, its heartbeat included',
-      'latency is the case\'s own: the echo round trip, delivery to each member (broadcast), the first reply chunk (voice)',
-    ];
-    if (reps < 5) footnotes.push(`${reps} repetition${reps === 1 ? '' : 's'} per runtime: no ratio here is tested for significance (run with --repeat 5 or more and \`bench compare\` for intervals)`);
     views.push({
-      name: `${name} — Socket.IO costs`,
-      scenario: rows[0]?.scenario ?? name,
-      subtitle: 'what the Socket.IO layer costs on each runtime, beside what the runtime changes · ratios of medians over repetitions',
+      name: `Socket.IO: ${p.of} ÷ ${p.over}`,
+      scenario: 'stacks',
+      subtitle: `${p.change} · ${p.of}'s median over ${p.over}'s, per case`,
       columns,
       rows: raw.map((r) => columns.map((c) => r[c.id] ?? MISSING)),
-      footnotes,
+      footnotes: [],
     });
+  }
+  const first = views[0];
+  if (first) {
+    const reps = result.settings.repeat;
+    first.footnotes.push(
+      'what Socket.IO costs, and what the runtime changes: each figure is the first runtime\'s median over the second\'s, 1.25× = 25% more (latency, CPU, memory), 0.80× = 20% less; the figures themselves are in the cases\' tables',
+      'a stack and its bare counterpart run on the same runtime, WebSocket library and WebSocket settings (servers/CONTRACT.md, "Stacks"), so their ratio is what Socket.IO adds, its heartbeat included; latency is each case\'s own (echo round trip, delivery to every member, first reply chunk)',
+      ...(reps < 5 ? [`${reps} repetition${reps === 1 ? '' : 's'} per runtime: no ratio here is tested for significance (run with --repeat 5 or more and \`bench compare\` for intervals)`] : []),
+    );
   }
   return views;
 }
