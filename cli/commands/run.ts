@@ -6,7 +6,7 @@ import type { RunResult } from '../../schema/result.js';
 import { hasDeliveryFaults, runBenchmark, type ExternalServer, type RunEvent, type RunPlan } from '../../core/run.js';
 import { parseRuntimeList, probeRuntimes, RUNTIME_GROUPS, RUNTIME_IDS } from '../../core/runtimes.js';
 import { applyQuick, builtinScenarios, expandCases, resolveScenario, type Scenario } from '../../core/scenario.js';
-import { defaultScenariosFor } from '../../core/stack-plan.js';
+import { assertStackPlan, defaultScenariosFor } from '../../core/stack-plan.js';
 import { runLoad } from '../../loadgen/run.js';
 import { modelOf } from '../../loadgen/models/index.js';
 import { getFormat } from '../../report/format.js';
@@ -171,6 +171,8 @@ export async function runCommand(opts: Record<string, unknown>, _args: string[],
     label,
     commandLine: ['bench', ...io.argv],
   };
+  // Refused before anything is printed or started: a client or a message a Socket.IO stack cannot take (E_USAGE).
+  assertStackPlan(plan);
   const outDir = path.resolve(io.cwd, String(opts['out']), `${utcStamp(startedAt)}-${label.replace(/[^\w.+-]/g, '_')}`);
 
   const abort = new AbortController();

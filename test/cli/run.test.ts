@@ -162,6 +162,16 @@ describe('bench run: bad input exits 2 naming the field', () => {
     assert.equal(r.code, 2);
     assert.match(r.stderr, /E_UNKNOWN_RUNTIME/);
   });
+
+  test('binary messages for a Socket.IO stack, before anything starts', async () => {
+    const out = tmp();
+    const r = await cli(['run', '--runtime', 'node-socketio', 'bun', '--scenario', 'echo-rate', '--out', out]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /error\[E_USAGE\]/);
+    assert.match(r.stderr, /scenario "echo-rate": message\.kind: "binary" cannot go to a Socket\.IO stack \(node-socketio\)/);
+    assert.doesNotMatch(r.stderr, /results:/, 'refused before the run was announced');
+    assert.equal(readdirSync(out).length, 0);
+  });
 });
 
 describe('bench report', () => {
