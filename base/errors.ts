@@ -105,10 +105,43 @@ export function isBenchError(e: unknown): e is BenchError {
   return e instanceof BenchError;
 }
 
-/** One human-readable block: `error[E_CODE]: message`, details, and `hint: ...`. */
+/**
+ * Bounds of what formatError prints, so that no input makes an error flood stderr (a 50 MB field once
+ * printed 262 MB): at most MAX_DETAILS details and DETAILS_BUDGET_CHARS of them (then "… and N more"),
+ * each at most 3 lines of MAX_DETAIL_CHARS (a server's stderr lines are kept to 300 characters); message and
+ * hint at most 3 lines of MAX_LINE_CHARS each. Whole: under 16 KB, a few hundred bytes in practice.
+ */
+export const MAX_DETAILS = 50;
+export const MAX_DETAIL_CHARS = 300;
+export const MAX_LINE_CHARS = 400;
+export const DETAILS_BUDGET_CHARS = 12_000;
+
+/** `s` cut to `max` characters, with "…" where it was cut. */
+export function clip(s: string, max: number): string {
+  return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
+}
+
+/** Each line of `s` clipped to `max`, at most `maxLines` lines. */
+function clipLines(s: string, max: number, maxLines = 10): string[] {
+  const lines = s.split('\n');
+  const out = lines.slice(0, maxLines).map((l) => clip(l, max));
+  if (lines.length > maxLines) out.push(`… (${lines.length - maxLines} more lines)`);
+  return out;
+}
+
+/** One human-readable block: `error[E_CODE]: message`, details, and `hint: ...`, bounded as above. */
 export function formatError(e: BenchError): string {
-  const lines = [`error[${e.code}]: ${e.message}`];
-  for (const d of e.details) lines.push(`  ${d}`);
-  if (e.hint) lines.push(`hint: ${e.hint}`);
+  const lines = clipLines(`error[${e.code}]: ${e.message}`, MAX_LINE_CHARS, 3);
+  let used = 0;
+  let shown = 0;
+  for (const d of e.details) {
+    if (shown === MAX_DETAILS || used > DETAILS_BUDGET_CHARS) break;
+    const block = clipLines(`  ${d}`, MAX_DETAIL_CHARS, 3);
+    lines.push(...block);
+    used += block.reduce((a, l) => a + l.length + 1, 0);
+    shown++;
+  }
+  if (shown < e.details.length) lines.push(`  … and ${e.details.length - shown} more`);
+  if (e.hint) lines.push(...clipLines(`hint: ${e.hint}`, MAX_LINE_CHARS, 3));
   return lines.join('\n') + '\n';
 }

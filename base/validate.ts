@@ -6,6 +6,31 @@
 
 export type Problems = string[];
 
+/** How much of a bad value a message quotes: enough to recognise it, never the whole of a huge one. */
+export const QUOTE_MAX_CHARS = 80;
+
+/**
+ * A value as an error message quotes it: JSON, cut to its first `max` characters (with "…" and the full
+ * length for a longer string), so that a 50 MB invalid field cannot turn into 50 MB of stderr. Never
+ * throws: a value JSON cannot write (nested too deep, a cycle, a bigint) is named by its kind.
+ */
+export function quote(v: unknown, max = QUOTE_MAX_CHARS): string {
+  if (typeof v === 'string') {
+    if (v.length <= max) return JSON.stringify(v);
+    return `${JSON.stringify(v.slice(0, max)).slice(0, -1)}…" (${v.length.toLocaleString('en-US')} characters)`;
+  }
+  // JSON would write NaN and Infinity (1e999 parses to it) as null.
+  if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
+  let s: string | undefined;
+  try {
+    s = JSON.stringify(v);
+  } catch {
+    s = undefined;
+  }
+  if (s === undefined) return Array.isArray(v) ? 'a list' : v === null ? 'null' : `a value of type ${typeof v}`;
+  return s.length <= max ? s : `${s.slice(0, max)}…`;
+}
+
 export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -27,7 +52,7 @@ export function checkObject(
     return undefined;
   }
   for (const k of Object.keys(v)) {
-    if (!allowed.includes(k)) problems.push(`${join(path, k)}: unknown key (allowed: ${allowed.join(', ')})`);
+    if (!allowed.includes(k)) problems.push(`${join(path, k.length > QUOTE_MAX_CHARS ? `${k.slice(0, QUOTE_MAX_CHARS)}…` : k)}: unknown key (allowed: ${allowed.join(', ')})`);
   }
   for (const k of required) {
     if (v[k] === undefined) problems.push(`${join(path, k)}: is required`);
@@ -45,7 +70,7 @@ export interface NumberRule {
 export function checkNumber(v: unknown, path: string, problems: Problems, rule: NumberRule = {}): number | undefined {
   if (v === undefined) return undefined;
   if (typeof v !== 'number' || !Number.isFinite(v)) {
-    problems.push(`${path}: must be a number, got ${JSON.stringify(v)}`);
+    problems.push(`${path}: must be a number, got ${quote(v)}`);
     return undefined;
   }
   if (rule.integer && !Number.isInteger(v)) problems.push(`${path}: must be a whole number, got ${v}`);
@@ -58,11 +83,11 @@ export function checkNumber(v: unknown, path: string, problems: Problems, rule: 
 export function checkString(v: unknown, path: string, problems: Problems, choices?: readonly string[]): string | undefined {
   if (v === undefined) return undefined;
   if (typeof v !== 'string' || v.length === 0) {
-    problems.push(`${path}: must be a non-empty string, got ${JSON.stringify(v)}`);
+    problems.push(`${path}: must be a non-empty string, got ${quote(v)}`);
     return undefined;
   }
   if (choices && !choices.includes(v)) {
-    problems.push(`${path}: must be one of ${choices.map((c) => `"${c}"`).join(', ')}, got "${v}"`);
+    problems.push(`${path}: must be one of ${choices.map((c) => `"${c}"`).join(', ')}, got ${quote(v)}`);
     return undefined;
   }
   return v;

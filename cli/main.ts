@@ -54,14 +54,27 @@ const io: Io = {
   },
 };
 
+/**
+ * Exits once stdout and stderr have flushed: a pipe takes what fits at once and queues the rest, which an
+ * immediate exit would cut (a `--json` result piped to jq lost everything past 64 KiB). Exiting explicitly
+ * means nothing left behind (a timer, a socket) can keep bench running after its work.
+ */
+function exitAfterFlush(code: number): void {
+  let pending = 2;
+  const done = () => {
+    if (--pending === 0) process.exit(code);
+  };
+  process.stdout.write('', done);
+  process.stderr.write('', done);
+}
+
 runCli(io)
   .then(async (code) => {
     await stopAllServers(received ? INTERRUPT_GRACE_MS : undefined);
-    // Exit explicitly: nothing left behind (a timer, a socket) may keep bench running after its work.
-    process.exit(received ? 128 + SIGNAL_NUMBERS[received] : code);
+    exitAfterFlush(received ? 128 + SIGNAL_NUMBERS[received] : code);
   })
   .catch(async (e: unknown) => {
     process.stderr.write(`bench: ${(e as Error).stack ?? String(e)}\n`);
     await stopAllServers(INTERRUPT_GRACE_MS);
-    process.exit(3);
+    exitAfterFlush(3);
   });

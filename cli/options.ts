@@ -4,8 +4,12 @@
  * so documentation and behaviour cannot disagree.
  */
 
+import { BenchError } from '../base/errors.js';
+import { quote } from '../base/validate.js';
 import { parseThresholdOverride, type ThresholdOverride } from '../core/compare-metrics.js';
 import { RUNTIME_IDS } from '../core/runtimes.js';
+import { MAX_CONNECTIONS, MAX_DURATION_SEC, MAX_WARMUP_SEC, MIN_DURATION_SEC } from '../core/scenario.js';
+import { MAX_PAYLOAD_BYTES } from '../loadgen/payload.js';
 import { FORMAT_NAMES } from '../report/format.js';
 import { CHOICE_FORMAT_NAMES, COMPARISON_FORMAT_NAMES } from '../report/compare/format.js';
 
@@ -36,47 +40,123 @@ export interface CommandDef {
   options: OptionDef[];
 }
 
+// ---- bounds -------------------------------------------------------------------
+// Every number a flag takes has a ceiling, chosen so that an absurd value is refused before anything starts
+// instead of misbehaving later (a run of 10^9 repetitions filled 2.9 GB before it measured anything).
+
+/** Repetitions per runtime × case: the statistics gain little past a few dozen; 1,000 is hours of cells. */
+export const MAX_REPEAT = 1000;
+/** Load-generator processes: the auto split of 1,000,000 connections needs 53; more only contend for CPUs. */
+export const MAX_WORKERS = 64;
+/** Seeds feed 32-bit generators (stats/random.ts): a larger one would be silently folded. */
+export const MAX_SEED = 2 ** 32 - 1;
+/** Linux's PID_MAX_LIMIT (2^22): no process id is larger. */
+export const MAX_PID = 4_194_304;
+/** The highest CPU number a list may name (Linux's largest NR_CPUS is 8192). */
+export const MAX_CPU_ID = 8191;
+/** Closed loop: messages in flight per connection, as the closed model's `depth` (loadgen/models/closed.ts). */
+export const MAX_DEPTH = 4096;
+/** Open loop: aggregate rate, as the open model's `ratesPerSec` (loadgen/models/open.ts). */
+export const MAX_RATE_PER_SEC = 10_000_000;
+/** Labels name folders and table rows. */
+export const MAX_LABEL_CHARS = 64;
+/** Paths (PATH_MAX), URLs and commands. */
+export const MAX_PATH_CHARS = 4096;
+
+/** A bad flag value: exit 2 with E_USAGE, the flag first, the value quoted (at most 80 characters). */
+function bad(flag: string, message: string, hint?: string): BenchError {
+  return new BenchError('E_USAGE', `${flag}: ${message}`, hint ? { hint } : {});
+}
+
+/**
+ * A whole number written in decimal digits only, within [min, max]. `Number()` alone would take "1e9",
+ * "0x10", " 5 " and "" (as 0), so a typo could become a billion repetitions.
+ */
+function parseWhole(flag: string, value: string, min: number, max: number): number {
+  const range = max >= Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `≥ ${min} and ≤ ${max}`;
+  if (!/^\d+$/.test(value)) throw bad(flag, `must be a whole number ${range} (decimal digits only), got ${quote(value)}`);
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw bad(flag, `must be a whole number ${range}, got ${quote(value)}`);
+  return n;
+}
+
 export function parsePort(flag: string) {
   return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 0 || n > 65535) {
-      throw new TypeError(`${flag}: must be an integer from 0 to 65535 (0 = ephemeral), got "${value}"`);
-    }
-    return n;
+    if (!/^\d+$/.test(value) || Number(value) > 65535) throw bad(flag, `must be an integer from 0 to 65535 (0 = ephemeral), got ${quote(value)}`);
+    return Number(value);
   };
 }
 
+/** A taskset CPU list ("0", "0-1", "0,2"): ranges ascending, CPU numbers at most MAX_CPU_ID. Whether these CPUs exist here is checked later (cli/checks.ts). */
 export function parseCpuList(flag: string) {
   return (value: string): string => {
-    if (!/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(value)) {
-      throw new TypeError(`${flag}: must be a CPU list such as "0", "0-1" or "0,2", got "${value}"`);
+    if (!/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(value)) throw bad(flag, `must be a CPU list such as "0", "0-1" or "0,2", got ${quote(value)}`);
+    for (const part of value.split(',')) {
+      const [a, b] = part.split('-').map(Number) as [number, number | undefined];
+      if (a > MAX_CPU_ID || (b ?? a) > MAX_CPU_ID) throw bad(flag, `CPU numbers go up to ${MAX_CPU_ID}, got ${quote(value)}`);
+      if (b !== undefined && b < a) throw bad(flag, `a range must go up (${b}-${a}, not ${a}-${b}), got ${quote(value)}`);
     }
     return value;
   };
 }
 
-/** "5", "5s", "500ms", "2m" → seconds. */
-export function parseDuration(flag: string) {
+/** Bounds of a duration flag, in seconds. */
+export interface DurationBounds {
+  minSec: number;
+  maxSec: number;
+  /** Why the minimum, for the message. */
+  why?: string;
+}
+
+/** The measured window: the scenario rule (core/scenario.ts), so a flag cannot run a cell that measures nothing. */
+export const DURATION_BOUNDS: DurationBounds = { minSec: MIN_DURATION_SEC, maxSec: MAX_DURATION_SEC, why: 'a shorter window measures nothing' };
+/** Warmup: none at all is allowed; an hour at most, as in a scenario. */
+export const WARMUP_BOUNDS: DurationBounds = { minSec: 0, maxSec: MAX_WARMUP_SEC };
+
+/** "5", "5s", "500ms", "2m" → seconds, within the bounds (default: the measured window's). */
+export function parseDuration(flag: string, bounds: DurationBounds = DURATION_BOUNDS) {
   return (value: string): number => {
     const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(value.trim());
-    if (!m) throw new TypeError(`${flag}: must be a duration such as 5, 5s, 500ms or 2m, got "${value}"`);
+    if (!m) throw bad(flag, `must be a duration such as 5, 5s, 500ms or 2m, got ${quote(value)}`);
     const n = Number(m[1]);
-    return m[2] === 'ms' ? n / 1000 : m[2] === 'm' ? n * 60 : n;
+    const sec = m[2] === 'ms' ? n / 1000 : m[2] === 'm' ? n * 60 : n;
+    if (sec < bounds.minSec) throw bad(flag, `must be at least ${bounds.minSec} s${bounds.why ? ` (${bounds.why})` : ''}, got ${quote(value)}`);
+    if (sec > bounds.maxSec) throw bad(flag, `must be at most ${bounds.maxSec} s (${bounds.maxSec / 3600} h), got ${quote(value)}`);
+    return sec;
   };
 }
 
-export function parseIntAtLeast(flag: string, min: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min) throw new TypeError(`${flag}: must be a whole number ≥ ${min}, got "${value}"`);
-    return n;
+/** A whole number ≥ min (and ≤ max, when given), digits only. */
+export function parseIntAtLeast(flag: string, min: number, max = Number.MAX_SAFE_INTEGER) {
+  return (value: string): number => parseWhole(flag, value, min, max);
+}
+
+/**
+ * A text flag: not empty (nor only spaces), at most `maxChars`, and without control characters (a NUL
+ * cannot be passed to a process; a newline breaks every table and folder name); `allowNewlines` for commands.
+ */
+export function parseText(flag: string, maxChars: number, opts: { allowNewlines?: boolean } = {}) {
+  return (value: string): string => {
+    if (value.trim() === '') throw bad(flag, 'must not be empty');
+    if (value.length > maxChars) throw bad(flag, `must be at most ${maxChars} characters, got ${value.length.toLocaleString('en-US')}: ${quote(value)}`);
+    const control = opts.allowNewlines ? /[\u0000-\u0008\u000b-\u001f\u007f]/ : /[\u0000-\u001f\u007f]/;
+    if (control.test(value)) throw bad(flag, `must not contain control characters, got ${quote(value)}`);
+    return value;
   };
 }
 
-/** Variadic flags (`--runtime bun deno` or `--runtime bun,deno`) collect into a list. */
-export function collectList(value: string, previous: unknown): string[] {
-  const prev = Array.isArray(previous) ? (previous as string[]) : [];
-  return [...prev, ...value.split(',').filter(Boolean)];
+/**
+ * Variadic flags (`--runtime bun deno` or `--runtime bun,deno`) collect into a list. An empty value is
+ * refused: `--scenario ""` used to fall back silently to the default set, `--runtime ""` to "no runtime".
+ */
+export function collectList(flag: string) {
+  return (value: string, previous: unknown): string[] => {
+    const prev = Array.isArray(previous) ? (previous as string[]) : [];
+    const items = value.split(',').map((v) => v.trim()).filter(Boolean);
+    if (items.length === 0) throw bad(flag, `needs a value, got ${quote(value)}`);
+    for (const item of items) if (item.length > MAX_PATH_CHARS) throw bad(flag, `a value may be at most ${MAX_PATH_CHARS} characters, got ${quote(item)}`);
+    return [...prev, ...items];
+  };
 }
 
 export const RUN: CommandDef = {
@@ -92,28 +172,32 @@ export const RUN: CommandDef = {
     'bench run --target ws://127.0.0.1:9001 --target-pid 4242 --scenario echo',
   ],
   options: [
-    { flags: '--runtime <id...>', description: `runtimes to compare: ${RUNTIME_IDS.join(', ')}; or the groups all (the four bare runtimes) and stacks (the three Socket.IO stacks); default: all usable bare ones`, parse: collectList },
-    { flags: '--scenario <name-or-path...>', description: 'built-in scenario names (bench list scenarios) or JSON files; default: the default set', parse: collectList },
-    { flags: '--repeat <n>', description: 'repetitions per runtime × case, each on a fresh server process', defaultValue: 3, parse: parseIntAtLeast('--repeat', 1) },
+    { flags: '--runtime <id...>', description: `runtimes to compare: ${RUNTIME_IDS.join(', ')}; or the groups all (the four bare runtimes) and stacks (the three Socket.IO stacks); default: all usable bare ones`, parse: collectList('--runtime') },
+    { flags: '--scenario <name-or-path...>', description: 'built-in scenario names (bench list scenarios) or JSON files; default: the default set', parse: collectList('--scenario') },
+    { flags: '--repeat <n>', description: 'repetitions per runtime × case, each on a fresh server process', defaultValue: 3, parse: parseIntAtLeast('--repeat', 1, MAX_REPEAT) },
     { flags: '--quick', description: "apply each scenario's quick preset (short, small); on by default when no --scenario is given" },
     { flags: '--full', description: 'turn the quick preset off for the default run' },
-    { flags: '--warmup <duration>', description: "warmup per cell, excluded from every figure (overrides the scenario's)", parse: parseDuration('--warmup') },
+    { flags: '--warmup <duration>', description: "warmup per cell, excluded from every figure (overrides the scenario's)", parse: parseDuration('--warmup', WARMUP_BOUNDS) },
     { flags: '--duration <duration>', description: "measured time per cell (overrides the scenario's)", parse: parseDuration('--duration') },
-    { flags: '--seed <n>', description: 'seed of the interleaved runtime order and of generated traffic', defaultValue: 1, parse: parseIntAtLeast('--seed', 0) },
+    { flags: '--seed <n>', description: 'seed of the interleaved runtime order and of generated traffic', defaultValue: 1, parse: parseIntAtLeast('--seed', 0, MAX_SEED) },
     { flags: '--server-cpus <list>', description: 'CPUs for the server (taskset list); default: the first allowed CPU', parse: parseCpuList('--server-cpus') },
     { flags: '--loadgen-cpus <list>', description: 'CPUs for the load generator; default: the other allowed CPUs', parse: parseCpuList('--loadgen-cpus') },
-    { flags: '--workers <n>', description: 'load-generator processes; default: one per load-generator CPU', parse: parseIntAtLeast('--workers', 1) },
+    {
+      flags: '--allow-shared-cpus',
+      description: 'let the server and the load generator share CPUs (overlapping --server-cpus and --loadgen-cpus); the comparison is then unfair: each side takes CPU from the other',
+    },
+    { flags: '--workers <n>', description: 'load-generator processes; default: one per load-generator CPU', parse: parseIntAtLeast('--workers', 1, MAX_WORKERS) },
     { flags: '--client <impl>', description: 'load-generator client: raw (our RFC 6455 client, speaking Engine.IO/Socket.IO to the stacks), or a library as a cross-check: ws (bare runtimes) or socketio (socket.io-client, stacks)', defaultValue: 'raw', choices: ['raw', 'ws', 'socketio'] },
-    { flags: '--reference <id>', description: 'runtime the ratios are computed against', defaultValue: 'node-ws' },
-    { flags: '--out <dir>', description: 'folder for the result folder (<UTC time>-<label>/ with JSON, Markdown, CSV)', defaultValue: 'results' },
-    { flags: '--label <text>', description: 'label in the result folder name and the report' },
-    { flags: '--target <url>', description: 'measure a server that is already running (ws://host:port; the scenario routes are appended) instead of the registry runtimes' },
-    { flags: '--target-pid <pid>', description: "with --target: the server's pid, so its CPU and memory can be sampled from /proc", parse: parseIntAtLeast('--target-pid', 1) },
-    { flags: '--server-cmd <command>', description: 'measure your own server: bench starts it (pinned) with PORT set, waits until it listens, stops it after each cell' },
-    { flags: '--server-label <name>', description: 'name of the --target or --server-cmd server in reports', defaultValue: 'custom' },
+    { flags: '--reference <id>', description: 'runtime the ratios are computed against', defaultValue: 'node-ws', parse: parseText('--reference', MAX_LABEL_CHARS) },
+    { flags: '--out <dir>', description: 'folder for the result folder (<UTC time>-<label>/ with JSON, Markdown, CSV)', defaultValue: 'results', parse: parseText('--out', MAX_PATH_CHARS) },
+    { flags: '--label <text>', description: 'label in the result folder name and the report', parse: parseText('--label', MAX_LABEL_CHARS) },
+    { flags: '--target <url>', description: 'measure a server that is already running (ws://host:port; the scenario routes are appended) instead of the registry runtimes', parse: parseText('--target', MAX_PATH_CHARS) },
+    { flags: '--target-pid <pid>', description: "with --target: the server's pid, so its CPU and memory can be sampled from /proc", parse: parseIntAtLeast('--target-pid', 1, MAX_PID) },
+    { flags: '--server-cmd <command>', description: 'measure your own server: bench starts it (pinned) with PORT set, waits until it listens, stops it after each cell', parse: parseText('--server-cmd', MAX_PATH_CHARS, { allowNewlines: true }) },
+    { flags: '--server-label <name>', description: 'name of the --target or --server-cmd server in reports', defaultValue: 'custom', parse: parseText('--server-label', MAX_LABEL_CHARS) },
     { flags: '--format <name>', description: `also print the report in this format on stdout: ${either(FORMAT_NAMES)}`, choices: FORMAT_NAMES },
     { flags: '--json', description: 'print the result JSON on stdout (same as --format json)' },
-    { flags: '--baseline <result>', description: 'after the run, compare with this result (file or folder, as bench compare BASE) and print the comparison on stderr' },
+    { flags: '--baseline <result>', description: 'after the run, compare with this result (file or folder, as bench compare BASE) and print the comparison on stderr', parse: parseText('--baseline', MAX_PATH_CHARS) },
   ],
 };
 
@@ -134,18 +218,18 @@ export const LOAD: CommandDef = {
     'bench load --url ws://127.0.0.1:9001/broadcast --publishers 5 --rate 50 --connections 500',
   ],
   options: [
-    { flags: '--url <url>', description: 'ws://host:port/path of the server', required: true },
-    { flags: '--connections <n>', description: 'WebSocket connections', defaultValue: 10, parse: parseIntAtLeast('--connections', 1) },
-    { flags: '--depth <n>', description: 'closed loop: messages in flight per connection', defaultValue: 1, parse: parseIntAtLeast('--depth', 1) },
-    { flags: '--rate <n>', description: 'open loop: aggregate messages/s (broadcast: per publisher); omit for a closed loop', parse: parseIntAtLeast('--rate', 1) },
+    { flags: '--url <url>', description: 'ws://host:port/path of the server', required: true, parse: parseText('--url', MAX_PATH_CHARS) },
+    { flags: '--connections <n>', description: 'WebSocket connections', defaultValue: 10, parse: parseIntAtLeast('--connections', 1, MAX_CONNECTIONS) },
+    { flags: '--depth <n>', description: 'closed loop: messages in flight per connection', defaultValue: 1, parse: parseIntAtLeast('--depth', 1, MAX_DEPTH) },
+    { flags: '--rate <n>', description: 'open loop: aggregate messages/s (broadcast: per publisher); omit for a closed loop', parse: parseIntAtLeast('--rate', 1, MAX_RATE_PER_SEC) },
     { flags: '--arrivals <kind>', description: 'open-loop arrivals', defaultValue: 'constant', choices: ['constant', 'poisson'] },
-    { flags: '--publishers <n>', description: 'broadcast: connections that publish (all receive)', parse: parseIntAtLeast('--publishers', 1) },
+    { flags: '--publishers <n>', description: 'broadcast: connections that publish (all receive)', parse: parseIntAtLeast('--publishers', 1, MAX_CONNECTIONS) },
     { flags: '--idle', description: 'open the connections and hold them; send nothing' },
-    { flags: '--size <bytes>', description: 'message size in bytes', defaultValue: 128, parse: parseIntAtLeast('--size', 16) },
+    { flags: '--size <bytes>', description: 'message size in bytes', defaultValue: 128, parse: parseIntAtLeast('--size', 16, MAX_PAYLOAD_BYTES) },
     { flags: '--text', description: 'send text (JSON) messages instead of binary' },
-    { flags: '--warmup <duration>', description: 'warmup, excluded from the figures', defaultValue: 1, parse: parseDuration('--warmup') },
+    { flags: '--warmup <duration>', description: 'warmup, excluded from the figures', defaultValue: 1, parse: parseDuration('--warmup', WARMUP_BOUNDS) },
     { flags: '--duration <duration>', description: 'measured time', defaultValue: 5, parse: parseDuration('--duration') },
-    { flags: '--workers <n>', description: 'load-generator processes', defaultValue: 1, parse: parseIntAtLeast('--workers', 1) },
+    { flags: '--workers <n>', description: 'load-generator processes', defaultValue: 1, parse: parseIntAtLeast('--workers', 1, MAX_WORKERS) },
     { flags: '--cpus <list>', description: 'pin the load generator to these CPUs', parse: parseCpuList('--cpus') },
     { flags: '--client <impl>', description: 'raw (our client) or ws (cross-check)', defaultValue: 'raw', choices: ['raw', 'ws'] },
     { flags: '--json', description: 'print the full result as JSON on stdout' },
@@ -157,7 +241,7 @@ export const DOCTOR: CommandDef = {
   summary: 'Check this machine for benchmarking: runtimes, uWebSockets.js binary, open-file limit, ports, CPUs and the pinning plan',
   examples: ['bench doctor', 'bench doctor --connections 50000'],
   options: [
-    { flags: '--connections <n>', description: 'connections you plan to open (checked against the open-file limit and ports)', defaultValue: 2000, parse: parseIntAtLeast('--connections', 1) },
+    { flags: '--connections <n>', description: 'connections you plan to open (checked against the open-file limit and ports)', defaultValue: 2000, parse: parseIntAtLeast('--connections', 1, MAX_CONNECTIONS) },
     { flags: '--json', description: 'print the findings as JSON on stdout' },
   ],
 };
@@ -171,9 +255,9 @@ export const SERVE: CommandDef = {
     'bench serve --runtime deno --cpus 0       # pinned to CPU 0',
   ],
   options: [
-    { flags: '--runtime <id>', description: `runtime to serve with: ${either(RUNTIME_IDS)}`, required: true },
+    { flags: '--runtime <id>', description: `runtime to serve with: ${either(RUNTIME_IDS)}`, required: true, parse: parseText('--runtime', MAX_LABEL_CHARS) },
     { flags: '--port <n>', description: 'port to listen on; 0 picks a free one', defaultValue: 0, parse: parsePort('--port') },
-    { flags: '--host <addr>', description: 'address to listen on', defaultValue: '127.0.0.1' },
+    { flags: '--host <addr>', description: 'address to listen on: an IP address of this machine (127.0.0.1, ::1, 0.0.0.0 for all, or one `ip addr` lists) or localhost', defaultValue: '127.0.0.1', parse: parseText('--host', 255) },
     { flags: '--cpus <list>', description: 'pin the server (every thread) to these CPUs with taskset', parse: parseCpuList('--cpus') },
   ],
 };
@@ -189,7 +273,9 @@ export const LIST: CommandDef = {
 /** `--threshold` values: `[scenario:]metric=pct`, parsed and validated as they come, collected into a list. */
 export function collectThresholds(value: string, previous: unknown): ThresholdOverride[] {
   const prev = Array.isArray(previous) ? (previous as ThresholdOverride[]) : [];
-  return [...prev, ...value.split(',').filter(Boolean).map((v) => parseThresholdOverride(v))];
+  const items = value.split(',').filter((v) => v.trim() !== '');
+  if (items.length === 0) throw bad('--threshold', `needs metric=pct, got ${quote(value)}`);
+  return [...prev, ...items.map((v) => parseThresholdOverride(v))];
 }
 
 export const COMPARE: CommandDef = {
@@ -210,8 +296,8 @@ export const COMPARE: CommandDef = {
     { flags: '--fail-on-regression', description: 'exit 10 when any row is a regression' },
     { flags: '--force', description: 'compare results whose environment, settings or scenarios differ; the differences are printed in the header' },
     { flags: '--threshold <metric=pct...>', description: 'minimum effect per metric (msgs, p50, p99, p999, cpu, rss, conn-bytes, relay, relay-p99), optionally per scenario: scenario:metric=pct', parse: collectThresholds },
-    { flags: '--thresholds <file>', description: 'JSON file of minimum effects: { "metrics": { "p99": 15 }, "scenarios": { "echo-rate": { "msgs": 3 } } }' },
-    { flags: '--noise <calibration>', description: 'calibration.json (or its folder) from bench calibrate: warn where a threshold is below twice the noise floor' },
+    { flags: '--thresholds <file>', description: 'JSON file of minimum effects: { "metrics": { "p99": 15 }, "scenarios": { "echo-rate": { "msgs": 3 } } }', parse: parseText('--thresholds', MAX_PATH_CHARS) },
+    { flags: '--noise <calibration>', description: 'calibration.json (or its folder) from bench calibrate: warn where a threshold is below twice the noise floor', parse: parseText('--noise', MAX_PATH_CHARS) },
   ],
 };
 
@@ -222,7 +308,7 @@ export const CHOOSE: CommandDef = {
   examples: ['bench choose results/2026-11-24T10-00-00Z-all', 'bench choose results/nightly --format markdown > choice.md'],
   options: [
     { flags: '--format <name>', description: either(CHOICE_FORMAT_NAMES), defaultValue: 'table', choices: CHOICE_FORMAT_NAMES },
-    { flags: '--seed <n>', description: 'seed of the bootstrap confidence intervals', defaultValue: 1, parse: parseIntAtLeast('--seed', 0) },
+    { flags: '--seed <n>', description: 'seed of the bootstrap confidence intervals', defaultValue: 1, parse: parseIntAtLeast('--seed', 0, MAX_SEED) },
   ],
 };
 
@@ -237,9 +323,9 @@ export const CALIBRATE: CommandDef = {
     'bench compare base/ head/ --noise results/<time>-calibrate-bun/',
   ],
   options: [
-    { flags: '--runtime <id>', description: 'the runtime to run against itself', defaultValue: 'node-ws' },
-    { flags: '--repeat <n>', description: 'repetitions per group: the runtime runs 2 × n times, odd ones are group A, even ones group B', defaultValue: 5, parse: parseIntAtLeast('--repeat', 2) },
-    ...['--scenario', '--quick', '--full', '--warmup', '--duration', '--seed', '--server-cpus', '--loadgen-cpus', '--workers', '--client', '--out'].map(runOption),
+    { flags: '--runtime <id>', description: 'the runtime to run against itself', defaultValue: 'node-ws', parse: parseText('--runtime', MAX_LABEL_CHARS) },
+    { flags: '--repeat <n>', description: 'repetitions per group: the runtime runs 2 × n times, odd ones are group A, even ones group B', defaultValue: 5, parse: parseIntAtLeast('--repeat', 2, MAX_REPEAT / 2) },
+    ...['--scenario', '--quick', '--full', '--warmup', '--duration', '--seed', '--server-cpus', '--loadgen-cpus', '--allow-shared-cpus', '--workers', '--client', '--out'].map(runOption),
     { flags: '--json', description: 'print the calibration JSON on stdout' },
   ],
 };

@@ -1,5 +1,6 @@
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { BenchError, ExitCode, formatError, isBenchError } from '../base/errors.js';
+import { Command, CommanderError, Option } from 'commander';
+import { BenchError, clip, ExitCode, formatError, isBenchError } from '../base/errors.js';
+import { quote } from '../base/validate.js';
 import type { Io } from './io.js';
 import type { CommandDef } from './options.js';
 import { COMMANDS } from './options.js';
@@ -14,15 +15,26 @@ export function defineCommand(parent: Command, def: CommandDef, action: Action, 
   for (const o of def.options) {
     const opt = new Option(o.flags, o.description);
     if (o.defaultValue !== undefined) opt.default(o.defaultValue);
-    if (o.choices) opt.choices(o.choices);
     if (o.required) opt.makeOptionMandatory();
+    const long = /--[\w-]+/.exec(o.flags)?.[0] ?? o.flags;
+    if (o.choices) {
+      // Commander's own check echoes the whole value ("argument '<50 MB>' is invalid"); ours quotes 80 characters.
+      const choices = o.choices;
+      opt.choices(choices).argParser((value: string) => {
+        if (!choices.includes(value)) throw new BenchError('E_USAGE', `${long}: must be one of ${choices.join(', ')}, got ${quote(value)}`);
+        return value;
+      });
+    }
     if (o.parse) {
       const parse = o.parse;
       opt.argParser((value: string, previous: unknown) => {
         try {
           return parse(value, previous);
         } catch (e) {
-          throw new InvalidArgumentError((e as Error).message);
+          // Parsers throw BenchError naming the flag; anything else becomes one, never commander's echo of the raw value.
+          if (isBenchError(e)) throw e;
+          const message = (e as Error).message;
+          throw new BenchError('E_USAGE', clip(message.startsWith(long) ? message : `${long}: ${message}`, 400), { hint: `see bench ${def.name} --help` });
         }
       });
     }
@@ -38,6 +50,17 @@ export function defineCommand(parent: Command, def: CommandDef, action: Action, 
   return cmd;
 }
 
+/**
+ * Commander's own messages on stderr (unknown option, missing argument, too many arguments) quote what was
+ * typed in full; each line is cut to 300 characters so that no argument floods stderr.
+ */
+function boundedErr(s: string): string {
+  return s
+    .split('\n')
+    .map((l) => clip(l, 300))
+    .join('\n');
+}
+
 export function createProgram(io: Io, actions: Record<string, Action>, version: string, setExit: (code: number) => void) {
   const program = new Command('bench')
     .description(
@@ -47,12 +70,12 @@ export function createProgram(io: Io, actions: Record<string, Action>, version: 
     .version(version, '-V, --version')
     .showHelpAfterError('(add --help for usage)')
     .exitOverride()
-    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(boundedErr(s)) });
   for (const def of COMMANDS) {
     const action = actions[def.name];
     if (!action) continue;
     const cmd = defineCommand(program, def, action, io, setExit);
-    cmd.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+    cmd.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(boundedErr(s)) });
   }
   return program;
 }

@@ -5,7 +5,7 @@
 
 import { BenchError } from '../base/errors.js';
 import type { SummaryRow } from '../schema/result.js';
-import { checkObject, isObject, join, type Problems } from '../base/validate.js';
+import { checkObject, isObject, join, quote, type Problems } from '../base/validate.js';
 
 /** The compared metrics: the keys of `SummaryRow` aggregates they come from. */
 export type MetricId =
@@ -101,7 +101,7 @@ const metricList = () => METRICS.map((m) => `${m.alias} (${m.id})`).join(', ');
 
 function checkPct(v: unknown, path: string, problems: Problems): number | undefined {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v >= 1000) {
-    problems.push(`${path}: must be a percentage from 0 to 999 (e.g. 5 for 5%), got ${JSON.stringify(v)}`);
+    problems.push(`${path}: must be a percentage from 0 to 999 (e.g. 5 for 5%), got ${quote(v)}`);
     return undefined;
   }
   return v;
@@ -114,9 +114,9 @@ function checkPct(v: unknown, path: string, problems: Problems): number | undefi
  */
 export function parseThresholdOverride(text: string, flag = '--threshold'): ThresholdOverride {
   const m = /^(?:(.+):)?([\w-]+)=(\d+(?:\.\d+)?)%?$/.exec(text.trim());
-  if (!m) throw new TypeError(`${flag}: must be metric=pct or scenario:metric=pct (e.g. p99=15, echo-rate:msgs=3), got "${text}"`);
+  if (!m) throw new TypeError(`${flag}: must be metric=pct or scenario:metric=pct (e.g. p99=15, echo-rate:msgs=3), got ${quote(text)}`);
   const def = findMetric(m[2]!);
-  if (!def) throw new TypeError(`${flag}: unknown metric "${m[2]}" in "${text}"; metrics: ${metricList()}`);
+  if (!def) throw new TypeError(`${flag}: unknown metric ${quote(m[2]!)} in ${quote(text)}; metrics: ${metricList()}`);
   const problems: Problems = [];
   const pct = checkPct(Number(m[3]), `${flag} ${text}`, problems);
   if (pct === undefined) throw new TypeError(problems[0]);

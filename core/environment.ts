@@ -1,6 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { execText } from './process.js';
+import { expandCpuList } from '../base/cpus.js';
 import { projectRoot } from './paths.js';
 import { probeRuntimes, type HostInfo, type RuntimeStatus } from './runtimes.js';
 import type { Environment } from '../schema/result.js';
@@ -21,6 +22,47 @@ export function openFileLimit(): number | null {
     const m = /^Max open files\s+(\d+|unlimited)/m.exec(s);
     return m?.[1] && m[1] !== 'unlimited' ? Number(m[1]) : null;
   }, null);
+}
+
+/** The hard open-file limit (the most a process may raise its soft limit to without privilege); null = unlimited or unknown. */
+export function openFileHardLimit(): number | null {
+  return readOr('/proc/self/limits', (s) => {
+    const m = /^Max open files\s+\S+\s+(\d+|unlimited)/m.exec(s);
+    return m?.[1] && m[1] !== 'unlimited' ? Number(m[1]) : null;
+  }, null);
+}
+
+/**
+ * What the checks before a command starts (cli/checks.ts) need to know about this machine: the CPUs this
+ * process may use, its open-file limits (servers and workers inherit them), the ephemeral port range, the
+ * machine's own addresses, and whether a pid exists. Cheap: a few /proc reads, no process started.
+ */
+export interface MachineFacts {
+  /** Cpus_allowed_list of this process, expanded; empty when unknown. */
+  allowedCpus: number[];
+  /** Soft RLIMIT_NOFILE; null = unlimited or unknown. */
+  openFileLimit: number | null;
+  /** Hard RLIMIT_NOFILE; null = unlimited or unknown. */
+  openFileHardLimit: number | null;
+  /** net.ipv4.ip_local_port_range; null = unknown. */
+  ephemeralPortRange: [number, number] | null;
+  /** Every address of this machine's interfaces (os.networkInterfaces). */
+  localAddresses: string[];
+  /** Whether a process with this pid exists now. */
+  pidExists(pid: number): boolean;
+}
+
+/** This machine's facts, read now. */
+export function readMachineFacts(): MachineFacts {
+  const allowed = allowedCpus();
+  return {
+    allowedCpus: allowed ? expandCpuList(allowed) : [],
+    openFileLimit: openFileLimit(),
+    openFileHardLimit: openFileHardLimit(),
+    ephemeralPortRange: ephemeralPortRange(),
+    localAddresses: Object.values(os.networkInterfaces()).flatMap((list) => (list ?? []).map((a) => a.address)),
+    pidExists: (pid) => existsSync(`/proc/${pid}`),
+  };
 }
 
 export function ephemeralPortRange(): [number, number] | null {

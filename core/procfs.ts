@@ -85,6 +85,26 @@ export function threadAffinities(pid: number): Map<number, string> {
 export const USER_HZ = 100;
 
 
+/** Σ over the process's live threads of their run time (the first field of /proc/<pid>/task/<tid>/schedstat), ns. */
+export function taskRunTimeNs(pid: number): number | undefined {
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return undefined;
+  }
+  let total = 0;
+  for (const tid of tids) {
+    try {
+      const first = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8');
+      total += Number(first.slice(0, first.indexOf(' ')));
+    } catch {
+      // the thread ended between readdir and read: its time is lost here, which cpuUsBetween detects
+    }
+  }
+  return Number.isFinite(total) ? total : undefined;
+}
+
 /** Reads CPU time (all threads, including exited ones), RSS, peak RSS, threads and open fds; undefined once the process is gone. */
 export function readProc(pid: number): ProcReading | undefined {
   try {
@@ -102,9 +122,11 @@ export function readProc(pid: number): ProcReading | undefined {
     } catch {
       fds = -1;
     }
+    const precise = taskRunTimeNs(pid);
     return {
       cpuUserUs: (utime * 1e6) / USER_HZ,
       cpuSystemUs: (stime * 1e6) / USER_HZ,
+      ...(precise !== undefined ? { cpuPreciseUs: precise / 1000 } : {}),
       rssBytes: kb('VmRSS'),
       peakRssBytes: kb('VmHWM'),
       threads,

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { execText } from './process.js';
 import { BenchError } from '../base/errors.js';
+import { quote } from '../base/validate.js';
 import { binDir, projectRoot, serversDir } from './paths.js';
 import type { Availability, RuntimeStatus } from '../schema/result.js';
 import type { ServerProtocol } from '../loadgen/types.js';
@@ -294,7 +295,7 @@ export function protocolOf(label: string): ServerProtocol {
 /** Resolve a user-given id, or fail with the list of valid ones. */
 export function parseRuntimeId(s: string): RuntimeId {
   if (isRuntimeId(s)) return s;
-  throw new BenchError('E_UNKNOWN_RUNTIME', `unknown runtime "${s}"`, {
+  throw new BenchError('E_UNKNOWN_RUNTIME', `unknown runtime ${quote(s)}`, {
     hint: `valid runtimes: ${RUNTIME_IDS.join(', ')} (or "all" for the bare four, "stacks" for the Socket.IO three)`,
   });
 }

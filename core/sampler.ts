@@ -1,4 +1,4 @@
-import { readProc, readSockStat, type ProcReading } from './procfs.js';
+import { readProc, readSockStat, USER_HZ, type ProcReading } from './procfs.js';
 import type { ProcSample } from '../schema/result.js';
 export type { ProcSample };
 
@@ -41,5 +41,11 @@ export function startSampler(pid: number, intervalMs = 250, nowMs: () => number 
 
 /** CPU microseconds (user + system) spent between two samples. */
 export function cpuUsBetween(a: ProcReading, b: ProcReading): number {
-  return b.cpuUserUs + b.cpuSystemUs - (a.cpuUserUs + a.cpuSystemUs);
+  const ticks = b.cpuUserUs + b.cpuSystemUs - (a.cpuUserUs + a.cpuSystemUs);
+  if (a.cpuPreciseUs === undefined || b.cpuPreciseUs === undefined) return ticks;
+  const precise = b.cpuPreciseUs - a.cpuPreciseUs;
+  // The precise sum covers live threads only: a thread that ended in between took its time with it. The tick
+  // count keeps it, to a tick per thread: where the two disagree by more than that, the ticks are the truth.
+  const slackUs = (2 * 1e6) / USER_HZ + (Math.max(a.threads, b.threads) * 1e6) / USER_HZ;
+  return precise >= 0 && Math.abs(precise - ticks) <= slackUs ? precise : ticks;
 }

@@ -1,11 +1,12 @@
-import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { readFileSync, readdirSync, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { caseSuffixOf, MODEL_NAMES, modelNamed, modelOf, type AnyModel } from '../loadgen/models/index.js';
 import { shapeHasHeader, validateShape } from '../loadgen/shapes.js';
 import type { MessageShape } from '../loadgen/types.js';
 import { BenchError } from '../base/errors.js';
+import { MAX_JSON_FILE_BYTES, parseJsonText } from '../base/json.js';
 import { projectRoot } from './paths.js';
-import { checkNumber, checkObject, checkString, isObject, type Problems } from '../base/validate.js';
+import { checkNumber, checkObject, checkString, isObject, quote, type Problems } from '../base/validate.js';
 
 /** Where built-in scenarios live (JSON files, copied by users to make their own). */
 export const SCENARIOS_DIR = path.join(projectRoot, 'scenarios');
@@ -49,23 +50,42 @@ export interface ScenarioCase {
 }
 
 const ROUTES = ['/echo', '/broadcast', '/relay', '/health'] as const;
+/** A name is part of every case name, file name and table row: short. A description is a paragraph. */
+export const MAX_NAME_CHARS = 64;
+export const MAX_DESCRIPTION_CHARS = 4000;
+/** The scenario rules for connections and times, shared by the flags that override them (cli/options.ts). */
+export const MAX_CONNECTIONS = 1_000_000;
+export const MIN_DURATION_SEC = 0.5;
+/** 24 h: far above any useful window, and below the 2^31 − 1 ms at which Node's timers overflow (they then fire at once). */
+export const MAX_DURATION_SEC = 24 * 3600;
+export const MAX_WARMUP_SEC = 3600;
 const TOP_KEYS = ['name', 'description', 'route', 'connections', 'warmupSec', 'durationSec', 'load', 'message', 'default', 'quick', '$schema'];
 
 /** Validates a parsed scenario file; every problem is prefixed with `scenario "<name>":` and its field path. */
 export function validateScenario(raw: unknown, source: string): { scenario?: Scenario; problems: string[] } {
   const problems: Problems = [];
-  const name = isObject(raw) && typeof raw['name'] === 'string' ? raw['name'] : path.basename(source, '.json');
+  // The name prefixes every problem: only a short, printable one is repeated (a 50 MB name must not be).
+  const rawName = isObject(raw) ? raw['name'] : undefined;
+  const name =
+    typeof rawName === 'string' && rawName.length > 0 && rawName.length <= MAX_NAME_CHARS && !/[\u0000-\u001f\u007f]/.test(rawName)
+      ? rawName
+      : path.basename(source, '.json').slice(0, MAX_NAME_CHARS);
   const obj = checkObject(raw, '', problems, TOP_KEYS, ['name', 'description', 'route', 'connections', 'durationSec', 'load']);
   if (!obj) return { problems: problems.map((p) => `scenario "${name}": ${p}`) };
   checkString(obj['name'], 'name', problems);
-  if (typeof obj['name'] === 'string' && !/^[a-z0-9][a-z0-9-]*$/.test(obj['name'])) {
-    problems.push(`name: must be lower-case letters, digits and dashes, got "${obj['name']}"`);
+  if (typeof obj['name'] === 'string' && obj['name'].length > MAX_NAME_CHARS) {
+    problems.push(`name: must be at most ${MAX_NAME_CHARS} characters, got ${quote(obj['name'])}`);
+  } else if (typeof obj['name'] === 'string' && !/^[a-z0-9][a-z0-9-]*$/.test(obj['name'])) {
+    problems.push(`name: must be lower-case letters, digits and dashes, got ${quote(obj['name'])}`);
   }
   checkString(obj['description'], 'description', problems);
+  if (typeof obj['description'] === 'string' && obj['description'].length > MAX_DESCRIPTION_CHARS) {
+    problems.push(`description: must be at most ${MAX_DESCRIPTION_CHARS} characters, got ${obj['description'].length.toLocaleString('en-US')}`);
+  }
   const route = checkString(obj['route'], 'route', problems, ROUTES);
-  const connections = checkNumber(obj['connections'], 'connections', problems, { integer: true, min: 1, max: 1_000_000 });
-  const warmupSec = checkNumber(obj['warmupSec'], 'warmupSec', problems, { min: 0, max: 3600 }) ?? 0;
-  const durationSec = checkNumber(obj['durationSec'], 'durationSec', problems, { min: 0.5, max: 24 * 3600 });
+  const connections = checkNumber(obj['connections'], 'connections', problems, { integer: true, min: 1, max: MAX_CONNECTIONS });
+  const warmupSec = checkNumber(obj['warmupSec'], 'warmupSec', problems, { min: 0, max: MAX_WARMUP_SEC }) ?? 0;
+  const durationSec = checkNumber(obj['durationSec'], 'durationSec', problems, { min: MIN_DURATION_SEC, max: MAX_DURATION_SEC });
   if (obj['default'] !== undefined && typeof obj['default'] !== 'boolean') problems.push('default: must be true or false');
 
   let models: AnyModel[] = [];
@@ -106,9 +126,10 @@ export function validateScenario(raw: unknown, source: string): { scenario?: Sce
     const q = checkObject(obj['quick'], 'quick', problems, ['connections', 'warmupSec', 'durationSec', 'ratesPerSec']);
     if (q) {
       quick = {};
-      const c = checkNumber(q['connections'], 'quick.connections', problems, { integer: true, min: 1 });
-      const w = checkNumber(q['warmupSec'], 'quick.warmupSec', problems, { min: 0 });
-      const d = checkNumber(q['durationSec'], 'quick.durationSec', problems, { min: 0.5 });
+      // The quick preset replaces the same fields, so it meets the same bounds.
+      const c = checkNumber(q['connections'], 'quick.connections', problems, { integer: true, min: 1, max: MAX_CONNECTIONS });
+      const w = checkNumber(q['warmupSec'], 'quick.warmupSec', problems, { min: 0, max: MAX_WARMUP_SEC });
+      const d = checkNumber(q['durationSec'], 'quick.durationSec', problems, { min: MIN_DURATION_SEC, max: MAX_DURATION_SEC });
       if (c !== undefined) quick.connections = c;
       // The quick preset must describe a runnable scenario too: its connection count meets the same bounds.
       if (c !== undefined && first) problems.push(...(modelOf(first).checkConnections?.(first, c, 'quick.connections') ?? []));
@@ -116,8 +137,9 @@ export function validateScenario(raw: unknown, source: string): { scenario?: Sce
       if (d !== undefined) quick.durationSec = d;
       if (q['ratesPerSec'] !== undefined) {
         if (!Array.isArray(q['ratesPerSec']) || q['ratesPerSec'].length === 0) problems.push('quick.ratesPerSec: must be a non-empty list');
+        else if (q['ratesPerSec'].length > 100) problems.push(`quick.ratesPerSec: must list at most 100 rates, got ${q['ratesPerSec'].length.toLocaleString('en-US')}`);
         else {
-          const rates = q['ratesPerSec'].map((r, i) => checkNumber(r, `quick.ratesPerSec[${i}]`, problems, { min: 1 }));
+          const rates = q['ratesPerSec'].map((r, i) => checkNumber(r, `quick.ratesPerSec[${i}]`, problems, { min: 1, max: 10_000_000 }));
           if (rates.every((r) => r !== undefined)) quick.ratesPerSec = rates as number[];
         }
       }
@@ -163,20 +185,32 @@ export function expandCases(s: Scenario): ScenarioCase[] {
   return models.map((model) => ({ name: s.name + caseSuffixOf(model), scenario: s, model }));
 }
 
+/**
+ * A scenario file's parsed JSON. A leading UTF-8 byte order mark is accepted (base/json.ts says why);
+ * files over MAX_JSON_FILE_BYTES and values nested deeper than MAX_JSON_DEPTH are refused.
+ * @throws BenchError E_INVALID_SCENARIO naming the file and the problem
+ */
 function parseFile(file: string): unknown {
   let text: string;
   try {
+    const size = statSync(file).size;
+    if (size > MAX_JSON_FILE_BYTES) {
+      throw new BenchError('E_INVALID_SCENARIO', `scenario file ${file} is ${(size / 2 ** 20).toFixed(0)} MiB; a scenario file may be at most ${MAX_JSON_FILE_BYTES / 2 ** 20} MiB`, {
+        hint: 'a scenario describes messages with templates and size distributions (scenarios/README.md); it does not hold them',
+      });
+    }
     text = readFileSync(file, 'utf8');
   } catch (e) {
+    if (e instanceof BenchError) throw e;
     throw new BenchError('E_INVALID_SCENARIO', `cannot read scenario file ${file}: ${(e as Error).message}`, {
       hint: 'give a built-in scenario name (`bench list scenarios`) or the path of a JSON file',
     });
   }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new BenchError('E_INVALID_SCENARIO', `scenario file ${file} is not valid JSON: ${(e as Error).message}`);
+  const parsed = parseJsonText(text);
+  if (!parsed.ok) {
+    throw new BenchError('E_INVALID_SCENARIO', `scenario file ${file}: ${parsed.problem}`, { hint: 'see scenarios/README.md for the format; copy a built-in scenario as a starting point' });
   }
+  return parsed.value;
 }
 
 function loadValidated(file: string, source: string): Scenario {
@@ -205,7 +239,7 @@ export function resolveScenario(nameOrPath: string, cwd: string): Scenario {
   if (!nameOrPath.includes('/') && !nameOrPath.endsWith('.json')) {
     if (existsSync(builtin)) return loadValidated(builtin, `scenarios/${nameOrPath}.json`);
     const names = builtinScenarios().map((s) => s.name);
-    throw new BenchError('E_INVALID_SCENARIO', `unknown scenario "${nameOrPath}"`, {
+    throw new BenchError('E_INVALID_SCENARIO', `unknown scenario ${quote(nameOrPath)}`, {
       hint: `built-in scenarios: ${names.join(', ')}; or give the path of a scenario JSON file`,
     });
   }

@@ -11,6 +11,7 @@
 import { codecFor, type PayloadCodec } from './codec.js';
 import { MAX_PAYLOAD_BYTES, payloadMinBytes } from './payload.js';
 import { mulberry32 } from '../stats/random.js';
+import { quote } from '../base/validate.js';
 import { layoutTemplate, templateFields } from './template.js';
 import type { MessageKind, MessageShape, SizeSpec } from './types.js';
 
@@ -53,7 +54,7 @@ function checkKeys(
 function checkBytes(v: unknown, path: string, floor: SizeFloor | undefined, problems: string[]): number | undefined {
   if (v === undefined) return undefined;
   if (typeof v !== 'number' || !Number.isFinite(v)) {
-    problems.push(`${path}: must be a number of bytes, got ${JSON.stringify(v)}`);
+    problems.push(`${path}: must be a number of bytes, got ${quote(v)}`);
   } else if (!Number.isInteger(v)) {
     problems.push(`${path}: must be a whole number of bytes, got ${v}`);
   } else if (floor !== undefined && v < floor.bytes) {
@@ -71,7 +72,7 @@ function checkBytes(v: unknown, path: string, floor: SizeFloor | undefined, prob
 function checkPositive(v: unknown, path: string, problems: string[]): number | undefined {
   if (v === undefined) return undefined;
   if (typeof v !== 'number' || !Number.isFinite(v)) {
-    problems.push(`${path}: must be a number, got ${JSON.stringify(v)}`);
+    problems.push(`${path}: must be a number, got ${quote(v)}`);
   } else if (v <= 0) {
     problems.push(`${path}: must be greater than 0, got ${v}`);
   } else {
@@ -111,7 +112,7 @@ export function validateShape(value: unknown, path: string): string[] {
     if (KINDS.includes(value['kind'] as MessageKind)) {
       const kind = value['kind'] as MessageKind;
       floor = { bytes: payloadMinBytes(kind), why: `for ${kind}` };
-    } else problems.push(`${path}.kind: must be one of ${KINDS.map((k) => `"${k}"`).join(', ')}, got ${JSON.stringify(value['kind'])}`);
+    } else problems.push(`${path}.kind: must be one of ${KINDS.map((k) => `"${k}"`).join(', ')}, got ${quote(value['kind'])}`);
   }
   checkSize(value['size'], `${path}.size`, floor, problems);
   return problems;

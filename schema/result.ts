@@ -537,8 +537,14 @@ export interface SlowConsumerResult {
 
 /** One reading of a process from /proc. Times are cumulative since the process started. */
 export interface ProcReading {
+  /** CPU time from /proc/<pid>/stat, in clock ticks of 10 ms (threads that exited included). */
   cpuUserUs: number;
   cpuSystemUs: number;
+  /**
+   * CPU time of the live threads to the nanosecond (Σ /proc/<pid>/task/<tid>/schedstat), µs: what a window of
+   * a second is measured with, where 10 ms ticks would be a 1–10% error. Absent when unreadable.
+   */
+  cpuPreciseUs?: number;
   rssBytes: number;
   /** VmHWM: the highest RSS the kernel has seen for this process. */
   peakRssBytes: number;

@@ -18,6 +18,7 @@ import { writeAtomic, writeRunReports } from '../../report/writer.js';
 import type { Io } from '../io.js';
 import { toolVersion } from '../version.js';
 import { pinningPlan } from './run.js';
+import { preflightRun } from '../checks.js';
 
 /** File name of the calibration inside the run's result folder. */
 export const CALIBRATION_FILE = 'calibration.json';
@@ -95,6 +96,7 @@ export async function calibrateCommand(opts: Record<string, unknown>, _args: str
     commandLine: ['bench', ...io.argv],
   };
   const outDir = path.resolve(io.cwd, String(opts['out']), `${utcStamp(new Date())}-${label}`);
+  await preflightRun(opts, plan, outDir);
   io.stderr.write(`bench calibrate: ${runtime} × ${plan.cases.map((c) => c.name).join(', ')} × ${plan.repeat} repetitions (${perGroup} per group)\nresults: ${outDir}\n`);
 
   const abort = new AbortController();

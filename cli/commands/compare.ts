@@ -8,7 +8,8 @@ import { BenchError, ExitCode } from '../../base/errors.js';
 import type { RunResult } from '../../schema/result.js';
 import { getChoiceFormat, getComparisonFormat } from '../../report/compare/format.js';
 import type { Io } from '../io.js';
-import { readResult } from './report.js';
+import { partialResultNote, readResult } from './report.js';
+import { parseJsonText } from '../../base/json.js';
 
 /** One side of a comparison, and how many result files it merges. */
 export interface Side {
@@ -49,11 +50,15 @@ export function loadSide(arg: string, cwd: string): Side {
 function readJson(file: string, cwd: string, code: 'E_INVALID_THRESHOLDS' | 'E_INVALID_CALIBRATION', what: string): { raw: unknown; path: string } {
   let p = path.resolve(cwd, file);
   if (code === 'E_INVALID_CALIBRATION' && existsSync(p) && statSync(p).isDirectory()) p = path.join(p, 'calibration.json');
+  let text: string;
   try {
-    return { raw: JSON.parse(readFileSync(p, 'utf8')), path: p };
+    text = readFileSync(p, 'utf8');
   } catch (e) {
     throw new BenchError(code, `cannot read ${what} ${p}: ${(e as Error).message}`);
   }
+  const parsed = parseJsonText(text);
+  if (!parsed.ok) throw new BenchError(code, `cannot read ${what} ${p}: ${parsed.problem}`);
+  return { raw: parsed.value, path: p };
 }
 
 /** The comparison options from the command's flags: thresholds (file, then --threshold), noise floor, force. */
@@ -105,6 +110,8 @@ export async function compareCommand(opts: Record<string, unknown>, args: string
 export async function chooseCommand(opts: Record<string, unknown>, args: string[], io: Io): Promise<number> {
   const format = getChoiceFormat(String(opts['format']));
   const side = loadSide(args[0]!, io.cwd);
+  const note = partialResultNote(side.result, args[0]!);
+  if (note) io.stderr.write(note);
   io.stdout.write(format.render(runtimeChoice(side.result, { seed: opts['seed'] as number })));
   return ExitCode.ok;
 }

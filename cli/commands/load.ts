@@ -1,10 +1,12 @@
 import { BenchError, ExitCode } from '../../base/errors.js';
+import { quote } from '../../base/validate.js';
 import { runLoad } from '../../loadgen/run.js';
 import { modelOf } from '../../loadgen/models/index.js';
 import type { LoadModel, LoadPlan } from '../../loadgen/types.js';
 import { renderLoadSummary } from '../../report/load-summary.js';
 import { expandCpuList } from '../../base/cpus.js';
 import type { Io } from '../io.js';
+import { preflightLoad } from '../checks.js';
 
 /** The load model the flags describe: --idle, --publishers (broadcast), --rate (open) or a closed loop. */
 export function modelFromFlags(opts: Record<string, unknown>): LoadModel {
@@ -24,7 +26,7 @@ export async function loadCommand(opts: Record<string, unknown>, _args: string[]
   try {
     parsed = new URL(url);
   } catch {
-    throw new BenchError('E_USAGE', `--url: not a URL: "${url}"`, { hint: 'for example ws://127.0.0.1:9001/echo' });
+    throw new BenchError('E_USAGE', `--url: not a URL: ${quote(url)}`, { hint: 'for example ws://127.0.0.1:9001/echo' });
   }
   if (parsed.protocol !== 'ws:') throw new BenchError('E_USAGE', `--url: must start with ws:// (got ${parsed.protocol}//)`, { hint: 'wss:// is not supported; for HTTP use autocannon' });
   const load = modelFromFlags(opts);
@@ -46,6 +48,7 @@ export async function loadCommand(opts: Record<string, unknown>, _args: string[]
     seed: 1,
   };
   if (cpus && expandCpuList(cpus).length === 0) throw new BenchError('E_USAGE', `--cpus: no CPU in "${cpus}"`);
+  preflightLoad(opts, plan);
   const abort = new AbortController();
   const unsubscribe = io.onSignal(() => abort.abort());
   try {

@@ -18,11 +18,14 @@ import { loadSide } from './compare.js';
 import { expandCpuList } from '../../base/cpus.js';
 import type { Io } from '../io.js';
 import { toolVersion } from '../version.js';
+import { preflightRun } from '../checks.js';
 
 /**
  * Server on the first allowed CPU, load generator on the rest; no pinning on a single CPU. With a simulated
  * upstream (voice scenarios) and at least three CPUs, the upstream gets the last CPU to itself; with two it
- * shares the load generator's, so that it never competes with the server being measured.
+ * shares the load generator's, so that it never competes with the server being measured. When only one side's
+ * CPUs are given, the other gets the allowed CPUs it leaves (the server one of them); none left: unpinned,
+ * which cli/checks.ts refuses as sharing unless --allow-shared-cpus.
  */
 export function pinningPlan(
   allowed: string,
@@ -31,7 +34,10 @@ export function pinningPlan(
   needsUpstream = false,
 ): { server: string | null; loadgen: string | null; upstream: string | null } {
   const cpus = expandCpuList(allowed);
-  if (serverCpus || loadgenCpus) return { server: serverCpus ?? null, loadgen: loadgenCpus ?? null, upstream: loadgenCpus ?? null };
+  const left = (given: string) => cpus.filter((c) => !expandCpuList(given).includes(c));
+  if (serverCpus && !loadgenCpus) return { server: serverCpus, loadgen: left(serverCpus).join(',') || null, upstream: left(serverCpus).join(',') || null };
+  if (loadgenCpus && !serverCpus) return { server: left(loadgenCpus).slice(0, 1).join(',') || null, loadgen: loadgenCpus, upstream: loadgenCpus };
+  if (serverCpus && loadgenCpus) return { server: serverCpus, loadgen: loadgenCpus, upstream: loadgenCpus };
   if (cpus.length < 2) return { server: null, loadgen: null, upstream: null };
   if (needsUpstream && cpus.length >= 3) {
     return { server: String(cpus[0]), loadgen: cpus.slice(1, -1).join(','), upstream: String(cpus[cpus.length - 1]) };
@@ -46,9 +52,9 @@ function parseTarget(url: string): string {
   try {
     u = new URL(url);
   } catch {
-    throw new BenchError('E_USAGE', `--target: not a URL: "${url}"`, { hint: 'for example ws://127.0.0.1:9001' });
+    throw new BenchError('E_USAGE', `--target: not a URL: ${JSON.stringify(url.slice(0, 80))}`, { hint: 'for example ws://127.0.0.1:9001' });
   }
-  if (u.protocol !== 'ws:' || !u.port) throw new BenchError('E_USAGE', `--target: must be ws://host:port, got "${url}"`);
+  if (u.protocol !== 'ws:' || !u.port) throw new BenchError('E_USAGE', `--target: must be ws://host:port, got ${JSON.stringify(url.slice(0, 80))}`);
   return `ws://${u.hostname}:${u.port}`;
 }
 
@@ -174,6 +180,7 @@ export async function runCommand(opts: Record<string, unknown>, _args: string[],
   // Refused before anything is printed or started: a client or a message a Socket.IO stack cannot take (E_USAGE).
   assertStackPlan(plan);
   const outDir = path.resolve(io.cwd, String(opts['out']), `${utcStamp(startedAt)}-${label.replace(/[^\w.+-]/g, '_')}`);
+  await preflightRun(opts, plan, outDir); // every check against this machine (cli/checks.ts), and the result folder, before anything starts
 
   const abort = new AbortController();
   const unsubscribe = io.onSignal(() => {

@@ -219,9 +219,9 @@ export const broadcast: LoadModelDef<BroadcastModel> = {
 function validate(raw: Record<string, unknown>, path: string, problems: Problems): BroadcastModel[] {
   const before = problems.length;
   checkObject(raw, path, problems, KEYS, ['publishers', 'ratePerSecPerPublisher']);
-  const publishers = checkNumber(raw['publishers'], `${path}.publishers`, problems, { integer: true, min: 1 });
+  const publishers = checkNumber(raw['publishers'], `${path}.publishers`, problems, { integer: true, min: 1, max: 1_000_000 });
   const rate = checkNumber(raw['ratePerSecPerPublisher'], `${path}.ratePerSecPerPublisher`, problems, { min: 0.01, max: 1_000_000 });
-  const rooms = checkNumber(raw['rooms'], `${path}.rooms`, problems, { integer: true, min: 1 }) ?? 1;
+  const rooms = checkNumber(raw['rooms'], `${path}.rooms`, problems, { integer: true, min: 1, max: 1_000_000 }) ?? 1;
   const arrivals = checkString(raw['arrivals'], `${path}.arrivals`, problems, ['constant', 'poisson']) as BroadcastModel['arrivals'];
 
   let burst: BroadcastModel['burst'];
@@ -253,8 +253,8 @@ function validate(raw: Record<string, unknown>, path: string, problems: Problems
     const p = `${path}.slowConsumers`;
     const s = checkObject(raw['slowConsumers'], p, problems, ['count', 'readBytesPerSec'], ['count', 'readBytesPerSec']);
     if (s) {
-      const count = checkNumber(s['count'], `${p}.count`, problems, { integer: true, min: 1 });
-      const readBytesPerSec = checkNumber(s['readBytesPerSec'], `${p}.readBytesPerSec`, problems, { min: 1 });
+      const count = checkNumber(s['count'], `${p}.count`, problems, { integer: true, min: 1, max: 1_000_000 });
+      const readBytesPerSec = checkNumber(s['readBytesPerSec'], `${p}.readBytesPerSec`, problems, { min: 1, max: 2 ** 30 });
       if (count !== undefined && readBytesPerSec !== undefined) slowConsumers = { count, readBytesPerSec };
     }
   }

@@ -84,7 +84,7 @@ function validate(raw: Record<string, unknown>, path: string, problems: Problems
   }
 
   const bisectSteps = checkNumber(raw['bisectSteps'], `${path}.bisectSteps`, problems, { integer: true, min: 0, max: 20 }) ?? d.bisectSteps;
-  const margin = checkNumber(raw['stopShortOfFdLimitBy'], `${path}.stopShortOfFdLimitBy`, problems, { integer: true, min: 0 }) ?? d.stopShortOfFdLimitBy;
+  const margin = checkNumber(raw['stopShortOfFdLimitBy'], `${path}.stopShortOfFdLimitBy`, problems, { integer: true, min: 0, max: 1_000_000 }) ?? d.stopShortOfFdLimitBy;
   const sourceAddresses = checkNumber(raw['sourceAddresses'], `${path}.sourceAddresses`, problems, { integer: true, min: 1, max: 250 }) ?? d.sourceAddresses;
   if (steps === undefined || problems.length > before) return [];
   return [{ model: 'ceiling', steps, heartbeat, slo, settle, bisectSteps, stopShortOfFdLimitBy: margin, sourceAddresses }];

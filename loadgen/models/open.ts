@@ -42,6 +42,9 @@ class OpenSession extends WsSession {
   }
 }
 
+/** Rates one open-loop scenario may list (each is a case). */
+export const MAX_RATES = 100;
+
 export const open: LoadModelDef<OpenModel> = {
   name: 'open',
   description: 'open loop: fixed aggregate rates (ratesPerSec), latency from the intended send time, late and dropped sends counted',
@@ -55,6 +58,11 @@ export const open: LoadModelDef<OpenModel> = {
     if (rates === undefined) return [];
     if (!Array.isArray(rates) || rates.length === 0) {
       problems.push(`${path}.ratesPerSec: must be a non-empty list of messages per second, e.g. [10000, 50000]`);
+      return [];
+    }
+    // Each rate is a case of its own (a fresh server per repetition): a long list is a mistake, not a plan.
+    if (rates.length > MAX_RATES) {
+      problems.push(`${path}.ratesPerSec: must list at most ${MAX_RATES} rates (each is a case of its own), got ${rates.length.toLocaleString('en-US')}`);
       return [];
     }
     const out: OpenModel[] = [];

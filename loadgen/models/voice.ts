@@ -219,7 +219,7 @@ function validate(raw: Record<string, unknown>, path: string, problems: Problems
   checkObject(raw, path, problems, ['model', 'frameIntervalMs', 'framesPerTurn', 'upstream']);
   const d = VOICE_DEFAULTS;
   const frameIntervalMs = checkNumber(raw['frameIntervalMs'], `${path}.frameIntervalMs`, problems, { min: 1, max: 1000 }) ?? d.frameIntervalMs;
-  const framesPerTurn = checkNumber(raw['framesPerTurn'], `${path}.framesPerTurn`, problems, { integer: true, min: 1 }) ?? d.framesPerTurn;
+  const framesPerTurn = checkNumber(raw['framesPerTurn'], `${path}.framesPerTurn`, problems, { integer: true, min: 1, max: 100_000 }) ?? d.framesPerTurn;
   const upstream = validateUpstream(raw['upstream'], `${path}.upstream`, problems);
   if (problems.length > before) return [];
   return [{ model: 'voice', frameIntervalMs, framesPerTurn, upstream }];

@@ -19,6 +19,14 @@ describe('pinningPlan', () => {
   test('explicit CPUs win, and the upstream goes with the load generator', () => {
     assert.deepEqual(pinningPlan('0-3', '2', '3', true), { server: '2', loadgen: '3', upstream: '3' });
   });
+
+  test('one side given: the other gets the allowed CPUs it leaves (the server one of them), none left: unpinned', () => {
+    assert.deepEqual(pinningPlan('0-1', '1'), { server: '1', loadgen: '0', upstream: '0' });
+    assert.deepEqual(pinningPlan('0-3', '0'), { server: '0', loadgen: '1,2,3', upstream: '1,2,3' });
+    assert.deepEqual(pinningPlan('0-3', undefined, '0,1'), { server: '2', loadgen: '0,1', upstream: '0,1' });
+    assert.deepEqual(pinningPlan('0-1', '0-1'), { server: '0-1', loadgen: null, upstream: null });
+    assert.deepEqual(pinningPlan('0-1', undefined, '0-1'), { server: null, loadgen: '0-1', upstream: '0-1' });
+  });
 });
 
 describe('doctor on the voice upstream', () => {

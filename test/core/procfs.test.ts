@@ -63,3 +63,16 @@ describe('sampler', () => {
     assert.equal(s.samples.length, n, 'no samples after stop');
   });
 });
+
+describe('cpuUsBetween', () => {
+  const r = (ticksUs: number, preciseUs: number | undefined, threads = 4) => ({ cpuUserUs: ticksUs, cpuSystemUs: 0, rssBytes: 0, peakRssBytes: 0, threads, fds: 0, ...(preciseUs !== undefined ? { cpuPreciseUs: preciseUs } : {}) });
+  test('uses the nanosecond sum of the threads where it agrees with the ticks', () => {
+    assert.equal(cpuUsBetween(r(100_000, 101_234), r(350_000, 352_987)), 251_753);
+  });
+  test('falls back to the ticks when a thread ended in between (the precise sum dropped) or none is readable', () => {
+    assert.equal(cpuUsBetween(r(100_000, 500_000), r(350_000, 300_000)), 250_000);
+    assert.equal(cpuUsBetween(r(100_000, undefined), r(350_000, 352_987)), 250_000);
+    // More missing than a tick per thread can explain: a thread's time left with it.
+    assert.equal(cpuUsBetween(r(0, 0), r(900_000, 500_000)), 900_000);
+  });
+});

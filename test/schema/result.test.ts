@@ -10,9 +10,9 @@ import { projectRoot } from '../../core/paths.js';
 import { RESULT_SCHEMA_VERSION } from '../../schema/result.js';
 
 const FINGERPRINTS: Record<number, string> = {
-  2: '7c608f7b47897a76',
+  2: '6ea70f8c2698211c',
   // 3: the Socket.IO stacks (client 'socketio', ServerInfo.stack, ParityState.stacks).
-  3: 'af6738c73448c3b4',
+  3: '24264b49d86dcd10',
 };
 
 /** The declarations of a TypeScript file without comments and with white space collapsed. */
