@@ -33,6 +33,7 @@ import type {
 import type { LifecycleStep, RunDeps, RunPlan } from './run.js';
 import type { ProcSample, Sampler } from './sampler.js';
 import type { ScenarioCase } from './scenario.js';
+import { protocolFor } from './stack-plan.js';
 
 // ---- constants -------------------------------------------------------------
 
@@ -550,6 +551,8 @@ function sessionPlan(ctx: CeilingCellContext, model: CeilingModel, maxTarget: nu
     workers: ctx.plan.workers,
     ...(ctx.plan.loadgenCpus ? { cpus: ctx.plan.loadgenCpus } : {}),
     client: 'raw',
+    // A Socket.IO stack's connections are Engine.IO sessions on the route's namespace (loadgen/ceiling.ts).
+    ...(protocolFor(ctx.cell.runtime, ctx.plan) === 'socket.io' ? { protocol: 'socket.io' as const } : {}),
     seed: ctx.plan.seed,
   };
 }

@@ -15,7 +15,9 @@ import { computeCellMetrics, type PhaseSamples } from './metrics.js';
 import { describeDifferences, diffManifests } from './parity.js';
 import { exePath, threadAffinities } from './procfs.js';
 import { loadPlanFor, verifyRuntime, type LifecycleStep, type RunDeps, type RunPlan } from './run.js';
-import { registryIdOf, type RuntimeId } from './runtimes.js';
+import { protocolOf, registryIdOf, type RuntimeId } from './runtimes.js';
+import { verifyStack } from './stack-parity.js';
+import { protocolFor } from './stack-plan.js';
 import { cpuUsBetween, startSampler, type ProcSample, type Sampler } from './sampler.js';
 import type { ScenarioCase } from './scenario.js';
 import { fetchUpstreamStats, relayDifferences } from './voice.js';
@@ -123,8 +125,9 @@ async function launch(label: string, plan: RunPlan, deps: RunDeps, upstream: Ups
 
 /**
  * Equivalence and identity first: the runtime checked from /proc (registry servers), the effective settings
- * against the contract and every other server (a difference is a refusal), the relay against this cell's
- * upstream, the pinning of every thread; then `cell.server` records what was found.
+ * against the contract and every other server (a difference is a refusal), a stack's Engine.IO settings
+ * against the other stacks' (core/stack-parity.ts), the relay against this cell's upstream, the pinning of
+ * every thread; then `cell.server` records what was found.
  * @throws BenchError E_RUNTIME_MISMATCH, E_PARITY_MISMATCH
  */
 function verify(cell: CellResult, served: Served, plan: RunPlan, parity: ParityState, upstream: UpstreamHandle | undefined, startupMs: number): void {
@@ -145,6 +148,7 @@ function verify(cell: CellResult, served: Served, plan: RunPlan, parity: ParityS
         hint: 'differing settings are a refusal, not a footnote: make the server apply servers/settings.ts',
       });
     }
+    verifyStack(label, ext ? undefined : protocolOf(label), ready.stack, parity);
     const relayDiffs = upstream ? relayDifferences(label, ready.relay, upstream.url) : [];
     if (relayDiffs.length > 0) {
       throw new BenchError('E_PARITY_MISMATCH', `${label}'s /relay route is not the contract's`, {
@@ -167,6 +171,7 @@ function verify(cell: CellResult, served: Served, plan: RunPlan, parity: ParityS
     cpus: server ? plan.serverCpus : null,
     startupMs: Math.round(startupMs),
     ...(upstream && ready?.relay ? { relay: ready.relay } : {}),
+    ...(ready?.stack ? { stack: ready.stack } : {}),
   };
 }
 
@@ -229,7 +234,7 @@ async function measure(
   };
   try {
     const load = await Promise.race([
-      deps.runLoad(loadPlanFor(c, url, plan), {
+      deps.runLoad(loadPlanFor(c, url, plan, protocolFor(cell.runtime, plan)), {
         nodePath: deps.host.nodePath,
         ...(deps.signal ? { signal: deps.signal } : {}),
         onProgress: (p) => deps.onEvent?.({ type: 'progress', cellId: cell.id, progress: p }),

@@ -8,6 +8,7 @@ import { upstreamScript } from './paths.js';
 import { liveProcesses, spawnManaged, stopAll, waitForLine, type ManagedProcess, type StopResult } from './process.js';
 import { exePath, listeningPid, runtimeOfExe } from './procfs.js';
 import { RUNTIMES, type HostInfo, type RuntimeId } from './runtimes.js';
+import { parseStackManifest } from './stack-parity.js';
 
 /**
  * What bench starts and measures: registry servers, a user's server command and
@@ -172,13 +173,17 @@ export function parseReadyLine(line: string): ReadyLine | undefined {
   }
   const relay = v['relay'] === undefined ? undefined : parseRelay(v['relay']);
   if (v['relay'] !== undefined && relay === undefined) bad.push('relay (upstreamUrl, upstreamClient ws|bun|deno, upstreamClientVersion, connectTimeoutMs)');
+  // A Socket.IO stack's own manifest (servers/CONTRACT.md, "Stacks"), checked field by field like the rest.
+  const parsedStack = v['stack'] === undefined ? undefined : parseStackManifest(v['stack']);
+  if (parsedStack && 'problems' in parsedStack) bad.push(...parsedStack.problems);
+  const stack = parsedStack && 'stack' in parsedStack ? parsedStack.stack : undefined;
   if (bad.length > 0 || settings === undefined) {
     throw new BenchError('E_SERVER_BAD_READY_LINE', `the server's ready line lacks or mistypes: ${bad.join(', ')}`, {
       details: [`line: ${line.slice(0, 300)}`],
       hint: 'the ready line is specified in servers/CONTRACT.md',
     });
   }
-  return { event: 'ready', runtime, runtimeVersion, library, libraryVersion, pid, host, port, settings, ...(relay ? { relay } : {}) };
+  return { event: 'ready', runtime, runtimeVersion, library, libraryVersion, pid, host, port, settings, ...(relay ? { relay } : {}), ...(stack ? { stack } : {}) };
 }
 
 function tailLines(s: string, n = 12): string[] {

@@ -8,10 +8,11 @@ import { exePath, hasUwsLoaded, runtimeOfExe } from './procfs.js';
 import { RESULT_SCHEMA_VERSION, type CaseDecision, type CellResult, type DecisionSettings, type RunResult, type RunSettings } from '../schema/result.js';
 import { decideAll, FIXED_SAMPLE } from './decide.js';
 import { FIRST_LOOK_ROUND, runBudgeted } from './budget.js';
-import { RUNTIMES, type HostInfo, type RuntimeId } from './runtimes.js';
+import { RUNTIMES, type HostInfo, type RuntimeId, type ServerProtocol } from './runtimes.js';
 import type { ScenarioCase } from './scenario.js';
 import { summarizeCells } from './summarize.js';
 import { runCell } from './cell.js';
+import { assertStackPlan } from './stack-plan.js';
 import { modelOf } from '../loadgen/models/index.js';
 import type { UpstreamStats } from '../upstream/config.js';
 import type { openCeilingSession } from '../loadgen/ceiling-run.js';
@@ -94,8 +95,12 @@ export function planCells(plan: RunPlan): CellResult[] {
   return cells;
 }
 
-/** Builds the load generator's plan for a case against a server: the common plan, adjusted by the model. */
-export function loadPlanFor(c: ScenarioCase, url: string, plan: RunPlan): LoadPlan {
+/**
+ * Builds the load generator's plan for a case against a server: the common plan, adjusted by the model.
+ * `protocol` is what the server speaks (core/runtimes.ts protocolOf): a Socket.IO stack's plan says so, and
+ * the workers speak Engine.IO/Socket.IO to it.
+ */
+export function loadPlanFor(c: ScenarioCase, url: string, plan: RunPlan, protocol: ServerProtocol = 'websocket'): LoadPlan {
   const s = c.scenario;
   const def = modelOf(c.model);
   const base: LoadPlan = {
@@ -112,6 +117,7 @@ export function loadPlanFor(c: ScenarioCase, url: string, plan: RunPlan): LoadPl
     workers: plan.workers,
     ...(plan.loadgenCpus ? { cpus: plan.loadgenCpus } : {}),
     client: plan.client,
+    ...(protocol !== 'websocket' ? { protocol } : {}),
     seed: plan.seed,
   };
   return def.plan ? def.plan(c.model, base) : base;
@@ -144,8 +150,11 @@ export const BUDGET_DECISION: Omit<DecisionSettings, 'look' | 'maxLooks'> = { al
  * With `plan.budgetMs`, repetitions are added round by round (core/budget.ts) until every pair of every case is
  * settled or the budget is spent; otherwise `plan.repeat` fixed repetitions. Either way `result.decisions`
  * holds the last look's verdicts (core/decide.ts).
+ * @throws BenchError E_USAGE, before anything starts, for a plan a Socket.IO stack cannot take (core/stack-plan.ts)
  */
 export async function runBenchmark(plan: RunPlan, deps: RunDeps): Promise<RunResult> {
+  // A client or a message a Socket.IO stack cannot take is refused before anything starts (throws E_USAGE).
+  assertStackPlan(plan);
   const now = deps.now ?? (() => new Date());
   const budgeted = plan.budgetMs !== undefined;
   const cells = budgeted ? [] : planCells(plan);

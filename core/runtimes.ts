@@ -5,12 +5,34 @@ import { BenchError } from '../base/errors.js';
 import { quote } from '../base/validate.js';
 import { binDir, projectRoot, serversDir } from './paths.js';
 import type { Availability, RuntimeStatus } from '../schema/result.js';
-export type { Availability, RuntimeStatus };
+import type { ServerProtocol } from '../loadgen/types.js';
+export type { Availability, RuntimeStatus, ServerProtocol };
 
 
-/** Registry ids: a runtime plus the WebSocket library it serves with. */
-export const RUNTIME_IDS = ['bun', 'node-ws', 'node-uws', 'deno'] as const;
+/** The bare runtimes: a runtime plus the WebSocket library it serves with; what `all` means. */
+export const BARE_RUNTIME_IDS = ['bun', 'node-ws', 'node-uws', 'deno'] as const;
+export type BareRuntimeId = (typeof BARE_RUNTIME_IDS)[number];
+
+/**
+ * The stacks: Socket.IO 4.8 on a runtime's WebSockets (servers/CONTRACT.md, "Stacks"), on the same contract
+ * as the bare runtimes so that what the framework costs can be read beside them; what `stacks` means.
+ */
+export const STACK_IDS = ['node-socketio', 'node-socketio-uws', 'bun-socketio'] as const;
+export type StackId = (typeof STACK_IDS)[number];
+
+/** Every registry id, bare runtimes first: what `--runtime` accepts. */
+export const RUNTIME_IDS = [...BARE_RUNTIME_IDS, ...STACK_IDS] as const;
 export type RuntimeId = (typeof RUNTIME_IDS)[number];
+
+/**
+ * Names for several ids at once in `--runtime`: `all` stays the four bare runtimes (the default run, whose
+ * time would more than double with the stacks in it), `stacks` the three stacks; `all stacks` is all seven.
+ */
+export const RUNTIME_GROUPS: Readonly<Record<'all' | 'stacks', readonly RuntimeId[]>> = {
+  all: BARE_RUNTIME_IDS,
+  stacks: STACK_IDS,
+};
+
 
 /** What `/proc/<pid>/exe` of a server of this runtime must resolve to (its basename). */
 export type RuntimeName = 'bun' | 'node' | 'deno';
@@ -43,6 +65,13 @@ export interface RuntimeSpec {
   serverScript: string;
   /** Whether its process must have uWebSockets.js's native addon loaded (checked from /proc/<pid>/maps; false: must not). */
   uws: boolean;
+  /** What the load generator must speak to it; a `socket.io` server's ready line must carry a `stack` manifest, a `websocket` one's must not. */
+  protocol: ServerProtocol;
+  /**
+   * A stack's bare counterpart: the bare server on the same runtime and WebSocket library, so that the two
+   * differ by the framework only (report/stacks.ts reads "what Socket.IO costs" from the pair); null for a bare runtime.
+   */
+  bare: BareRuntimeId | null;
   /** How to start the server; the child's pid is the runtime's own (no wrapper). */
   command(nodePath: string): LaunchCommand;
   /** Whether this runtime can run here; never throws. */
@@ -74,6 +103,76 @@ async function nodeVersion(nodePath: string): Promise<string | undefined> {
 
 const reinstall = 'run `npm ci` in the project folder (the bun and deno npm packages carry their binaries)';
 
+/** Bun with its built-in WebSockets: the binary of the bun npm package. */
+async function probeBun(): Promise<Availability> {
+  const bin = path.join(binDir, 'bun');
+  if (!existsSync(bin)) return { usable: false, reason: `no bun binary at ${bin}`, fix: reinstall };
+  const v = await versionOf(bin, ['--version'], /(\d+\.\d+\.\d+\S*)/);
+  if (!v) return { usable: false, reason: `${bin} --version failed`, fix: reinstall };
+  return { usable: true, runtimeVersion: v, libraryVersion: v };
+}
+
+/** Node + ws: the Node on PATH and the ws package. */
+async function probeNodeWs({ nodePath }: HostInfo): Promise<Availability> {
+  const v = await nodeVersion(nodePath);
+  const ws = packageVersion('ws');
+  if (!v) return { usable: false, reason: `${nodePath} --version failed`, fix: 'install Node 18–22 on PATH' };
+  if (!ws) return { usable: false, runtimeVersion: v, reason: 'the ws package is not installed', fix: reinstall };
+  return { usable: true, runtimeVersion: v, libraryVersion: ws };
+}
+
+/** Node + uWebSockets.js: the Node ABI must have a uws-pack binary on this platform. */
+async function probeNodeUws({ nodePath, nodeAbi, platform, arch }: HostInfo): Promise<Availability> {
+  const v = await nodeVersion(nodePath);
+  const pack = packageVersion('uWebSockets.js');
+  if (!pack) return { usable: false, runtimeVersion: v, reason: 'uWebSockets.js (uws-pack) is not installed', fix: reinstall };
+  if (!(nodeAbi in UWS_SUPPORTED_ABIS)) {
+    return {
+      usable: false,
+      runtimeVersion: v,
+      libraryVersion: pack,
+      reason: `uWebSockets.js v20 (uws-pack ${pack}) has no binary for Node ${v ?? '?'} (ABI ${nodeAbi}); it ships binaries for Node 18, 20, 21 and 22 only`,
+      fix: 'run bench with Node 18–22 on PATH (for example `nvm use 22`)',
+    };
+  }
+  const binary = path.join(
+    projectRoot,
+    'node_modules',
+    'uWebSockets.js',
+    'dist',
+    'bin',
+    `uws_${platform}_${arch}_${nodeAbi}.node`,
+  );
+  if (!existsSync(binary)) {
+    return {
+      usable: false,
+      runtimeVersion: v,
+      libraryVersion: pack,
+      reason: `uws-pack ${pack} has no binary for ${platform}-${arch}`,
+      fix: 'use a platform uws-pack supports (linux/darwin x64/arm64, win32 x64)',
+    };
+  }
+  return { usable: true, runtimeVersion: v, libraryVersion: `${pack} (uws-pack)` };
+}
+
+
+/**
+ * A stack runs where its bare counterpart runs and its packages are installed; its library version reads
+ * `4.8.4 (engine.io 6.6.13 on ws 8.23.0)`: Socket.IO, its engine, and the WebSocket library underneath.
+ */
+function probeStack(bare: (host: HostInfo) => Promise<Availability>, engine: 'engine.io' | '@socket.io/bun-engine', websockets: 'ws' | 'uWebSockets.js' | 'Bun') {
+  return async (host: HostInfo): Promise<Availability> => {
+    const base = await bare(host);
+    if (!base.usable) return base;
+    const sio = packageVersion('socket.io');
+    const eng = packageVersion(engine);
+    if (!sio || !eng) {
+      return { usable: false, runtimeVersion: base.runtimeVersion, reason: `the ${!sio ? 'socket.io' : engine} package is not installed`, fix: reinstall };
+    }
+    return { usable: true, runtimeVersion: base.runtimeVersion, libraryVersion: `${sio} (${engine} ${eng} on ${websockets} ${base.libraryVersion ?? '?'})` };
+  };
+}
+
 export const RUNTIMES: Record<RuntimeId, RuntimeSpec> = {
   bun: {
     id: 'bun',
@@ -82,14 +181,10 @@ export const RUNTIMES: Record<RuntimeId, RuntimeSpec> = {
     library: 'bun',
     serverScript: path.join(serversDir, 'bun.js'),
     uws: false,
+    protocol: 'websocket',
+    bare: null,
     command: () => ({ command: path.join(binDir, 'bun'), args: [path.join(serversDir, 'bun.js')] }),
-    async probe() {
-      const bin = path.join(binDir, 'bun');
-      if (!existsSync(bin)) return { usable: false, reason: `no bun binary at ${bin}`, fix: reinstall };
-      const v = await versionOf(bin, ['--version'], /(\d+\.\d+\.\d+\S*)/);
-      if (!v) return { usable: false, reason: `${bin} --version failed`, fix: reinstall };
-      return { usable: true, runtimeVersion: v, libraryVersion: v };
-    },
+    probe: probeBun,
   },
   'node-ws': {
     id: 'node-ws',
@@ -98,14 +193,10 @@ export const RUNTIMES: Record<RuntimeId, RuntimeSpec> = {
     library: 'ws',
     serverScript: path.join(serversDir, 'node-ws.js'),
     uws: false,
+    protocol: 'websocket',
+    bare: null,
     command: (nodePath) => ({ command: nodePath, args: [path.join(serversDir, 'node-ws.js')] }),
-    async probe({ nodePath }) {
-      const v = await nodeVersion(nodePath);
-      const ws = packageVersion('ws');
-      if (!v) return { usable: false, reason: `${nodePath} --version failed`, fix: 'install Node 18–22 on PATH' };
-      if (!ws) return { usable: false, runtimeVersion: v, reason: 'the ws package is not installed', fix: reinstall };
-      return { usable: true, runtimeVersion: v, libraryVersion: ws };
-    },
+    probe: probeNodeWs,
   },
   'node-uws': {
     id: 'node-uws',
@@ -114,39 +205,10 @@ export const RUNTIMES: Record<RuntimeId, RuntimeSpec> = {
     library: 'uWebSockets.js',
     serverScript: path.join(serversDir, 'node-uws.js'),
     uws: true,
+    protocol: 'websocket',
+    bare: null,
     command: (nodePath) => ({ command: nodePath, args: [path.join(serversDir, 'node-uws.js')] }),
-    async probe({ nodePath, nodeAbi, platform, arch }) {
-      const v = await nodeVersion(nodePath);
-      const pack = packageVersion('uWebSockets.js');
-      if (!pack) return { usable: false, runtimeVersion: v, reason: 'uWebSockets.js (uws-pack) is not installed', fix: reinstall };
-      if (!(nodeAbi in UWS_SUPPORTED_ABIS)) {
-        return {
-          usable: false,
-          runtimeVersion: v,
-          libraryVersion: pack,
-          reason: `uWebSockets.js v20 (uws-pack ${pack}) has no binary for Node ${v ?? '?'} (ABI ${nodeAbi}); it ships binaries for Node 18, 20, 21 and 22 only`,
-          fix: 'run bench with Node 18–22 on PATH (for example `nvm use 22`)',
-        };
-      }
-      const binary = path.join(
-        projectRoot,
-        'node_modules',
-        'uWebSockets.js',
-        'dist',
-        'bin',
-        `uws_${platform}_${arch}_${nodeAbi}.node`,
-      );
-      if (!existsSync(binary)) {
-        return {
-          usable: false,
-          runtimeVersion: v,
-          libraryVersion: pack,
-          reason: `uws-pack ${pack} has no binary for ${platform}-${arch}`,
-          fix: 'use a platform uws-pack supports (linux/darwin x64/arm64, win32 x64)',
-        };
-      }
-      return { usable: true, runtimeVersion: v, libraryVersion: `${pack} (uws-pack)` };
-    },
+    probe: probeNodeUws,
   },
   deno: {
     id: 'deno',
@@ -155,6 +217,8 @@ export const RUNTIMES: Record<RuntimeId, RuntimeSpec> = {
     library: 'deno',
     serverScript: path.join(serversDir, 'deno.js'),
     uws: false,
+    protocol: 'websocket',
+    bare: null,
     command: () => ({
       command: path.join(binDir, 'deno'),
       // --no-prompt: a missing permission fails instead of waiting on a TTY prompt.
@@ -168,25 +232,80 @@ export const RUNTIMES: Record<RuntimeId, RuntimeSpec> = {
       return { usable: true, runtimeVersion: v, libraryVersion: v };
     },
   },
+  'node-socketio': {
+    id: 'node-socketio',
+    label: 'Node + Socket.IO (engine.io on ws)',
+    runtime: 'node',
+    library: 'socket.io',
+    serverScript: path.join(serversDir, 'node-socketio.js'),
+    uws: false,
+    protocol: 'socket.io',
+    bare: 'node-ws',
+    command: (nodePath) => ({ command: nodePath, args: [path.join(serversDir, 'node-socketio.js')] }),
+    probe: probeStack(probeNodeWs, 'engine.io', 'ws'),
+  },
+  'node-socketio-uws': {
+    id: 'node-socketio-uws',
+    label: 'Node + Socket.IO (engine.io on uWebSockets.js)',
+    runtime: 'node',
+    library: 'socket.io',
+    serverScript: path.join(serversDir, 'node-socketio-uws.js'),
+    uws: true,
+    protocol: 'socket.io',
+    bare: 'node-uws',
+    command: (nodePath) => ({ command: nodePath, args: [path.join(serversDir, 'node-socketio-uws.js')] }),
+    probe: probeStack(probeNodeUws, 'engine.io', 'uWebSockets.js'),
+  },
+  'bun-socketio': {
+    id: 'bun-socketio',
+    label: 'Bun + Socket.IO (@socket.io/bun-engine)',
+    runtime: 'bun',
+    library: 'socket.io',
+    serverScript: path.join(serversDir, 'bun-socketio.js'),
+    uws: false,
+    protocol: 'socket.io',
+    bare: 'bun',
+    command: () => ({ command: path.join(binDir, 'bun'), args: [path.join(serversDir, 'bun-socketio.js')] }),
+    probe: probeStack(probeBun, '@socket.io/bun-engine', 'Bun'),
+  },
 };
 
 export function isRuntimeId(s: string): s is RuntimeId {
   return (RUNTIME_IDS as readonly string[]).includes(s);
 }
 
+/** Whether a registry id is one of the four bare runtimes. */
+export function isBareRuntimeId(s: string): s is BareRuntimeId {
+  return (BARE_RUNTIME_IDS as readonly string[]).includes(s);
+}
+
+/** Whether a registry id is a stack (Socket.IO on a runtime) rather than a bare runtime. */
+export function isStackId(s: string): s is StackId {
+  return (STACK_IDS as readonly string[]).includes(s);
+}
+
+/**
+ * What the load generator speaks to a server of the run: its registry entry's protocol; `websocket` for a
+ * label that is not a registry id (a --target or --server-cmd server).
+ */
+export function protocolOf(label: string): ServerProtocol {
+  const id = registryIdOf(label);
+  return isRuntimeId(id) ? RUNTIMES[id].protocol : 'websocket';
+}
+
 /** Resolve a user-given id, or fail with the list of valid ones. */
 export function parseRuntimeId(s: string): RuntimeId {
   if (isRuntimeId(s)) return s;
   throw new BenchError('E_UNKNOWN_RUNTIME', `unknown runtime ${quote(s)}`, {
-    hint: `valid runtimes: ${RUNTIME_IDS.join(', ')} (or "all")`,
+    hint: `valid runtimes: ${RUNTIME_IDS.join(', ')} (or "all" for the bare four, "stacks" for the Socket.IO three)`,
   });
 }
 
-/** Expand `all` and check every id; order is kept, duplicates removed. */
+/** Expand the groups (`all`, `stacks`) and check every id; order is kept, duplicates removed. */
 export function parseRuntimeList(items: readonly string[]): RuntimeId[] {
   const out: RuntimeId[] = [];
   for (const item of items.flatMap((s) => s.split(','))) {
-    const ids = item === 'all' ? [...RUNTIME_IDS] : [parseRuntimeId(item)];
+    const ids = item === 'all' || item === 'stacks' ? [...RUNTIME_GROUPS[item]] : [parseRuntimeId(item)];
     for (const id of ids) if (!out.includes(id)) out.push(id);
   }
   return out;
@@ -203,14 +322,14 @@ export function registryIdOf(label: string): string {
 }
 
 /**
- * Labels for `--runtime` items with A/A copies kept: `all` expands to every id once; an id named again becomes
+ * Labels for `--runtime` items with A/A copies kept: a group (`all`, `stacks`) expands to its ids once; an id named again becomes
  * `id#2`, `id#3`…, and `id#name` is a copy under that name. Unknown ids are refused (E_UNKNOWN_RUNTIME).
  */
 export function parseRuntimeLabels(items: readonly string[]): string[] {
   const out: string[] = [];
   for (const item of items.flatMap((s) => s.split(',')).filter((s) => s.length > 0)) {
-    if (item === 'all') {
-      for (const id of RUNTIME_IDS) if (!out.includes(id)) out.push(id);
+    if (item === 'all' || item === 'stacks') {
+      for (const id of RUNTIME_GROUPS[item]) if (!out.includes(id)) out.push(id);
       continue;
     }
     const id = parseRuntimeId(registryIdOf(item));

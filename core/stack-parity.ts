@@ -1,10 +1,11 @@
 /**
  * The Socket.IO stacks' part of a ready line and of the parity check
- * (servers/CONTRACT.md, "Stacks"), for the launcher and the run to call:
+ * (servers/CONTRACT.md, "Stacks"):
  *
- * - `parseStackManifest` checks a ready line's `stack` field by field, as
- *   launcher.ts's parseReadyLine checks the rest (which keeps only the fields
- *   it knows, so a stack's manifest must be read here).
+ * - `parseStackManifest` checks a ready line's `stack` field by field, for
+ *   launcher.ts's parseReadyLine, which checks the rest.
+ * - `verifyStack` is core/cell.ts's check of a stack: its identity against its
+ *   registry entry, its Engine.IO settings recorded and compared (below).
  * - `assertStackParity` is the stack half of the parity rule: the WebSocket
  *   settings (`settings`) of every server are compared by parity.ts as ever,
  *   stacks included, since a stack reports the ParityManifest of the WebSocket
@@ -15,7 +16,9 @@
  *   included) is what such a comparison measures.
  */
 import { BenchError } from '../base/errors.js';
+import type { ParityState } from '../schema/result.js';
 import { STACK_SETTINGS, type StackManifest, type StackSettings } from '../servers/settings.js';
+import type { ServerProtocol } from './runtimes.js';
 import { describeDifferences, diffManifests, type ParityDifference } from './parity.js';
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -86,6 +89,18 @@ export function stackSettingsDifferences(servers: Readonly<Record<string, StackS
   return diffManifests({ contract: { ...STACK_SETTINGS }, ...manifests });
 }
 
+/** The differences as the refusal and the result's parity section word them: `stack.settings.<key>: …`. */
+function describeStackDifferences(diffs: ParityDifference[]): string[] {
+  return describeDifferences(diffs).map((line) => `stack.settings.${line}`);
+}
+
+function stackParityError(details: string[]): BenchError {
+  return new BenchError('E_PARITY_MISMATCH', 'the Socket.IO stacks do not run with the same Engine.IO settings, so their figures are not comparable', {
+    details,
+    hint: 'start every stack without SOCKETIO_PING_INTERVAL_MS / SOCKETIO_PING_TIMEOUT_MS (servers/CONTRACT.md, "Stacks")',
+  });
+}
+
 /**
  * Refuses (E_PARITY_MISMATCH) when the stacks among `servers` run with Engine.IO
  * settings that differ from each other or from STACK_SETTINGS, one line per
@@ -93,9 +108,37 @@ export function stackSettingsDifferences(servers: Readonly<Record<string, StackS
  */
 export function assertStackParity(servers: Readonly<Record<string, StackSettings | undefined>>): void {
   const diffs = stackSettingsDifferences(servers);
-  if (diffs.length === 0) return;
-  throw new BenchError('E_PARITY_MISMATCH', 'the Socket.IO stacks do not run with the same Engine.IO settings, so their figures are not comparable', {
-    details: describeDifferences(diffs).map((line) => `stack.settings.${line}`),
-    hint: 'start every stack without SOCKETIO_PING_INTERVAL_MS / SOCKETIO_PING_TIMEOUT_MS (servers/CONTRACT.md, "Stacks")',
-  });
+  if (diffs.length > 0) throw stackParityError(describeStackDifferences(diffs));
+}
+
+/**
+ * The stack half of a cell's checks (core/cell.ts verify), after the WebSocket settings were compared:
+ * - identity: a registry server whose entry says `socket.io` must print a `stack` manifest, and one that
+ *   says `websocket` must not (`expected` undefined: a --server-cmd server, not checked);
+ * - parity: a stack's Engine.IO settings are recorded in `parity.stacks` under its label and compared with
+ *   every other stack's of the run and with STACK_SETTINGS; a difference is recorded in
+ *   `parity.differences` and refused. A bare server is never compared on them (what the stack adds,
+ *   its heartbeat included, is what a stack-against-bare comparison measures).
+ * @throws BenchError E_RUNTIME_MISMATCH (identity), E_PARITY_MISMATCH (settings)
+ */
+export function verifyStack(label: string, expected: ServerProtocol | undefined, stack: StackManifest | undefined, parity: ParityState): void {
+  if (expected === 'socket.io' && stack === undefined) {
+    throw new BenchError('E_RUNTIME_MISMATCH', `the ${label} server printed no stack manifest, but its registry entry says it speaks Socket.IO`, {
+      hint: 'a stack server prints its `stack` in the ready line (servers/CONTRACT.md, "Stacks"); the server file and core/runtimes.ts disagree',
+    });
+  }
+  if (expected === 'websocket' && stack !== undefined) {
+    throw new BenchError('E_RUNTIME_MISMATCH', `the ${label} server printed a ${stack.framework} stack manifest, but its registry entry says it speaks bare WebSocket`, {
+      hint: 'the server file and core/runtimes.ts disagree about the protocol',
+    });
+  }
+  if (stack === undefined) return;
+  const others = { ...parity.stacks };
+  delete others[label];
+  const diffs = stackSettingsDifferences({ ...others, [label]: stack.settings });
+  parity.stacks = { ...parity.stacks, [label]: stack.settings };
+  if (diffs.length > 0) {
+    parity.differences = describeStackDifferences(diffs);
+    throw stackParityError(parity.differences);
+  }
 }

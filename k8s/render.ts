@@ -3,7 +3,7 @@ import type { Affinity, ConfigMap, Container, Pod, PodAffinityTerm, ResourceRequ
 import type { ObjectMeta } from 'kubernetes-types/meta/v1.js';
 import { stringify } from 'yaml';
 import { BenchError } from '../base/errors.js';
-import { RUNTIME_IDS, type RuntimeId } from '../core/runtimes.js';
+import { RUNTIME_IDS, RUNTIMES, type RuntimeId } from '../core/runtimes.js';
 import { expandCases, type Scenario } from '../core/scenario.js';
 import { modelOf } from '../loadgen/models/index.js';
 import { MAX_SEGMENTS } from '../loadgen/segment.js';
@@ -165,12 +165,15 @@ export const WAIT_FOR_SERVER_SCRIPT = [
 
 /**
  * Renders the objects of one benchmark (see the module comment), in apply order.
- * @throws BenchError E_USAGE naming the option: an unknown runtime, a scenario with several cases and no
+ * @throws BenchError E_USAGE naming the option: an unknown runtime or a Socket.IO stack, a scenario with several cases and no
  *   `caseName` (or an unknown one), segments outside 1..min(connections, MAX_SEGMENTS), fractional CPUs, a bad
  *   memory quantity, name or namespace, an empty image, a start time that is not epoch milliseconds
  */
 export function renderManifests(o: RenderOptions): Manifest[] {
   if (!(RUNTIME_IDS as readonly string[]).includes(o.runtime)) throw usage(`runtime: unknown "${o.runtime}" (one of ${RUNTIME_IDS.join(', ')})`);
+  if (RUNTIMES[o.runtime].protocol !== 'websocket') {
+    throw usage(`runtime: ${o.runtime} is a Socket.IO stack, and the load pods' \`bench load\` speaks bare WebSocket only`, 'run the stacks with `bench run` on one machine');
+  }
   const scenario = o.scenario;
   const cases = expandCases(scenario);
   let chosen = cases[0]!;

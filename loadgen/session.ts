@@ -119,7 +119,7 @@ export abstract class WsSession implements Runner {
       onMessage: (c, buf, start, end) => this.onMessage(c, buf, start, end),
       onClose: (c, code, byUs) => this.onClose(c, code, byUs),
       onError: (c, kind) => this.onError(c, kind),
-    });
+    }, this.plan.protocol);
   }
 
   // ---- what a model adds ------------------------------------------------------

@@ -1,7 +1,9 @@
 import WebSocket from 'ws';
 import type { PayloadCodec } from './codec.js';
 import { connect as rawConnect, createMaskKey, Opcode, PrebuiltFrame, type RawWebSocket, type RawWebSocketHandler } from './protocol/index.js';
-import type { ErrorKind } from './types.js';
+import { BenchError } from '../base/errors.js';
+import { createSocketIoClientTransport, createSocketIoTransport } from './socketio-transport.js';
+import type { ErrorKind, LoadClient, ServerProtocol } from './types.js';
 import type { Conn } from './session.js';
 
 /**
@@ -117,26 +119,34 @@ export function createWsTransport(h: TransportHandlers): Transport {
       return socket !== undefined && socket.writableLength > 0;
     },
     allowReads(t, bytes) {
-      const w = t as WsConn & { readAllowance?: number };
-      const socket = (w.ws as unknown as { _socket?: import('node:net').Socket })._socket;
-      if (socket === undefined) return;
-      if (w.readAllowance === undefined) {
-        // Beside ws's own listener, to count the bytes of every socket read (frame headers included).
-        socket.on('data', (chunk: Buffer) => {
-          if (w.readAllowance === undefined || w.readAllowance === Infinity) return;
-          w.readAllowance -= chunk.length;
-          if (w.readAllowance <= 0 && !w.ws.isPaused) w.ws.pause();
-        });
-      }
-      // A chunk that overdrew the last grant is paid back from this one, so the average rate holds.
-      w.readAllowance = Math.min(w.readAllowance ?? 0, 0) + bytes;
-      if (w.readAllowance > 0 && w.ws.isPaused) w.ws.resume();
-      else if (w.readAllowance <= 0 && !w.ws.isPaused) w.ws.pause();
+      limitWsReads(t as WsConn, bytes);
     },
   };
 }
 
-interface RawConn extends TransportConn {
+/**
+ * Transport.allowReads for a connection of the `ws` library (ws's own client, or the one under
+ * socket.io-client): pauses the WebSocket once the socket reads have used up the grant.
+ */
+export function limitWsReads(w: { ws: WebSocket; readAllowance?: number }, bytes: number): void {
+  const socket = (w.ws as unknown as { _socket?: import('node:net').Socket })._socket;
+  if (socket === undefined) return;
+  if (w.readAllowance === undefined) {
+    // Beside ws's own listener, to count the bytes of every socket read (frame headers included).
+    socket.on('data', (chunk: Buffer) => {
+      if (w.readAllowance === undefined || w.readAllowance === Infinity) return;
+      w.readAllowance -= chunk.length;
+      if (w.readAllowance <= 0 && !w.ws.isPaused) w.ws.pause();
+    });
+  }
+  // A chunk that overdrew the last grant is paid back from this one, so the average rate holds.
+  w.readAllowance = Math.min(w.readAllowance ?? 0, 0) + bytes;
+  if (w.readAllowance > 0 && w.ws.isPaused) w.ws.resume();
+  else if (w.readAllowance <= 0 && !w.ws.isPaused) w.ws.pause();
+}
+
+/** A connection of the raw client, as its handler (rawConnHandler) sees it. */
+export interface RawConn extends TransportConn {
   ws: RawWebSocket<Conn>;
   closingByUs: boolean;
   /** Completed the handshake (errors before that fail the connect instead). */
@@ -145,24 +155,12 @@ interface RawConn extends TransportConn {
 }
 
 /**
- * Our own client (loadgen/protocol): one masking key per worker, one frame per
- * payload template built and masked once, then per send only the header bytes
- * are patched (already masked) and the frame is copied into the connection's
- * batch, which is written once per event-loop turn.
+ * The raw client's connection events turned into the transport's: a connect completes (`done`) at `onOpen`
+ * or fails with the first error; after that errors and closes go to `h`. Shared by the bare transport and
+ * the Socket.IO one (socketio-transport.ts), which calls it through withSocketIo.
  */
-export function createRawTransport(h: TransportHandlers): Transport {
-  const maskKey = createMaskKey();
-  // Keyed by template: a template belongs to one codec, so its frame's opcode is fixed at the first send.
-  const frames = new Map<Buffer, PrebuiltFrame>();
-  const frameFor = (codec: PayloadCodec, template: Buffer) => {
-    let f = frames.get(template);
-    if (!f) {
-      f = new PrebuiltFrame(codec.opcodeKind === 'binary' ? Opcode.Binary : Opcode.Text, template, maskKey);
-      frames.set(template, f);
-    }
-    return f;
-  };
-  const handler: RawWebSocketHandler<Conn> = {
+export function rawConnHandler(h: TransportHandlers): RawWebSocketHandler<Conn> {
+  return {
     onOpen(ws) {
       const t = ws.data.t as RawConn;
       t.opened = true;
@@ -196,6 +194,27 @@ export function createRawTransport(h: TransportHandlers): Transport {
       h.onClose(ws.data, code, t.closingByUs);
     },
   };
+}
+
+/**
+ * Our own client (loadgen/protocol): one masking key per worker, one frame per
+ * payload template built and masked once, then per send only the header bytes
+ * are patched (already masked) and the frame is copied into the connection's
+ * batch, which is written once per event-loop turn.
+ */
+export function createRawTransport(h: TransportHandlers): Transport {
+  const maskKey = createMaskKey();
+  // Keyed by template: a template belongs to one codec, so its frame's opcode is fixed at the first send.
+  const frames = new Map<Buffer, PrebuiltFrame>();
+  const frameFor = (codec: PayloadCodec, template: Buffer) => {
+    let f = frames.get(template);
+    if (!f) {
+      f = new PrebuiltFrame(codec.opcodeKind === 'binary' ? Opcode.Binary : Opcode.Text, template, maskKey);
+      frames.set(template, f);
+    }
+    return f;
+  };
+  const handler = rawConnHandler(h);
   return {
     connect(c, host, port, path, timeoutMs, done) {
       const t = { conn: c, closingByUs: false, opened: false, done } as RawConn;
@@ -229,7 +248,22 @@ export function createRawTransport(h: TransportHandlers): Transport {
   };
 }
 
-/** The transport for a plan's `client`; each send names its codec, which sets the frame's opcode. */
-export function createTransport(client: 'raw' | 'ws', h: TransportHandlers): Transport {
-  return client === 'raw' ? createRawTransport(h) : createWsTransport(h);
+/**
+ * The transport for a plan's `client` and the server's `protocol`, chosen once per worker, so the hot path
+ * never asks which it is; each send names its codec, which sets the frame's opcode (bare) or is the event's
+ * payload (Socket.IO).
+ * @throws BenchError E_USAGE for a client that does not speak the protocol (`ws` to a stack, `socketio` to
+ *   a bare server); the plan check (core/stack-plan.ts) refuses such a plan before any worker starts
+ */
+export function createTransport(client: LoadClient, h: TransportHandlers, protocol: ServerProtocol = 'websocket'): Transport {
+  if (protocol === 'socket.io') {
+    if (client === 'raw') return createSocketIoTransport(h);
+    if (client === 'socketio') return createSocketIoClientTransport(h);
+  } else {
+    if (client === 'raw') return createRawTransport(h);
+    if (client === 'ws') return createWsTransport(h);
+  }
+  throw new BenchError('E_USAGE', `the ${client} client does not speak ${protocol}`, {
+    hint: protocol === 'socket.io' ? 'use --client raw or --client socketio for a Socket.IO stack' : 'use --client raw or --client ws for a bare server',
+  });
 }

@@ -1,5 +1,11 @@
-import type { DeliveryCounts, ErrorKind, HistogramSummary, OpenLoopCounts, SaturationVerdict, SlowConsumerResult, TimelineBucket, WorkerStats } from '../schema/result.js';
-export type { DeliveryCounts, ErrorKind, OpenLoopCounts, SaturationVerdict, SlowConsumerResult, TimelineBucket, WorkerStats };
+import type { DeliveryCounts, ErrorKind, HistogramSummary, LoadClient, OpenLoopCounts, SaturationVerdict, SlowConsumerResult, TimelineBucket, WorkerStats } from '../schema/result.js';
+export type { DeliveryCounts, ErrorKind, LoadClient, OpenLoopCounts, SaturationVerdict, SlowConsumerResult, TimelineBucket, WorkerStats };
+
+/**
+ * What a server speaks on top of RFC 6455: bare WebSocket messages, or Socket.IO v5 over Engine.IO v4 (the
+ * stacks, servers/CONTRACT.md "Stacks"), which the load generator then speaks too (loadgen/protocol/socketio.ts).
+ */
+export type ServerProtocol = 'websocket' | 'socket.io';
 
 /**
  * The load generator's library API types: what the orchestrator asks for (a
@@ -153,8 +159,14 @@ export interface LoadPlan {
   workers: number;
   /** CPUs for the workers (taskset list); worker i gets the i-th CPU of the list when there are enough. */
   cpus?: string;
-  /** Which client implementation: our raw client, or `ws` as a cross-check. */
-  client: 'raw' | 'ws';
+  /** Which client implementation: our raw client, or a library as a cross-check (`ws` for `websocket`, `socketio` for `socket.io`). */
+  client: LoadClient;
+  /**
+   * What the server speaks (default `websocket`). With `socket.io` every connection is an Engine.IO session on
+   * `/socket.io/?EIO=4&transport=websocket` joined to the route as a namespace (its query in the handshake's),
+   * open only once the namespace acknowledged it, and every message a `message` event.
+   */
+  protocol?: ServerProtocol;
   /**
    * Another process of the run (the simulated upstream of a voice case) shares the load generator's CPUs: workers
    * then never spin-wait for send times, which would take the CPU from it, and use timers instead.

@@ -9,12 +9,13 @@ import type { CellMetrics, CellResult, RunResult, SummaryRow } from '../schema/r
 import { median } from '../stats/descriptive.js';
 import { isNonEmpty } from '../stats/errors.js';
 import { formatBytes, formatCount } from './units.js';
+import { stackCostViews } from './stacks.js';
 import { fig, type CaseView, type ColumnView, type Figure, type Unit, type ViewCell } from './view.js';
 
 const MISSING = '–';
 
-/** Scenarios whose cost per message is the synthetic figure of the two-gap table. */
-export const SYNTHETIC_SCENARIOS = ['echo', 'echo-rate'];
+/** Scenarios whose cost per message is the synthetic figure of the two-gap table (the text twins run when a Socket.IO stack is in the run). */
+export const SYNTHETIC_SCENARIOS = ['echo', 'echo-rate', 'echo-text', 'echo-rate-text'];
 
 function completed(cells: readonly CellResult[], caseName: string, runtime: string): CellMetrics[] {
   return cells
@@ -273,8 +274,11 @@ export function gapView(result: RunResult, summary: readonly SummaryRow[]): Case
   return toView('Two gaps: synthetic vs real shape', 'gaps', `per runtime, the synthetic echo figure beside the voice-relay figures, each with its ratio to ${ref}`, columns, raw, footnotes);
 }
 
-/** Every real-shape section of a report, in order: the gap table first, then the relay, fan-out and backpressure tables. */
+/**
+ * Every real-shape section of a report, in order: the gap table first, then what the Socket.IO stacks cost
+ * (report/stacks.ts, in runs with a stack), then the relay, fan-out and backpressure tables.
+ */
 export function shapeViews(result: RunResult, summary: readonly SummaryRow[]): CaseView[] {
   const gap = gapView(result, summary);
-  return [...(gap ? [gap] : []), ...(hasVoice(result) ? voiceViews(result) : []), ...fanoutViews(result), ...slowViews(result)];
+  return [...(gap ? [gap] : []), ...stackCostViews(result, summary), ...(hasVoice(result) ? voiceViews(result) : []), ...fanoutViews(result), ...slowViews(result)];
 }

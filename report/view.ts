@@ -9,6 +9,7 @@ import { isNonEmpty } from '../stats/errors.js';
 import { formatBytes, formatCount, formatPct, formatRate, formatRatio, formatUs, sig3 } from './units.js';
 import { ceilingViews, hasCeilings } from './ceiling.js';
 import { shapeViews } from './shapes.js';
+import { stackParityLines } from './stacks.js';
 import { describeWarning } from './warnings.js';
 
 /** Shown in a cell whose runtime lacks a metric that other runtimes of the case have. */
@@ -352,7 +353,7 @@ export function buildView(result: RunResult): ReportView {
     meta,
     environment,
     runtimes,
-    parity: parityLines(result),
+    parity: [...parityLines(result), ...stackParityLines(result)],
     settings: settingsLines(result),
     cases: caseViews(result, summary),
     ...(hasCeilings(result) ? { ceilings: ceilingViews(result) } : {}),

@@ -1,4 +1,4 @@
-import type { ParityManifest, RelayInfo } from '../servers/settings.js';
+import type { ParityManifest, RelayInfo, StackManifest, StackSettings } from '../servers/settings.js';
 
 /**
  * The result file of `bench run`: versioned, self-describing (tool, revision,
@@ -6,7 +6,7 @@ import type { ParityManifest, RelayInfo } from '../servers/settings.js';
  * figures and encoded histograms, so that reports and comparisons can be
  * recomputed from it alone. Bump RESULT_SCHEMA_VERSION on any incompatible change.
  */
-export const RESULT_SCHEMA_VERSION = 2;
+export const RESULT_SCHEMA_VERSION = 3;
 
 export type CellStatus = 'pending' | 'running' | 'completed' | 'errored' | 'skipped';
 
@@ -79,6 +79,8 @@ export interface ServerInfo {
   startupMs: number;
   /** Voice cells: how the server's /relay route reached the upstream (its client library differs by runtime, by design). */
   relay?: RelayInfo;
+  /** A Socket.IO stack's framework, engine, WebSocket library and Engine.IO settings, from its ready line (servers/CONTRACT.md, "Stacks"). */
+  stack?: StackManifest;
 }
 
 /** Voice-agent figures (`/relay` through the simulated upstream), from turns triggered in the measured window. */
@@ -394,16 +396,25 @@ export interface RunSettings {
   /** The simulated upstream's CPUs (voice scenarios): its own CPU where there is one, else the load generator's. Absent in runs without voice. */
   upstreamCpus?: string | null;
   referenceRuntime: string;
-  client: 'raw' | 'ws';
+  client: LoadClient;
   /** A budgeted run: its time budget, ms; repetitions were added round by round until every pair was settled or the budget was spent. */
   budgetMs?: number;
   /** The sequential test's settings of a budgeted run (alpha, the most looks, the spending function). */
   decision?: DecisionSettings;
 }
 
+/**
+ * The load generator's client: `raw` (bench's own, RFC 6455 and, for the Socket.IO stacks, Engine.IO v4 /
+ * Socket.IO v5 over it), or a library as a cross-check: `ws` for bare servers, `socketio` (socket.io-client)
+ * for the stacks.
+ */
+export type LoadClient = 'raw' | 'ws' | 'socketio';
+
 /** Effective settings per runtime, from each server's ready line, and the differences found. */
 export interface ParityState {
   manifests: Record<string, ParityManifest>;
+  /** The Socket.IO stacks' Engine.IO settings (`stack.settings` of their ready lines), compared among the stacks only; absent without a stack. */
+  stacks?: Record<string, StackSettings>;
   differences: string[];
 }
 

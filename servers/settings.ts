@@ -76,6 +76,8 @@ export interface ReadyLine {
   settings: ParityManifest;
   /** Present on the four contract servers; a user's own server (`--server-cmd`) may have no relay route. */
   relay?: RelayInfo;
+  /** Present on a stack (StackReadyLine): the framework and its own settings. */
+  stack?: StackManifest;
 }
 
 /** The settings every server is asked to apply. */

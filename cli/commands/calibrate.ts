@@ -9,6 +9,7 @@ import type { RunResult } from '../../schema/result.js';
 import { runBenchmark, type RunPlan } from '../../core/run.js';
 import { parseRuntimeId, probeRuntimes } from '../../core/runtimes.js';
 import { applyQuick, builtinScenarios, expandCases, resolveScenario, type Scenario } from '../../core/scenario.js';
+import { defaultScenariosFor } from '../../core/stack-plan.js';
 import { runLoad } from '../../loadgen/run.js';
 import { alignColumns } from '../../report/compare/text.js';
 import { formatMetric, metricLabel, signedPct } from '../../report/compare/view.js';
@@ -67,6 +68,12 @@ export async function calibrateCommand(opts: Record<string, unknown>, _args: str
 
   const names = opts['scenario'] as string[] | undefined;
   let scenarios: Scenario[] = names?.length ? names.map((n) => resolveScenario(n, io.cwd)) : builtinScenarios().filter((s) => s.default);
+  if (!names?.length) {
+    // A Socket.IO stack runs the text twins of the binary echo scenarios (core/stack-plan.ts).
+    const d = defaultScenariosFor(scenarios, [runtime], (n) => resolveScenario(n, io.cwd));
+    scenarios = d.scenarios;
+    if (d.note) io.stderr.write(`note: ${d.note}\n`);
+  }
   const quick = opts['quick'] === true || (!names?.length && opts['full'] !== true);
   if (quick) scenarios = scenarios.map(applyQuick);
   const warmup = opts['warmup'] as number | undefined;
@@ -83,7 +90,7 @@ export async function calibrateCommand(opts: Record<string, unknown>, _args: str
     serverCpus: pins.server,
     loadgenCpus: pins.loadgen,
     referenceRuntime: runtime,
-    client: opts['client'] as 'raw' | 'ws',
+    client: opts['client'] as RunPlan['client'],
     workers: (opts['workers'] as number | undefined) ?? (pins.loadgen ? expandCpuList(pins.loadgen).length : 1),
     label,
     commandLine: ['bench', ...io.argv],

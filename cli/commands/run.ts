@@ -4,8 +4,9 @@ import { BenchError, ExitCode } from '../../base/errors.js';
 import { startCommand, startServer, startUpstream } from '../../core/launcher.js';
 import type { RunResult } from '../../schema/result.js';
 import { hasDeliveryFaults, runBenchmark, type ExternalServer, type RunEvent, type RunPlan } from '../../core/run.js';
-import { parseRuntimeLabels, probeRuntimes, registryIdOf, RUNTIME_IDS } from '../../core/runtimes.js';
+import { parseRuntimeLabels, probeRuntimes, registryIdOf, RUNTIME_GROUPS, RUNTIME_IDS } from '../../core/runtimes.js';
 import { applyQuick, builtinScenarios, expandCases, resolveScenario, type Scenario } from '../../core/scenario.js';
+import { assertStackPlan, defaultScenariosFor } from '../../core/stack-plan.js';
 import { runLoad } from '../../loadgen/run.js';
 import { modelOf } from '../../loadgen/models/index.js';
 import { getFormat } from '../../report/format.js';
@@ -124,11 +125,11 @@ export async function runCommand(opts: Record<string, unknown>, _args: string[],
   if (opts['target'] && opts['serverCmd']) throw new BenchError('E_USAGE', '--target and --server-cmd exclude each other', { hint: 'use --target for a running server, --server-cmd for one bench starts' });
   if (external && opts['runtime']) throw new BenchError('E_USAGE', '--runtime cannot be combined with --target or --server-cmd', { hint: 'compare your server with the built-in ones in separate runs, then `bench compare`' });
 
-  // Runtimes: "all" means the usable ones; an explicitly named unusable runtime is an error with its fix.
+  // Runtimes: a group ("all", "stacks") means its usable ones; an explicitly named unusable runtime is an error with its fix.
   const asked = (opts['runtime'] as string[] | undefined) ?? ['all'];
   const requested = external ? [] : parseRuntimeLabels(asked);
   const statuses = await probeRuntimes(io.host);
-  const explicit = !asked.includes('all');
+  const explicit = !asked.some((a) => Object.hasOwn(RUNTIME_GROUPS, a));
   const runtimes: string[] = external ? [String(opts['serverLabel'])] : [];
   for (const id of requested) {
     const st = statuses.find((s) => s.id === registryIdOf(id))!;
@@ -141,6 +142,12 @@ export async function runCommand(opts: Record<string, unknown>, _args: string[],
 
   const names = opts['scenario'] as string[] | undefined;
   let scenarios: Scenario[] = names?.length ? names.map((n) => resolveScenario(n, io.cwd)) : builtinScenarios().filter((s) => s.default);
+  if (!names?.length && !external) {
+    // With a Socket.IO stack in the run, the binary echo scenarios of the default set become their text twins (for every runtime).
+    const d = defaultScenariosFor(scenarios, runtimes, (n) => resolveScenario(n, io.cwd));
+    scenarios = d.scenarios;
+    if (d.note) io.stderr.write(`note: ${d.note}\n`);
+  }
   const quick = opts['quick'] === true || (!names?.length && opts['full'] !== true);
   if (quick) scenarios = scenarios.map(applyQuick);
   const warmup = opts['warmup'] as number | undefined;
@@ -161,7 +168,8 @@ export async function runCommand(opts: Record<string, unknown>, _args: string[],
   // A budget unless fixed repetitions were asked for: the main job ends in a decision, not in a count.
   const budgetMs = opts['repeat'] === undefined ? Math.round(((opts['budget'] as number | undefined) ?? DEFAULT_BUDGET_SEC) * 1000) : undefined;
   const startedAt = new Date();
-  const label = String(opts['label'] ?? (runtimes.length === RUNTIME_IDS.length ? 'all' : runtimes.join('+')));
+  const isAll = runtimes.length === RUNTIME_GROUPS.all.length && RUNTIME_GROUPS.all.every((id) => runtimes.includes(id));
+  const label = String(opts['label'] ?? (isAll ? 'all' : runtimes.join('+')));
   const plan: RunPlan = {
     runtimes,
     cases,
@@ -174,11 +182,13 @@ export async function runCommand(opts: Record<string, unknown>, _args: string[],
     ...(needsUpstream ? { upstreamCpus: pins.upstream } : {}),
     referenceRuntime: runtimes.includes(reference) ? reference : runtimes[0]!,
     ...(external ? { external } : {}),
-    client: opts['client'] as 'raw' | 'ws',
+    client: opts['client'] as RunPlan['client'],
     workers: (opts['workers'] as number | undefined) ?? loadgenCpuCount,
     label,
     commandLine: ['bench', ...io.argv],
   };
+  // Refused before anything is printed or started: a client or a message a Socket.IO stack cannot take (E_USAGE).
+  assertStackPlan(plan);
   const outDir = path.resolve(io.cwd, String(opts['out']), `${utcStamp(startedAt)}-${label.replace(/[^\w.+-]/g, '_')}`);
   await preflightRun(opts, plan, outDir); // every check against this machine (cli/checks.ts), and the result folder, before anything starts
 

@@ -5,13 +5,13 @@
  * glibc 2.36); the other platforms follow the packages' own naming and are untested here. Where a fact comes
  * from is said next to it, so that the table can be re-checked when it is bumped.
  */
-import type { RuntimeId } from '../runtimes.js';
+import type { BareRuntimeId } from '../runtimes.js';
 
 /** The executable a server runs on; `/proc/<pid>/exe` of the server must be this runtime's binary. */
 export type RuntimeName = 'node' | 'bun' | 'deno';
 
 /** Which runtime binary each registry id runs on. */
-export const RUNTIME_OF: Readonly<Record<RuntimeId, RuntimeName>> = {
+export const RUNTIME_OF: Readonly<Record<BareRuntimeId, RuntimeName>> = {
   bun: 'bun',
   'node-ws': 'node',
   'node-uws': 'node',
@@ -25,7 +25,7 @@ export const RUNTIME_OF: Readonly<Record<RuntimeId, RuntimeName>> = {
  * (UWS-PROVENANCE.md): a Node 24 default there would make `bench run` fail on Debian 12 and Ubuntu 22.04.
  * Bumping one is a change of the measured environment: say so in the commit.
  */
-export const PINNED_DEFAULTS: Readonly<Record<RuntimeId, string>> = {
+export const PINNED_DEFAULTS: Readonly<Record<BareRuntimeId, string>> = {
   bun: '1.4.5',
   'node-ws': '24.22.3',
   'node-uws': '22.23.5',

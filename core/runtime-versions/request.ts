@@ -4,7 +4,7 @@
  * passed in, so every rule here is tested without a network.
  */
 import { BenchError } from '../../base/errors.js';
-import { RUNTIME_IDS, isRuntimeId, type RuntimeId } from '../runtimes.js';
+import { BARE_RUNTIME_IDS, isBareRuntimeId, type BareRuntimeId } from '../runtimes.js';
 import {
   NODE_ABI_BY_MAJOR,
   UWS_BUILDS,
@@ -28,7 +28,7 @@ export type VersionSpec =
 export interface RuntimeRequest {
   /** As the user wrote it, e.g. 'node-ws@24'. */
   text: string;
-  id: RuntimeId;
+  id: BareRuntimeId;
   spec: VersionSpec;
 }
 
@@ -44,9 +44,9 @@ const FORMS = '<id>, <id>@<major>, <id>@<major>.<minor>, <id>@<x.y.z>, or node-w
 export function parseRuntimeRequest(text: string): RuntimeRequest {
   const at = text.indexOf('@');
   const id = at < 0 ? text : text.slice(0, at);
-  if (!isRuntimeId(id)) {
+  if (!isBareRuntimeId(id)) {
     throw new BenchError('E_UNKNOWN_RUNTIME', `unknown runtime "${id}" in "${text}"`, {
-      hint: `valid runtimes: ${RUNTIME_IDS.join(', ')} (or "all"), each optionally with @<version>`,
+      hint: `valid runtimes: ${BARE_RUNTIME_IDS.join(', ')} (or "all"), each optionally with @<version>`,
     });
   }
   if (at < 0) return { text, id, spec: { kind: 'default' } };
@@ -73,7 +73,7 @@ export function parseRuntimeRequest(text: string): RuntimeRequest {
 export function parseRuntimeRequests(items: readonly string[]): RuntimeRequest[] {
   const out: RuntimeRequest[] = [];
   for (const item of items.flatMap((s) => s.split(',')).filter((s) => s !== '')) {
-    const reqs = item === 'all' ? RUNTIME_IDS.map((id) => parseRuntimeRequest(id)) : [parseRuntimeRequest(item)];
+    const reqs = item === 'all' ? BARE_RUNTIME_IDS.map((id) => parseRuntimeRequest(id)) : [parseRuntimeRequest(item)];
     for (const r of reqs) if (!out.some((o) => o.text === r.text)) out.push(r);
   }
   return out;

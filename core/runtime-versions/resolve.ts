@@ -11,7 +11,7 @@ import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BenchError } from '../../base/errors.js';
-import type { RuntimeId } from '../runtimes.js';
+import type { BareRuntimeId } from '../runtimes.js';
 import { findEntry, installEntry, listCache, type InstallPlan } from './cache.js';
 import {
   NODE_ABI_BY_MAJOR,
@@ -75,7 +75,7 @@ export interface ResolvedLibrary {
 
 /** A runtime request resolved to exact, verified binaries: what the launcher and the result need. */
 export interface ResolvedRuntime {
-  id: RuntimeId;
+  id: BareRuntimeId;
   /** The request as written ('node-ws@24', 'bun'). */
   request: string;
   /** Identity for tables and results: `<id>@<exact version>`, or `<id>@system` for the Node that runs bench. */

@@ -110,7 +110,7 @@ describe('bench compare', () => {
     writeFileSync(bad, '{"schemaVersion": 7}');
     const b = await cli(['compare', base, bad]);
     assert.equal(b.code, 2);
-    assert.match(b.stderr, /schemaVersion: must be 2, got 7/);
+    assert.match(b.stderr, /schemaVersion: must be 3, got 7/);
   });
 
   test('a folder of result folders is merged into one side', async () => {

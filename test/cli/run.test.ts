@@ -11,7 +11,7 @@ import { liveServers } from '../../core/launcher.js';
 import { projectRoot } from '../../core/paths.js';
 import { isAlive } from '../../core/procfs.js';
 import type { RunResult } from '../../schema/result.js';
-import { RUNTIME_IDS } from '../../core/runtimes.js';
+import { BARE_RUNTIME_IDS } from '../../core/runtimes.js';
 
 const host = currentHost();
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'bench-run-'));
@@ -58,12 +58,12 @@ describe('bench run, end to end', () => {
     const r = await cli(['run', '--scenario', 'echo', 'broadcast', '--quick', '--repeat', '1', '--warmup', '0.5', '--duration', '1', '--out', out, '--json']);
     assert.equal(r.code, 0, r.stderr);
     const result = JSON.parse(r.stdout) as RunResult;
-    assert.equal(result.schemaVersion, 2);
+    assert.equal(result.schemaVersion, 3);
     assert.equal(result.status, 'completed');
-    assert.deepEqual([...result.settings.runtimes].sort(), [...RUNTIME_IDS].sort());
-    assert.equal(result.cells.length, RUNTIME_IDS.length * 2);
+    assert.deepEqual([...result.settings.runtimes].sort(), [...BARE_RUNTIME_IDS].sort());
+    assert.equal(result.cells.length, BARE_RUNTIME_IDS.length * 2);
     assert.ok(result.environment.cpuModel && result.environment.kernel && result.environment.openFileLimit);
-    assert.equal(Object.keys(result.parity.manifests).length, RUNTIME_IDS.length);
+    assert.equal(Object.keys(result.parity.manifests).length, BARE_RUNTIME_IDS.length);
     assert.deepEqual(result.parity.differences, []);
     for (const c of result.cells) {
       assert.equal(c.status, 'completed', `${c.id}: ${c.error?.message}`);
@@ -165,6 +165,16 @@ describe('bench run: bad input exits 2 naming the field', () => {
     assert.equal(r.code, 2);
     assert.match(r.stderr, /E_UNKNOWN_RUNTIME/);
   });
+
+  test('binary messages for a Socket.IO stack, before anything starts', async () => {
+    const out = tmp();
+    const r = await cli(['run', '--runtime', 'node-socketio', 'bun', '--scenario', 'echo-rate', '--out', out]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /error\[E_USAGE\]/);
+    assert.match(r.stderr, /scenario "echo-rate": message\.kind: "binary" cannot go to a Socket\.IO stack \(node-socketio\)/);
+    assert.doesNotMatch(r.stderr, /results:/, 'refused before the run was announced');
+    assert.equal(readdirSync(out).length, 0);
+  });
 });
 
 describe('bench report', () => {
@@ -183,7 +193,7 @@ describe('bench report', () => {
     const r = await cli(['report', file]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /E_INVALID_RESULT/);
-    assert.match(r.stderr, /schemaVersion: must be 2, got 99/);
+    assert.match(r.stderr, /schemaVersion: must be 3, got 99/);
     assert.match(r.stderr, /cells: must be a list/);
   });
 

@@ -22,7 +22,7 @@ import { projectRoot } from '../../core/paths.js';
 import type { CeilingMetrics, CeilingPlateau, FdLimitBehaviour, PlateauVerdict, RunResult } from '../../schema/result.js';
 import { describeStop, describeVerdict, headline } from '../../report/ceiling.js';
 import { runBenchmark, type RunPlan } from '../../core/run.js';
-import { probeRuntimes, RUNTIME_IDS, RUNTIMES } from '../../core/runtimes.js';
+import { BARE_RUNTIME_IDS, probeRuntimes, RUNTIMES } from '../../core/runtimes.js';
 import { expandCases, validateScenario } from '../../core/scenario.js';
 import { CEILING_DEFAULTS } from '../../loadgen/models/ceiling.js';
 
@@ -407,7 +407,7 @@ describe('cause classification against deliberately limited servers', () => {
 });
 
 const statuses = await probeRuntimes(host);
-const usable = RUNTIME_IDS.filter((id) => statuses.find((s) => s.id === id)?.usable);
+const usable = BARE_RUNTIME_IDS.filter((id) => statuses.find((s) => s.id === id)?.usable);
 
 describe('a small real ceiling run against every runtime', () => {
   test('each runtime holds 600 connections within the SLO, with memory per connection fitted over the plateaus', async () => {

@@ -68,7 +68,7 @@ describe('validateScenario', () => {
 describe('built-in scenarios', () => {
   test('all are valid and each has a description', () => {
     const all = builtinScenarios();
-    assert.deepEqual(all.map((s) => s.name).sort(), ['broadcast', 'ceiling', 'chat', 'dashboard', 'echo', 'echo-rate', 'http', 'idle', 'slow-consumer', 'voice-agent']);
+    assert.deepEqual(all.map((s) => s.name).sort(), ['broadcast', 'ceiling', 'chat', 'dashboard', 'echo', 'echo-rate', 'echo-rate-text', 'echo-text', 'http', 'idle', 'slow-consumer', 'voice-agent']);
     for (const s of all) assert.ok(s.description.length > 40, s.name);
   });
 

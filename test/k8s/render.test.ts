@@ -251,6 +251,7 @@ describe('renderManifests: options and other models', () => {
     usage(() => renderManifests(options({ scenario: scenario('ceiling') })), /ceiling model/);
     usage(() => renderManifests(options({ scenario: scenario('idle') })), /idle model \(idle, opened in 4 steps\)/);
     usage(() => renderManifests(options({ runtime: 'node' as RenderOptions['runtime'] })), /^runtime: unknown "node"/);
+    usage(() => renderManifests(options({ runtime: 'bun-socketio' })), /^runtime: bun-socketio is a Socket\.IO stack/);
   });
 
   test('every built-in scenario that runs as segments renders valid objects', async () => {

@@ -11,6 +11,6 @@ describe('json report', () => {
 
   test('keeps the stored key order, indented by 2 spaces, ending with a newline', () => {
     assert.equal(text, `${JSON.stringify(fixture, null, 2)}\n`);
-    assert.ok(text.startsWith('{\n  "schemaVersion": 2,\n  "tool": {\n    "name": "bench"'));
+    assert.ok(text.startsWith('{\n  "schemaVersion": 3,\n  "tool": {\n    "name": "bench"'));
   });
 });

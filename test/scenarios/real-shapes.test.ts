@@ -12,7 +12,7 @@ import { bufferIo } from '../../cli/io.js';
 import { currentHost } from '../../core/host.js';
 import { liveServers, liveUpstreams } from '../../core/launcher.js';
 import type { CellResult, RunResult } from '../../schema/result.js';
-import { RUNTIME_IDS } from '../../core/runtimes.js';
+import { BARE_RUNTIME_IDS } from '../../core/runtimes.js';
 import { SCENARIOS_DIR } from '../../core/scenario.js';
 
 const host = currentHost();
@@ -62,7 +62,7 @@ describe('real message shapes on every runtime', () => {
     const code = await runCli(b.io);
     assert.ok(b.out.stdout.length > 0, b.out.stderr.slice(-3000));
     const result = JSON.parse(b.out.stdout) as RunResult;
-    assert.equal(result.cells.length, RUNTIME_IDS.length * files.length);
+    assert.equal(result.cells.length, BARE_RUNTIME_IDS.length * files.length);
     for (const c of result.cells) {
       assert.equal(c.status, 'completed', `${c.id}: ${c.error?.message} ${c.error?.details.join(' | ')}`);
       assert.deepEqual(deliveryOf(c), { lost: 0, duplicated: 0, corrupted: 0, outOfOrder: 0, errors: 0 }, c.id);

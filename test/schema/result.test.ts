@@ -10,7 +10,9 @@ import { projectRoot } from '../../core/paths.js';
 import { RESULT_SCHEMA_VERSION } from '../../schema/result.js';
 
 const FINGERPRINTS: Record<number, string> = {
-  2: 'e2dc6e55ce127b80',
+  2: '6ea70f8c2698211c',
+  // 3: the Socket.IO stacks (client 'socketio', ServerInfo.stack, ParityState.stacks), the budgeted decision (decisions, budget), held sends.
+  3: 'cdd7d426808688be',
 };
 
 /** The declarations of a TypeScript file without comments and with white space collapsed. */

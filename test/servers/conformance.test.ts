@@ -17,7 +17,7 @@ import { startServer, type RegistryServerHandle } from '../../core/launcher.js';
 import { currentHost } from '../../core/host.js';
 import { binDir, projectRoot, serversDir } from '../../core/paths.js';
 import { exePath, hasUwsLoaded, isAlive, runtimeOfExe } from '../../core/procfs.js';
-import { RUNTIME_IDS, RUNTIMES, type RuntimeId } from '../../core/runtimes.js';
+import { BARE_RUNTIME_IDS, RUNTIMES, type BareRuntimeId } from '../../core/runtimes.js';
 import { CONTRACT_SETTINGS, DEFAULT_ROOM, MAX_PAYLOAD_BYTES, SHUTDOWN_GRACE_MS, type ParityManifest } from '../../servers/settings.js';
 import { Client, binaryOfLength, httpGet, utf8OfLength } from './clients.js';
 import { EDGE_BEHAVIOUR, type EdgeOutcome } from './edge-behaviour.js';
@@ -28,11 +28,11 @@ const TEST = { timeout: 30_000 };
 const ECHO_SIZES_BYTES = [0, 1, 125, 126, 65535, 65536, MiB];
 
 /** Ready-line settings per runtime, compared across runtimes at the end. */
-const manifests = new Map<RuntimeId, ParityManifest>();
-const usableRuntimes: RuntimeId[] = [];
+const manifests = new Map<BareRuntimeId, ParityManifest>();
+const usableRuntimes: BareRuntimeId[] = [];
 
 /** The binary `/proc/<pid>/exe` must resolve to, per runtime. */
-function expectedExe(id: RuntimeId): string {
+function expectedExe(id: BareRuntimeId): string {
   switch (RUNTIMES[id].runtime) {
     case 'node':
       return realpathSync(currentHost().nodePath);
@@ -114,7 +114,7 @@ async function assertEdge(raw: RawSocket, expected: EdgeOutcome, violation: stri
   }
 }
 
-for (const id of RUNTIME_IDS) {
+for (const id of BARE_RUNTIME_IDS) {
   const spec = RUNTIMES[id];
   const availability = await spec.probe(currentHost());
   const skip = availability.usable ? false : `${id} cannot run here: ${availability.reason ?? 'unknown'} (${availability.fix ?? ''})`;

@@ -6,7 +6,7 @@
  * change in any library's behaviour fails the suite, so this table and the
  * document cannot silently go stale.
  */
-import type { RuntimeId } from '../../core/runtimes.js';
+import type { BareRuntimeId } from '../../core/runtimes.js';
 
 export type EdgeOutcome =
   /** A close frame with this code, then the TCP connection ends. */
@@ -33,7 +33,7 @@ export const CONTRACT_EDGES: EdgeBehaviour = {
   unmasked: { kind: 'close', code: 1002 },
 };
 
-export const EDGE_BEHAVIOUR: Record<RuntimeId, EdgeBehaviour> = {
+export const EDGE_BEHAVIOUR: Record<BareRuntimeId, EdgeBehaviour> = {
   'node-ws': CONTRACT_EDGES,
   bun: CONTRACT_EDGES,
   'node-uws': {

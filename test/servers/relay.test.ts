@@ -10,7 +10,7 @@ import net from 'node:net';
 import { createRequire } from 'node:module';
 import { startServer, startUpstream, type RegistryServerHandle, type UpstreamHandle } from '../../core/launcher.js';
 import { currentHost } from '../../core/host.js';
-import { RUNTIME_IDS, RUNTIMES, type RuntimeId } from '../../core/runtimes.js';
+import { BARE_RUNTIME_IDS, RUNTIMES, type BareRuntimeId } from '../../core/runtimes.js';
 import { CONTRACT_SETTINGS, RELAY_CONNECT_TIMEOUT_MS, type RelayInfo } from '../../servers/settings.js';
 import type { UpstreamConfig, UpstreamStats } from '../../upstream/config.js';
 import { DIGEST_START, audioBase64, digestMessage, formatDelta, formatDigest, formatDone } from '../../upstream/events.js';
@@ -84,7 +84,7 @@ async function closeAll(clients: Client[]): Promise<void> {
   for (const c of clients) c.terminate();
 }
 
-function expectedClient(id: RuntimeId): { upstreamClient: RelayInfo['upstreamClient']; version: (libraryVersion: string | undefined) => string | undefined } {
+function expectedClient(id: BareRuntimeId): { upstreamClient: RelayInfo['upstreamClient']; version: (libraryVersion: string | undefined) => string | undefined } {
   switch (RUNTIMES[id].runtime) {
     case 'bun':
       return { upstreamClient: 'bun', version: (v) => v };
@@ -95,9 +95,9 @@ function expectedClient(id: RuntimeId): { upstreamClient: RelayInfo['upstreamCli
   }
 }
 
-const relayInfos = new Map<RuntimeId, RelayInfo>();
+const relayInfos = new Map<BareRuntimeId, RelayInfo>();
 
-for (const id of RUNTIME_IDS) {
+for (const id of BARE_RUNTIME_IDS) {
   const spec = RUNTIMES[id];
   const availability = await spec.probe(currentHost());
   const skip = availability.usable ? false : `${id} cannot run here: ${availability.reason ?? 'unknown'}`;

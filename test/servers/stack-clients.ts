@@ -1,16 +1,15 @@
 /**
  * What test/servers/stacks.test.ts needs to run the Socket.IO stacks: a small
- * launcher (the stacks are not in core/runtimes.ts's registry yet, so
- * core/launcher.ts cannot start them), a client built on our RawWebSocket and
+ * launcher (plain spawn, so a test sees a stack's own stdout and exit, on the
+ * registry's command line), a client built on our RawWebSocket and
  * loadgen/protocol/socketio.ts (the instrument's own way of speaking Socket.IO,
  * driven as the load generator's transport would drive it), and socket.io-client
  * as the reference client that is not code under test.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { io as ioClient, type Socket as IoSocket } from 'socket.io-client';
 import { currentHost } from '../../core/host.js';
-import { binDir, serversDir } from '../../core/paths.js';
+import { RUNTIMES, STACK_IDS, type RuntimeName, type StackId } from '../../core/runtimes.js';
 import { connect, Opcode, type RawWebSocket, type RawWebSocketHandler } from '../../loadgen/protocol/index.js';
 import {
   SessionAction,
@@ -21,14 +20,13 @@ import {
 } from '../../loadgen/protocol/socketio.js';
 import { SHUTDOWN_GRACE_MS, type StackReadyLine } from '../../servers/settings.js';
 
-export const STACK_IDS = ['node-socketio', 'node-socketio-uws', 'bun-socketio'] as const;
-export type StackId = (typeof STACK_IDS)[number];
+export { STACK_IDS, type StackId };
 
-/** The runtime that runs each stack's dist/servers/<id>.js, as the lead's registry entries will. */
-export const STACK_RUNTIME: Record<StackId, 'node' | 'bun'> = {
-  'node-socketio': 'node',
-  'node-socketio-uws': 'node',
-  'bun-socketio': 'bun',
+/** The runtime that runs each stack's dist/servers/<id>.js (core/runtimes.ts). */
+export const STACK_RUNTIME: Record<StackId, RuntimeName> = {
+  'node-socketio': RUNTIMES['node-socketio'].runtime,
+  'node-socketio-uws': RUNTIMES['node-socketio-uws'].runtime,
+  'bun-socketio': RUNTIMES['bun-socketio'].runtime,
 };
 
 export interface StackExit {
@@ -58,10 +56,9 @@ export function killAllStacks(): void {
   for (const child of live) child.kill('SIGKILL');
 }
 
-/** The command line that starts a stack: the runtime on its compiled file, nothing in between. */
+/** The command line that starts a stack: the runtime on its compiled file, nothing in between (the registry's). */
 export function stackCommand(id: StackId): { command: string; args: string[] } {
-  const script = path.join(serversDir, `${id}.js`);
-  return STACK_RUNTIME[id] === 'node' ? { command: currentHost().nodePath, args: [script] } : { command: path.join(binDir, 'bun'), args: [script] };
+  return RUNTIMES[id].command(currentHost().nodePath);
 }
 
 /** Starts a stack on an ephemeral port of 127.0.0.1 and waits for its ready line (rejects if it exits first). */
