@@ -102,7 +102,8 @@ function side(r: ComparisonRow['base'], id: MetricId): string {
   return `${bound}${formatMetric(id, r.median)}${mark}${spread}`;
 }
 
-function rowView(r: ComparisonRow, alpha: number): CompareRowView {
+/** One row as display strings (the verdict in words, the CI with its achieved level when below 95%). */
+export function rowView(r: ComparisonRow, alpha: number): CompareRowView {
   const def = metricDef(r.metric);
   const ci = r.shift
     ? `[${signedPct(r.shift.lowPct)}, ${signedPct(r.shift.highPct)}]${r.shift.confidence < 0.949 ? ` (${Math.floor(r.shift.confidence * 100)}%)` : ''}`

@@ -166,7 +166,7 @@ describe('bench run: bad input exits 2 naming the field', () => {
 
 describe('bench report', () => {
   const fixture = path.join(projectRoot, 'test', 'fixtures', 'run-result.json');
-  for (const format of ['table', 'json', 'markdown', 'csv']) {
+  for (const format of ['table', 'json', 'markdown', 'csv', 'html']) {
     test(`re-renders a stored result as ${format}`, async () => {
       const r = await cli(['report', fixture, '--format', format]);
       assert.equal(r.code, 0, r.stderr);
