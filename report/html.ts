@@ -199,7 +199,9 @@ function workloadCharts(prefix: string, result: RunResult, caseName: string, run
 
   const withRaw = byRt.filter((r) => r.cells.some((c) => c.raw!.samples.length > 0 || c.raw!.timeline.length > 0));
   if (withRaw.length > 0) {
-    charts.push(...caseTimelines({ idPrefix: `${prefix}-t`, titlePrefix: `${caseName}: `, series: byRt.map((r) => ({ name: r.runtime, cells: r.cells.map((c) => c.raw!) })) }));
+    // A timeline whose every line is one point (a one-second window's delivered msgs/s) shows nothing over time.
+    const timelines = caseTimelines({ idPrefix: `${prefix}-t`, titlePrefix: `${caseName}: `, series: byRt.map((r) => ({ name: r.runtime, cells: r.cells.map((c) => c.raw!) })) });
+    charts.push(...timelines.filter((t) => t.series.some((s) => s.points.length >= 2)));
   }
   return charts;
 }

@@ -128,11 +128,12 @@ export function compareDocument(c: Comparison): HtmlDocument {
   };
 }
 
-/** The runtime-choice table as an `HtmlDocument`: the decision first, then per case the ratio to the best with its interval. Pure. */
+/** The runtime-choice table as an `HtmlDocument`: the decision first, then each case's ratio to the best with its interval. Pure. */
 export function choiceDocument(t: ChoiceTable): HtmlDocument {
   const v = buildChoiceView(t);
   const decision = decisionFromChoice(t);
-  const sections: HtmlSection[] = decision.cases.flatMap((d, i): HtmlSection[] => {
+  // One section, so the cases' charts sit side by side in the page's grid.
+  const charts = decision.cases.flatMap((d, i): Block[] => {
     const best = d.rows[0];
     const others = d.rows.slice(1).filter((r) => r.ratio !== undefined);
     if (!best || others.length === 0) return [];
@@ -146,8 +147,9 @@ export function choiceDocument(t: ChoiceTable): HtmlDocument {
       reference: best.runtime,
       series: others.map((r) => ({ name: r.runtime, values: [{ category: r.runtime, ratio: r.ratio!.value, ...(r.interval ? { low: r.interval.low, high: r.interval.high } : {}) }] })),
     });
-    return [{ id: `k${i + 1}-${slugOf(d.case)}`, title: d.case, intro: d.sentence, blocks: [{ type: 'chart', chart }] }];
+    return [{ type: 'chart', chart }];
   });
+  const sections: HtmlSection[] = charts.length > 0 ? [{ id: 'ratios', title: 'Ratio to the best, per case', blocks: charts }] : [];
   return {
     title: v.title,
     meta: [

@@ -439,7 +439,8 @@ export function layoutChart(spec: ChartSpec, styles: Map<string, SeriesStyle>): 
       return;
     }
     layers.push({ mark: 'line', cls: `${st.cls} line`, dash: st.dash, data: pts });
-    if (spec.kind === 'plateau') layers.push({ mark: 'dot', cls: st.cls, symbol: st.symbol, filled: true, data: pts });
+    // A line of one point draws nothing: its point is a dot (a one-second window, a single plateau).
+    if (spec.kind === 'plateau' || pts.length === 1) layers.push({ mark: 'dot', cls: st.cls, symbol: st.symbol, filled: true, data: pts });
     const last = pts[pts.length - 1]!;
     const atEnd = endAnnotation(spec, s);
     // At the line's own end: lines that end together (spectra, timelines) share the right margin.

@@ -76,7 +76,7 @@ describe('bench run, end to end', () => {
       assert.ok(c.server && c.server.cpus === '0', 'the server was pinned');
     }
     const dir = readdirSync(out)[0]!;
-    for (const f of ['result.json', 'report.md', 'results.csv']) assert.ok(existsSync(path.join(out, dir, f)), f);
+    for (const f of ['result.json', 'report.md', 'results.csv', 'report.html']) assert.ok(existsSync(path.join(out, dir, f)), f);
     assert.match(r.stderr, /Parity/);
     assert.equal(liveServers().length, 0);
   });
