@@ -157,6 +157,14 @@ describe('the run report from the stored fixture', () => {
     assert.deepEqual(dots.series.map((s) => s.points.length), [3, 3, 3, 1], 'deno: 1 of 3 completed');
   });
 
+  test('a one-second window: no delivered msgs/s timeline (one point per runtime shows nothing over time)', () => {
+    const short = structuredClone(fixture);
+    for (const c of short.cells) if (c.raw) c.raw.timeline = c.raw.timeline.slice(0, 1);
+    const ids = sectionCharts(runDocument(short), OPEN_CASE).map((c) => c.id);
+    assert.ok(!ids.some((id) => id.endsWith('-t-msgs')), ids.join(', '));
+    assert.ok(ids.some((id) => id.endsWith('-t-cpu')));
+  });
+
   test('is the registered html format, pure, and a page of its own', () => {
     assert.equal(getFormat('html'), htmlFormat);
     const before = JSON.stringify(fixture);

@@ -386,6 +386,11 @@ describe('layout', () => {
     assert.equal(r.layers.filter((l) => l.mark === 'rule').length, 1, 'the rule itself is still drawn');
   });
 
+  test('a line of one point is drawn as a dot', () => {
+    const r = layoutChart(checkChart({ ...base, series: [{ name: 'bun', points: [[0.5, 1]] }] }), assignStyles(['bun']));
+    assert.deepEqual(r.layers.filter((l) => l.mark === 'dot').map((l) => (l.mark === 'dot' ? l.data : [])), [[[0.5, 1]]]);
+  });
+
   test('the measured window is labelled at the bottom of its span', () => {
     const spec = checkChart({ ...base, marks: { spans: [{ axis: 'x', from: 0, to: 1, label: 'measured window' }] } });
     const r = layoutChart(spec, assignStyles(['bun']));
