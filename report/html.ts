@@ -14,7 +14,7 @@ import type { ReportFormat } from './format.js';
 import { decisionFromChoice, decisionVerdict, type Decision, type DecisionCase } from './decision.js';
 import type { ChartSpec } from './html/charts.js';
 import { memoryFitChart, plateauChart, ratioBars, repetitionDots, type PlateauMetric, type ValueAxis } from './html/figures.js';
-import { escapeHtml, renderHtmlPage, type Block, type HtmlDocument, type HtmlSection, type ListBlock, type TableBlock } from './html/page.js';
+import { escapeHtml, renderHtmlPage, type Block, type HtmlDocument, type HtmlSection, type ListBlock, type TableBlock, type TextCell } from './html/page.js';
 import { percentileSpectrum, summarySpectrum } from './html/spectrum.js';
 import { caseTimelines, cellsByRuntime } from './html/timeline.js';
 import { formatCell } from './units.js';
@@ -25,16 +25,54 @@ export function slugOf(text: string): string {
   return text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'x';
 }
 
-/** A case view as a table block: stacked header lines joined, cells formatted by `formatCell`. */
-export function caseTable(v: CaseView, caption?: string): TableBlock {
-  return {
-    type: 'table',
-    ...(caption !== undefined ? { caption } : {}),
-    columns: v.columns.map((c) => ({ header: c.header.filter((h) => h !== '').join(' ').replace(/\/ /g, '/'), align: c.align })),
-    // A figure that is only a bound reads as one without colour (≥ … *); the tone repeats it.
-    rows: v.rows.map((r) => r.map((cell) => (isFigure(cell) && cell.bound ? { text: formatCell(cell), tone: 'warn' as const, title: 'a bound, not the figure itself' } : formatCell(cell)))),
-    ...(v.footnotes.length > 0 ? { footnotes: v.footnotes } : {}),
-  };
+/** The width a table of the page may take, px: the page's 1280 px less its margins. */
+export const TABLE_WIDTH_PX = 1200;
+
+/** A column's width as drawn, px, estimated: its longest cell (cells do not wrap) or header word (headers do), at ~7.3 px a character, plus padding. */
+function columnPx(texts: readonly string[], header: string): number {
+  const longest = Math.max(...texts.map((t) => [...t].length), ...header.split(' ').map((w) => [...w].length));
+  return 16 + 7.3 * longest;
+}
+
+/**
+ * A case view as table blocks: stacked header lines joined, cells formatted by
+ * `formatCell` (the same text as the terminal and Markdown), a figure that is
+ * only a bound in the warn tone. A view wider than `TABLE_WIDTH_PX` is cut
+ * between its column groups (traffic | server | health), the runtime column
+ * repeated, as the terminal table does at 120 characters; the footnotes go
+ * under the last part.
+ */
+export function caseTables(v: CaseView, caption?: string): TableBlock[] {
+  const cell = (c: CaseView['rows'][number][number]): TextCell => (isFigure(c) && c.bound ? { text: formatCell(c), tone: 'warn', title: 'a bound, not the figure itself' } : formatCell(c));
+  const header = (i: number) => v.columns[i]!.header.filter((h) => h !== '').join(' ').replace(/\/ /g, '/');
+  const px = v.columns.map((_, i) => columnPx(v.rows.map((r) => formatCell(r[i]!)), header(i)));
+  const first = v.columns.findIndex((c) => c.group === 'runtime');
+  const base = first >= 0 ? px[first]! : 0;
+  const parts: number[][] = [];
+  let current: number[] = [];
+  let width = base;
+  for (const g of [...new Set(v.columns.map((c) => c.group))].filter((x) => x !== 'runtime')) {
+    const idx = v.columns.map((c, i) => (c.group === g ? i : -1)).filter((i) => i >= 0);
+    const w = idx.reduce((sum, i) => sum + px[i]!, 0);
+    if (current.length > 0 && width + w > TABLE_WIDTH_PX) {
+      parts.push(current);
+      current = [];
+      width = base;
+    }
+    current.push(...idx);
+    width += w;
+  }
+  if (current.length > 0 || parts.length === 0) parts.push(current);
+  return parts.map((cols, k): TableBlock => {
+    const all = first >= 0 ? [first, ...cols] : cols;
+    return {
+      type: 'table',
+      ...(caption !== undefined && k === 0 ? { caption } : {}),
+      columns: all.map((i) => ({ header: header(i), align: v.columns[i]!.align })),
+      rows: v.rows.map((r) => all.map((i) => cell(r[i]!))),
+      ...(k === parts.length - 1 && v.footnotes.length > 0 ? { footnotes: v.footnotes } : {}),
+    };
+  });
 }
 
 const chart = (c: ChartSpec): Block => ({ type: 'chart', chart: c });
@@ -300,11 +338,11 @@ export function runDocument(result: RunResult, opts: { decision?: Decision; choi
     const blocks: Block[] = [];
     const isCeiling = ceilingView !== undefined;
     // Each table's own subtitle (the SLO, what a voice turn is) as its caption's second half.
-    if (ceilingView) blocks.push(caseTable(ceilingView, `${ceilingView.name} — ${ceilingView.subtitle}`));
-    for (const s of shapes) blocks.push(caseTable(s, `${s.name} — ${s.subtitle}`));
+    if (ceilingView) blocks.push(...caseTables(ceilingView, `${ceilingView.name} — ${ceilingView.subtitle}`));
+    for (const s of shapes) blocks.push(...caseTables(s, `${s.name} — ${s.subtitle}`));
     if (caseView) {
-      const table = caseTable(caseView, isCeiling || shapes.length > 0 ? 'every figure' : undefined);
-      blocks.push(isCeiling ? { type: 'details', summary: 'The usual figures of these cells', blocks: [table], print: true } : table);
+      const tables = caseTables(caseView, isCeiling || shapes.length > 0 ? 'every figure' : undefined);
+      blocks.push(...(isCeiling ? [{ type: 'details' as const, summary: 'The usual figures of these cells', blocks: tables, print: true }] : tables));
     }
     const decisionCase = decision.cases.find((c) => c.case === caseName);
     const charts = isCeiling ? ceilingCharts(prefix, result, caseName, runtimes) : workloadCharts(prefix, result, caseName, runtimes, rows, decisionCase);
@@ -316,7 +354,7 @@ export function runDocument(result: RunResult, opts: { decision?: Decision; choi
   const gap = view.shapes.find((s) => s.scenario === 'gaps');
   if (gap) {
     const g = gapChart(gap, ref);
-    sections.push({ id: 'gaps', title: gap.name, intro: gap.subtitle, blocks: [caseTable(gap), ...(g ? [chart(g)] : [])] });
+    sections.push({ id: 'gaps', title: gap.name, intro: gap.subtitle, blocks: [...caseTables(gap), ...(g ? [chart(g)] : [])] });
   }
 
   return {

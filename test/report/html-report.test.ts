@@ -5,7 +5,7 @@ import { compareResults } from '../../core/compare.js';
 import { choiceDocument, compareDocument, shortVerdict } from '../../report/compare/html.js';
 import { decisionFromChoice, decisionVerdict, outcomeWords } from '../../report/decision.js';
 import { getFormat } from '../../report/format.js';
-import { htmlErrorPage, htmlFormat, runDocument } from '../../report/html.js';
+import { caseTables, htmlErrorPage, htmlFormat, runDocument } from '../../report/html.js';
 import { checkChart, type ChartSpec } from '../../report/html/charts.js';
 import { documentCharts, renderHtmlPage, type Block, type HtmlDocument, type TableBlock } from '../../report/html/page.js';
 import { SPECTRUM_PERCENTILES } from '../../report/html/spectrum.js';
@@ -193,6 +193,17 @@ describe('the run report with ceilings, real shapes and the two gaps', () => {
     assert.equal(byId(charts, '-plateau-cpu').marks!.rules![0]!.value, 95);
     const memory = byId(charts, '-memory');
     for (const s of memory.series) assert.ok(s.fit && s.fit.r2 > 0.99 && s.fit.slope > 0 && s.points.length >= 7, s.name);
+  });
+
+  test('a table wider than the page is cut between its column groups, the runtime repeated, every column once', () => {
+    const view = buildView(rich).ceilings![0]!;
+    const parts = caseTables(view, 'c');
+    assert.equal(parts.length, 2, 'traffic and server in one, the projections in another');
+    assert.ok(parts.every((t) => t.columns[0]!.header === 'runtime'));
+    assert.deepEqual(parts.flatMap((t) => t.columns.slice(1).map((c) => c.header)), view.columns.slice(1).map((c) => c.header.filter((h) => h !== '').join(' ').replace(/\/ /g, '/')));
+    assert.deepEqual([parts[0]!.caption, parts[1]!.caption], ['c', undefined]);
+    assert.deepEqual([parts[0]!.footnotes, parts[1]!.footnotes], [undefined, view.footnotes]);
+    assert.equal(caseTables(buildView(fixture).cases[0]!).length, 1, 'the 13 columns of an echo case fit');
   });
 
   test('voice: the relay table first, the first-chunk spectrum and what the relay adds, by percentile', () => {
