@@ -199,7 +199,7 @@ export const RUN: CommandDef = {
     { flags: '--workers <n>', description: 'load-generator processes; default: one per load-generator CPU', parse: parseIntAtLeast('--workers', 1, MAX_WORKERS) },
     { flags: '--client <impl>', description: 'load-generator client: raw (our RFC 6455 client, speaking Engine.IO/Socket.IO to the stacks), or a library as a cross-check: ws (bare runtimes) or socketio (socket.io-client, stacks)', defaultValue: 'raw', choices: ['raw', 'ws', 'socketio'] },
     { flags: '--reference <id>', description: 'runtime the ratios are computed against', defaultValue: 'node-ws', parse: parseText('--reference', MAX_LABEL_CHARS) },
-    { flags: '--out <dir>', description: 'folder for the result folder (<UTC time>-<label>/ with JSON, Markdown, CSV)', defaultValue: 'results', parse: parseText('--out', MAX_PATH_CHARS) },
+    { flags: '--out <dir>', description: 'folder for the result folder (<UTC time>-<label>/ with JSON, Markdown, CSV and an HTML page with charts)', defaultValue: 'results', parse: parseText('--out', MAX_PATH_CHARS) },
     { flags: '--label <text>', description: 'label in the result folder name and the report', parse: parseText('--label', MAX_LABEL_CHARS) },
     { flags: '--target <url>', description: 'measure a server that is already running (ws://host:port; the scenario routes are appended) instead of the registry runtimes', parse: parseText('--target', MAX_PATH_CHARS) },
     { flags: '--target-pid <pid>', description: "with --target: the server's pid, so its CPU and memory can be sampled from /proc", parse: parseIntAtLeast('--target-pid', 1, MAX_PID) },
@@ -216,7 +216,7 @@ export const REPORT: CommandDef = {
   name: 'report',
   summary: 'Render a stored result (result.json or its folder) in another format',
   args: [{ syntax: '<result>', description: 'result.json, or the folder that holds it' }],
-  examples: ['bench report results/2026-11-24T10-00-00Z-run --format markdown > report.md'],
+  examples: ['bench report results/2026-11-24T10-00-00Z-run --format markdown > report.md', 'bench report results/2026-11-24T10-00-00Z-run --format html > report.html'],
   options: [{ flags: '--format <name>', description: either(FORMAT_NAMES), defaultValue: 'table', choices: FORMAT_NAMES }],
 };
 
@@ -299,11 +299,12 @@ export const COMPARE: CommandDef = {
   examples: [
     'bench compare results/main results/my-branch',
     'bench compare base/ head/ --format markdown > comment.md',
+    'bench compare base/ head/ --format html > comparison.html',
     'bench compare base/ head/ --threshold p99=15 echo-rate:msgs=3 --fail-on-regression',
     'bench compare base/ head/ --thresholds thresholds.json --noise results/<time>-calibrate-node-ws/',
   ],
   options: [
-    { flags: '--format <name>', description: `${either(COMPARISON_FORMAT_NAMES)} (table: terminal; markdown: a pull-request comment)`, defaultValue: 'table', choices: COMPARISON_FORMAT_NAMES },
+    { flags: '--format <name>', description: `${either(COMPARISON_FORMAT_NAMES)} (table: terminal; markdown: a pull-request comment; html: one page with the distributions drawn)`, defaultValue: 'table', choices: COMPARISON_FORMAT_NAMES },
     { flags: '--fail-on-regression', description: 'exit 10 when any row is a regression' },
     { flags: '--force', description: 'compare results whose environment, settings or scenarios differ; the differences are printed in the header' },
     { flags: '--threshold <metric=pct...>', description: 'minimum effect per metric (msgs, p50, p99, p999, cpu, rss, conn-bytes, relay, relay-p99), optionally per scenario: scenario:metric=pct', parse: collectThresholds },
@@ -316,7 +317,7 @@ export const CHOOSE: CommandDef = {
   name: 'choose',
   summary: 'The runtime-choice table of one result: per case the runtimes ranked with ratios to the best, confidence intervals, ties and costs',
   args: [{ syntax: '<result>', description: 'result.json, its folder, or a folder of result folders (merged)' }],
-  examples: ['bench choose results/2026-11-24T10-00-00Z-all', 'bench choose results/nightly --format markdown > choice.md'],
+  examples: ['bench choose results/2026-11-24T10-00-00Z-all', 'bench choose results/nightly --format markdown > choice.md', 'bench choose results/nightly --format html > choice.html'],
   options: [
     { flags: '--format <name>', description: either(CHOICE_FORMAT_NAMES), defaultValue: 'table', choices: CHOICE_FORMAT_NAMES },
     { flags: '--seed <n>', description: 'seed of the bootstrap confidence intervals', defaultValue: 1, parse: parseIntAtLeast('--seed', 0, MAX_SEED) },

@@ -4,6 +4,7 @@
 import { BenchError } from '../base/errors.js';
 import type { RunResult } from '../schema/result.js';
 import { csvFormat } from './csv.js';
+import { htmlFormat } from './html.js';
 import { jsonFormat } from './json.js';
 import { markdownFormat } from './markdown.js';
 import { tableFormat } from './table.js';
@@ -19,9 +20,9 @@ export interface ReportFormat {
 }
 
 /** Every format, in the order `--help` lists them. */
-export const FORMATS: readonly ReportFormat[] = [tableFormat, jsonFormat, markdownFormat, csvFormat];
+export const FORMATS: readonly ReportFormat[] = [tableFormat, jsonFormat, markdownFormat, csvFormat, htmlFormat];
 
-/** The valid format names: `table`, `json`, `markdown`, `csv`. */
+/** The valid format names: `table`, `json`, `markdown`, `csv`, `html`. */
 export const FORMAT_NAMES: readonly string[] = FORMATS.map((f) => f.name);
 
 /**

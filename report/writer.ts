@@ -6,6 +6,7 @@ import { mkdir, open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { RunResult } from '../schema/result.js';
 import { csvFormat } from './csv.js';
+import { htmlErrorPage, htmlFormat } from './html.js';
 import { jsonFormat } from './json.js';
 import { markdownFormat } from './markdown.js';
 
@@ -36,12 +37,21 @@ export async function writeAtomic(filePath: string, text: string): Promise<void>
 }
 
 /** File names `writeRunReports` writes, by format. */
-export const RUN_REPORT_FILES = { json: 'result.json', markdown: 'report.md', csv: 'results.csv' } as const;
+export const RUN_REPORT_FILES = { json: 'result.json', markdown: 'report.md', csv: 'results.csv', html: 'report.html' } as const;
+
+/** The HTML report, or, when rendering throws (a bug), a page saying so: a report must never stop a run that is still measuring. */
+function htmlReport(result: RunResult): string {
+  try {
+    return htmlFormat.render(result);
+  } catch (e) {
+    return htmlErrorPage(`${result.tool?.name ?? 'bench'} — ${result.label || 'run'}`, e);
+  }
+}
 
 /**
- * Writes `result.json`, `report.md` and `results.csv` into `dir` (created if
- * missing), each atomically; the JSON first, since it is the source the
- * others can be rebuilt from. Returns the paths written.
+ * Writes `result.json`, `report.md`, `results.csv` and `report.html` into
+ * `dir` (created if missing), each atomically; the JSON first, since it is
+ * the source the others can be rebuilt from. Returns the paths written.
  */
 export async function writeRunReports(dir: string, result: RunResult): Promise<string[]> {
   await mkdir(dir, { recursive: true });
@@ -49,6 +59,7 @@ export async function writeRunReports(dir: string, result: RunResult): Promise<s
     [RUN_REPORT_FILES.json, jsonFormat.render(result)],
     [RUN_REPORT_FILES.markdown, markdownFormat.render(result)],
     [RUN_REPORT_FILES.csv, csvFormat.render(result)],
+    [RUN_REPORT_FILES.html, htmlReport(result)],
   ];
   const written: string[] = [];
   for (const [name, text] of files) {

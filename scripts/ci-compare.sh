@@ -11,8 +11,10 @@
 # build compares, so a pull request that changes the comparison is judged by
 # its own code.
 #
-# Writes OUT_DIR/base/<run>/, OUT_DIR/head/<run>/, OUT_DIR/comparison.json and
-# OUT_DIR/comment.md (the pull-request comment, with its marker). Results that
+# Writes OUT_DIR/base/<run>/, OUT_DIR/head/<run>/, OUT_DIR/comparison.json,
+# OUT_DIR/comparison.html (one self-contained page with the distributions
+# drawn, for the artifact the comment links) and OUT_DIR/comment.md (the
+# pull-request comment, with its marker). Results that
 # are refused as incomparable (exit 2) are compared again with --force, so the
 # comment names the differences. Exits with the final compare's code: 0, 3 (a
 # run failed), 10 (a regression, with --fail-on-regression).
@@ -60,6 +62,9 @@ if [ $? -eq 2 ]; then
   force=(--force)
   compare --format json "${force[@]}" > "$out/comparison.json"
 fi
+# The page is a view of the same comparison: its own exit code (a regression) is the markdown call's to give.
+compare --format html "${force[@]}" > "$out/comparison.html" || true
+[ -s "$out/comparison.html" ] || rm -f "$out/comparison.html"
 compare --format markdown "${force[@]}" "${compare_args[@]}" > "$out/comment.md"
 code=$?
 if [ ! -s "$out/comment.md" ]; then

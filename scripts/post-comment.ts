@@ -1,7 +1,8 @@
 // CI: create or update the one pull-request comment that carries the
 // comparison marker, so that every push edits the same comment instead of
 // adding another. Called from the workflow's actions/github-script step with
-// an adapter over its authenticated client; pure apart from that API.
+// an adapter over its authenticated client; pure apart from that API. Also
+// the line that links the comparison's HTML page from the comment.
 
 import { COMMENT_MARKER, MAX_COMMENT_CHARS } from '../report/compare/markdown.js';
 
@@ -37,4 +38,49 @@ export async function upsertComment(api: CommentsApi, body: string, marker = COM
   }
   await api.create(text);
   return { action: 'created' };
+}
+
+/** Where the comparison's HTML page is: the run's page (its artifacts list holds it) and, when known, the artifact's own URL. */
+export interface ReportLink {
+  /** `${{ github.server_url }}/${{ github.repository }}/actions/runs/${{ github.run_id }}`. */
+  runUrl: string;
+  /** actions/upload-artifact@v4's output `artifact-url` (a download of the zipped artifact); empty when the upload did not run. */
+  artifactUrl?: string;
+  /** The page's file name inside the artifact. Default `comparison.html`. */
+  file?: string;
+}
+
+/** Only plain https URLs go into the comment: nothing that could break out of Markdown's link syntax. */
+const SAFE_URL = /^https:\/\/[^\s()<>[\]"'`]+$/;
+
+/** The comment's line that points at the HTML page, or undefined when no URL is usable. */
+export function reportLinkLine(link: ReportLink): string | undefined {
+  const file = link.file ?? 'comparison.html';
+  const run = SAFE_URL.test(link.runUrl) ? link.runUrl : undefined;
+  const artifact = link.artifactUrl && SAFE_URL.test(link.artifactUrl) ? link.artifactUrl : undefined;
+  if (!run && !artifact) return undefined;
+  const where = run ? `in the artifacts of [this run](${run})` : 'in the artifacts of this run';
+  const download = artifact ? ` · [download it](${artifact}) (a zip holding one self-contained page: open it in any browser, offline)` : '';
+  return `**Charts:** \`${file}\` ${where}: base and head per runtime and metric, the minimum-effect zone, the interval and the verdict drawn${download}`;
+}
+
+/** The "How to read this" block the comparison comment ends with (report/compare/markdown.ts). */
+const LEGEND = /\n<details>\n<summary>How to read this<\/summary>[\s\S]*<\/details>\n?$/;
+
+/**
+ * The comment with a link to the comparison's HTML page under its summary
+ * line (the second line, after the marker). A comment already at GitHub's
+ * limit (`bench compare` fills it when rows are many) gives up its closing
+ * legend to make room; when even that is not enough the body is returned
+ * unchanged, since the comparison itself matters more than the link.
+ */
+export function withReportLink(body: string, link: ReportLink, max = MAX_COMMENT_CHARS): string {
+  const line = reportLinkLine(link);
+  if (line === undefined) return body;
+  const lines = body.split('\n');
+  const at = Math.min(2, lines.length);
+  const linked = [...lines.slice(0, at), '', line, ...lines.slice(at)].join('\n');
+  if (linked.length <= max) return linked;
+  const shorter = linked.replace(LEGEND, '\n');
+  return shorter.length <= max ? shorter : body;
 }

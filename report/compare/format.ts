@@ -8,6 +8,7 @@ import { choiceMarkdownFormat, choiceTableFormat } from './choice.js';
 import { choiceJsonFormat, compareJsonFormat } from './json.js';
 import { compareMarkdownFormat } from './markdown.js';
 import { compareTableFormat } from './table.js';
+import { choiceHtmlFormat, compareHtmlFormat } from './html.js';
 
 export interface ComparisonFormat {
   name: string;
@@ -22,8 +23,8 @@ export interface ChoiceFormat {
   render(t: ChoiceTable): string;
 }
 
-export const COMPARISON_FORMATS: readonly ComparisonFormat[] = [compareTableFormat, compareJsonFormat, compareMarkdownFormat];
-export const CHOICE_FORMATS: readonly ChoiceFormat[] = [choiceTableFormat, choiceJsonFormat, choiceMarkdownFormat];
+export const COMPARISON_FORMATS: readonly ComparisonFormat[] = [compareTableFormat, compareJsonFormat, compareMarkdownFormat, compareHtmlFormat];
+export const CHOICE_FORMATS: readonly ChoiceFormat[] = [choiceTableFormat, choiceJsonFormat, choiceMarkdownFormat, choiceHtmlFormat];
 export const COMPARISON_FORMAT_NAMES: readonly string[] = COMPARISON_FORMATS.map((f) => f.name);
 export const CHOICE_FORMAT_NAMES: readonly string[] = CHOICE_FORMATS.map((f) => f.name);
 

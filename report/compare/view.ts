@@ -75,6 +75,8 @@ export interface CompareRowView {
   threshold: string;
   verdict: string;
   kind: ComparisonRow['verdict'];
+  /** A primary row gates; a secondary one informs. */
+  primary: boolean;
 }
 
 export interface CompareView {
@@ -103,7 +105,8 @@ function side(r: ComparisonRow['base'], id: MetricId): string {
   return `${bound}${formatMetric(id, r.median)}${mark}${spread}`;
 }
 
-function rowView(r: ComparisonRow, alpha: number): CompareRowView {
+/** One row as display strings (the verdict in words, the CI with its achieved level when below 95%). */
+export function rowView(r: ComparisonRow, alpha: number): CompareRowView {
   const def = metricDef(r.metric);
   const ci = r.shift
     ? `[${signedPct(r.shift.lowPct)}, ${signedPct(r.shift.highPct)}]${r.shift.confidence < 0.949 ? ` (${Math.floor(r.shift.confidence * 100)}%)` : ''}`
@@ -115,7 +118,9 @@ function rowView(r: ComparisonRow, alpha: number): CompareRowView {
         ? 'REGRESSION'
         : 'worse (secondary, does not gate)'
       : r.verdict === 'improvement'
-        ? 'improvement'
+        ? r.primary
+          ? 'improvement'
+          : 'better (secondary, does not gate)'
         : r.verdict === 'unchanged'
           ? r.pAdjusted <= alpha
             ? `~ (significant, within ±${r.thresholdPct}%)`
@@ -133,6 +138,7 @@ function rowView(r: ComparisonRow, alpha: number): CompareRowView {
     threshold: `±${r.thresholdPct}%${r.noiseFloorPct !== undefined ? ' (< 2× noise)' : ''}`,
     verdict,
     kind: r.verdict,
+    primary: r.primary,
   };
 }
 

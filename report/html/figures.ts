@@ -92,6 +92,15 @@ function plateauValue(p: CeilingMetrics['plateaus'][number], metric: PlateauMetr
   return metric === 'p99' ? p.p99Us : metric === 'cpu' ? p.cpuPct : p.rssBytes;
 }
 
+/**
+ * Where a plateau sits on the x axis: the connections it held, or, for a plateau that broke the SLO, the
+ * connections it aimed for — a server that exited there holds none, and drawing it at 0 would put the
+ * failure at the start of the curve instead of at its end.
+ */
+function plateauX(p: CeilingMetrics['plateaus'][number]): number {
+  return p.ok ? p.connections : Math.max(p.connections, p.targetConnections);
+}
+
 function sloBound(c: CeilingMetrics, metric: PlateauMetric): { value: number; label: string } | undefined {
   if (metric === 'p99') return { value: c.slo.heartbeatP99Ms * 1000, label: `SLO: p99 ≤ ${tickLabel(c.slo.heartbeatP99Ms * 1000, 'µs')}` };
   if (metric === 'cpu') return { value: c.slo.maxServerCpuPct, label: `SLO: CPU ≤ ${tickLabel(c.slo.maxServerCpuPct, '%')}` };
@@ -102,7 +111,8 @@ function sloBound(c: CeilingMetrics, metric: PlateauMetric): { value: number; la
 
 /**
  * A `plateau` chart of ceiling searches, one series per runtime: x =
- * connections held on the plateau, y = `metric` there (heartbeat p99 µs on a
+ * connections held on the plateau (`plateauX`: a plateau that broke at the
+ * connections it aimed for), y = `metric` there (heartbeat p99 µs on a
  * log axis, server CPU %, or settled RSS bytes), plateaus in connection order
  * (bisection plateaus included). The SLO bound of `metric` is a rule (one per
  * distinct value), and each search's stop is annotated with its cause at the
@@ -116,19 +126,19 @@ export function plateauChart(opts: { id: string; title: string; caption?: string
   const rules: RuleMark[] = [];
   const notes: string[] = [];
   for (const { name, group, ceiling } of opts.runtimes) {
-    const plateaus = [...ceiling.plateaus].sort((a, b) => a.connections - b.connections);
+    const plateaus = [...ceiling.plateaus].sort((a, b) => plateauX(a) - plateauX(b));
     const points = plateaus.flatMap((p): Point[] => {
       const v = plateauValue(p, opts.metric);
-      return v === null ? [] : [[p.connections, v]];
+      return v === null ? [] : [[plateauX(p), v]];
     });
     if (points.length === 0) {
       notes.push(`${name}: no plateau has this figure; left out`);
       continue;
     }
     series.push({ name, ...(group !== undefined ? { group } : {}), points });
-    const bad = plateaus.find((p) => !p.ok && p.connections === ceiling.firstBadConnections && plateauValue(p, opts.metric) !== null);
+    const bad = plateaus.find((p) => !p.ok && p.targetConnections === ceiling.firstBadConnections && plateauValue(p, opts.metric) !== null);
     const stopAt = bad ?? [...plateaus].reverse().find((p) => plateauValue(p, opts.metric) !== null);
-    if (stopAt) annotations.push({ at: [stopAt.connections, plateauValue(stopAt, opts.metric)!], text: `stopped: ${CAUSE_WORDS[ceiling.cause]}`, series: name });
+    if (stopAt) annotations.push({ at: [plateauX(stopAt), plateauValue(stopAt, opts.metric)!], text: `stopped: ${CAUSE_WORDS[ceiling.cause]}`, series: name });
     const bound = sloBound(ceiling, opts.metric);
     if (bound && !rules.some((r) => r.value === bound.value)) rules.push({ axis: 'y', value: bound.value, label: bound.label, kind: 'bound' });
   }
@@ -138,7 +148,7 @@ export function plateauChart(opts: { id: string; title: string; caption?: string
     title: opts.title,
     caption:
       opts.caption ??
-      'Each dot is a plateau the search held; the dashed line is the bound the plateau had to stay within, and each runtime\'s stop is marked with its cause.',
+      'Each dot is a plateau the search held (one that broke the SLO at the connections it aimed for); the dashed line is the bound the plateau had to stay within, and each runtime\'s stop is marked with its cause.',
     x: { label: 'open connections', unit: 'connections', scale: 'linear' },
     y: yAxis(PLATEAU_AXES[opts.metric]),
     series,

@@ -5,6 +5,7 @@
 // only hands the layers to the charting library.
 
 import type { Annotation, AxisSpec, ChartKind, ChartSpec, Series, Unit, XValue } from './charts.js';
+import { formatRate } from '../units.js';
 import { formatValue, linearAxis, logAxis, percentileAxis, percentileToX, type AxisTicks } from './ticks.js';
 
 /** How a series group is drawn in every chart of a document: colour class, dash pattern, dot symbol. */
@@ -205,6 +206,14 @@ function xAxisOf(spec: ChartSpec, mx: (x: XValue) => number): RenderAxis {
   return numericAxis(spec.x, xValues(spec, mx), false, true);
 }
 
+/**
+ * A value written beside a mark: as the tables write it, but a rate without its unit (`207k`, not
+ * `207k msgs/s`): the axis title carries it, and the shorter label stays clear of the next category.
+ */
+function valueLabel(v: number, unit: Unit): string {
+  return unit === 'msgs/s' ? formatRate(v) : formatValue(v, unit);
+}
+
 /** Half the width of an interval's end caps, in category units: a short interval still reads as an "I", not a dot. */
 const CAP = 0.035;
 
@@ -308,7 +317,7 @@ export function layoutChart(spec: ChartSpec, styles: Map<string, SeriesStyle>): 
     right: isLineKind(spec.kind)
       ? 16 + CHAR_PX * longest(spec.series.flatMap((s) => [s.name, ...(endAnnotation(spec, s) ? [endAnnotation(spec, s)!.text] : [])]))
       : isCategoryKind(spec.kind)
-        ? 10 + CHAR_PX * longest(spec.series.flatMap((s) => (s.center ?? []).map(([, v]) => formatValue(v, spec.y.unit))))
+        ? 10 + CHAR_PX * longest(spec.series.flatMap((s) => (s.center ?? []).map(([, v]) => valueLabel(v, spec.y.unit))))
         : 20,
     bottom: MARGIN_BOTTOM,
     left: 28 + CHAR_PX * longest(y.labels),
@@ -329,7 +338,8 @@ export function layoutChart(spec: ChartSpec, styles: Map<string, SeriesStyle>): 
   for (const s of marks.spans ?? []) {
     if (s.axis === 'x') {
       layers.push({ mark: 'rect', cls: 'span', fillOpacity: SPAN_OPACITY, stroke: false, data: [[mx(s.from), mx(s.to), y0, y1]] });
-      layers.push({ mark: 'text', cls: 'span-label', anchor: 'start', dx: 4, dy: 11, data: [[mx(s.from), y1, s.label]] });
+      // At the bottom of the span: lines (CPU near a core, RSS on a zero-based axis, delivered msgs/s) mostly run high.
+      layers.push({ mark: 'text', cls: 'span-label', anchor: 'start', dx: 4, dy: -7, data: [[mx(s.from), y0, s.label]] });
     } else if (s.at !== undefined) {
       const i = cats.indexOf(s.at);
       // Unlabelled: one zone per category would crowd the medians' labels; the caption and the data table name it.
@@ -342,11 +352,18 @@ export function layoutChart(spec: ChartSpec, styles: Map<string, SeriesStyle>): 
 
   // Reference and bound rules under the data, their labels above it (below).
   const ruleLabels: Layer[] = [];
+  // A bar chart's reference rule is the bars' own baseline: a label on it would sit under the first bar, so
+  // the axis title says it instead ("… (ratio, log scale) · 1× = node-ws").
+  const inTitle: string[] = [];
   for (const r of marks.rules ?? []) {
     const cls = `rule rule-${r.kind ?? 'reference'}`;
     const dash = r.kind === 'bound' ? '6,4' : r.kind === 'phase' ? '2,3' : '';
     if (r.axis === 'y') {
       layers.push({ mark: 'rule', cls, axis: 'y', value: Number(r.value), dash });
+      if (spec.kind === 'bars-interval' && (r.kind ?? 'reference') === 'reference') {
+        inTitle.push(r.label);
+        continue;
+      }
       // At the left: curves mostly rise to the right (plateaus, spectra), and direct labels take the right.
       ruleLabels.push({ mark: 'text', cls: `${cls} rule-label`, anchor: 'start', dx: 4, dy: -5, data: [[x0, Number(r.value), r.label]] });
     } else {
@@ -370,8 +387,8 @@ export function layoutChart(spec: ChartSpec, styles: Map<string, SeriesStyle>): 
         for (const [c, v] of s.points) {
           const b = s.band?.find(([bc]) => bc === c);
           // The value sits beyond the bar's end and its whisker: above a bar over the baseline, below one under it.
-          if (v >= base) up.push([pos(c), Math.max(v, b?.[2] ?? v), formatValue(v, spec.y.unit)]);
-          else down.push([pos(c), Math.min(v, b?.[1] ?? v), formatValue(v, spec.y.unit)]);
+          if (v >= base) up.push([pos(c), Math.max(v, b?.[2] ?? v), valueLabel(v, spec.y.unit)]);
+          else down.push([pos(c), Math.min(v, b?.[1] ?? v), valueLabel(v, spec.y.unit)]);
         }
         if (up.length > 0) layers.push({ mark: 'text', cls: `${st.cls} value-label`, anchor: 'middle', dx: 0, dy: -10, data: up });
         if (down.length > 0) layers.push({ mark: 'text', cls: `${st.cls} value-label`, anchor: 'middle', dx: 0, dy: 14, data: down });
@@ -392,15 +409,17 @@ export function layoutChart(spec: ChartSpec, styles: Map<string, SeriesStyle>): 
       if (s.center) {
         layers.push({ mark: 'hseg', cls: `${st.cls} center`, data: s.center.map(([c, v]) => [pos(c) - width * 0.38, pos(c) + width * 0.38, v]) });
         // The last series in a category is labelled on its right, the others on their left; beyond the
-        // tick's end, and beyond the interval when there is one on that side.
+        // tick's end, and beyond the interval when there is one on that side. In a comparison only head is
+        // labelled: base's label would run into the axis or the previous runtime, and the verdict above says
+        // the change (its Δ); both medians are in the data table.
         const reach = (c: XValue) => (s.band?.some(([bc]) => bc === c) ? 0.46 * width + CAP : 0.38 * width);
         const right = s.center.filter(([c]) => slots.isLast(c, k));
-        const left = s.center.filter(([c]) => !slots.isLast(c, k));
+        const left = spec.kind === 'distributions' ? [] : s.center.filter(([c]) => !slots.isLast(c, k));
         if (right.length > 0) {
-          layers.push({ mark: 'text', cls: `${st.cls} value-label`, anchor: 'start', dx: 6, dy: 0, data: right.map(([c, v]) => [pos(c) + reach(c), v, formatValue(v, spec.y.unit)]) });
+          layers.push({ mark: 'text', cls: `${st.cls} value-label`, anchor: 'start', dx: 6, dy: 0, data: right.map(([c, v]) => [pos(c) + reach(c), v, valueLabel(v, spec.y.unit)]) });
         }
         if (left.length > 0) {
-          layers.push({ mark: 'text', cls: `${st.cls} value-label`, anchor: 'end', dx: -4, dy: 0, data: left.map(([c, v]) => [pos(c) - 0.38 * width, v, formatValue(v, spec.y.unit)]) });
+          layers.push({ mark: 'text', cls: `${st.cls} value-label`, anchor: 'end', dx: -4, dy: 0, data: left.map(([c, v]) => [pos(c) - 0.38 * width, v, valueLabel(v, spec.y.unit)]) });
         }
       }
       return;
@@ -420,7 +439,8 @@ export function layoutChart(spec: ChartSpec, styles: Map<string, SeriesStyle>): 
       return;
     }
     layers.push({ mark: 'line', cls: `${st.cls} line`, dash: st.dash, data: pts });
-    if (spec.kind === 'plateau') layers.push({ mark: 'dot', cls: st.cls, symbol: st.symbol, filled: true, data: pts });
+    // A line of one point draws nothing: its point is a dot (a one-second window, a single plateau).
+    if (spec.kind === 'plateau' || pts.length === 1) layers.push({ mark: 'dot', cls: st.cls, symbol: st.symbol, filled: true, data: pts });
     const last = pts[pts.length - 1]!;
     const atEnd = endAnnotation(spec, s);
     // At the line's own end: lines that end together (spectra, timelines) share the right margin.
@@ -453,7 +473,8 @@ export function layoutChart(spec: ChartSpec, styles: Map<string, SeriesStyle>): 
     });
   }
 
-  return { id: spec.id, kind: spec.kind, height, margin, x, y, layers, ariaLabel: readingOf(spec) };
+  const yDrawn = inTitle.length > 0 ? { ...y, title: `${y.title} · ${inTitle.join(' · ')}` } : y;
+  return { id: spec.id, kind: spec.kind, height, margin, x, y: yDrawn, layers, ariaLabel: readingOf(spec) };
 }
 
 /** A data table of a chart (the text alternative): header and rows of display strings. */

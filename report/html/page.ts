@@ -194,13 +194,25 @@ function chartHtml(p: PreparedChart, styles: Map<string, SeriesStyle>): string {
 function blocksHtml(blocks: readonly Block[], prepared: Map<string, PreparedChart>, styles: Map<string, SeriesStyle>): string {
   const out: string[] = [];
   let grid: string[] = [];
+  let pairGrid: string[] = [];
   const flush = () => {
     if (grid.length > 0) out.push(`<div class="chart-grid">\n${grid.join('\n')}\n</div>`);
     grid = [];
+    // Label–value lists side by side (machine, runtimes, parity, settings): short lines, a screen less to scroll.
+    if (pairGrid.length > 0) out.push(`<div class="pairs-grid">\n${pairGrid.join('\n')}\n</div>`);
+    pairGrid = [];
   };
   for (const b of blocks) {
     if (b.type === 'chart') {
+      if (pairGrid.length > 0) flush();
       grid.push(chartHtml(prepared.get(b.chart.id)!, styles));
+      continue;
+    }
+    if (b.type === 'pairs') {
+      if (grid.length > 0) flush();
+      pairGrid.push(
+        `<div>${b.title ? `<h3>${escapeHtml(b.title)}</h3>` : ''}<dl class="pairs">${b.pairs.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join('')}</dl></div>`,
+      );
       continue;
     }
     flush();
@@ -219,11 +231,6 @@ function blocksHtml(blocks: readonly Block[], prepared: Map<string, PreparedChar
                 `<li${i.tone ? ` class="tone-${i.tone}"` : ''}>${i.label ? `<strong>${escapeHtml(i.label)}</strong> ` : ''}${escapeHtml(i.text)}${i.hint ? `<br><span class="hint">hint: ${escapeHtml(i.hint)}</span>` : ''}</li>`,
             )
             .join('')}</ul>`,
-        );
-        break;
-      case 'pairs':
-        out.push(
-          `${b.title ? `<h3>${escapeHtml(b.title)}</h3>` : ''}<dl class="pairs">${b.pairs.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join('')}</dl>`,
         );
         break;
       case 'details':
@@ -365,10 +372,10 @@ h3 { font-size: 1rem; margin: 16px 0 6px; }
 nav ol { display: flex; flex-wrap: wrap; gap: 4px 16px; list-style: none; padding: 0; margin: 14px 0 0; font-size: 0.9rem; }
 a { color: var(--s0); }
 .table-wrap { overflow-x: auto; margin: 8px 0; }
-table { border-collapse: collapse; font-size: 0.9rem; font-variant-numeric: tabular-nums; }
+table { border-collapse: collapse; font-size: 0.86rem; font-variant-numeric: tabular-nums; }
 caption { text-align: left; font-weight: 600; padding: 4px 0; }
-th, td { padding: 4px 10px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; white-space: nowrap; }
-thead th { border-bottom: 2px solid var(--line); font-weight: 600; }
+th, td { padding: 4px 8px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; white-space: nowrap; }
+thead th { border-bottom: 2px solid var(--line); font-weight: 600; white-space: normal; vertical-align: bottom; }
 tbody th { font-weight: 600; }
 .num { text-align: right; }
 .tone-good { color: var(--good); font-weight: 600; }
@@ -385,6 +392,7 @@ dl.pairs dt { font-weight: 600; }
 dl.pairs dd { margin: 0; overflow-wrap: anywhere; }
 details { margin: 6px 0; }
 summary { cursor: pointer; color: var(--muted); }
+.pairs-grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(400px, 1fr)); gap: 0 32px; align-items: start; }
 .chart-grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(520px, 1fr)); gap: 12px 28px; margin: 8px 0; }
 figure.chart { margin: 8px 0; min-width: 0; break-inside: avoid; page-break-inside: avoid; }
 figcaption { margin-bottom: 4px; }

@@ -4,7 +4,9 @@
 // it, and which made coordinated omission visible (Gil Tene, "How NOT to
 // Measure Latency"; wrk2's README).
 
-import { decodeHistogram, mergeHistograms, type LatencyHistogram } from '../../loadgen/histogram.js';
+import { decodeHistogram, mergeHistograms, type HistogramSummary, type LatencyHistogram } from '../../loadgen/histogram.js';
+import { median } from '../../stats/descriptive.js';
+import { isNonEmpty } from '../../stats/errors.js';
 import { formatCount } from '../units.js';
 import type { BandPoint, ChartSpec, Point, Series } from './charts.js';
 import { percentileLabel } from './ticks.js';
@@ -103,6 +105,69 @@ export function percentileSpectrum(opts: SpectrumOptions): ChartSpec {
     caption:
       opts.caption ??
       `Latency at each percentile, the tail to the right (p99.99 = 1 in 10,000). Line: all repetitions merged${anyBand ? `; band: the lowest to the highest repetition (${lo === hi ? lo : `${lo}–${hi}`} repetitions per runtime)` : ''}. Lower is better.`,
+    x: { label: 'percentile', unit: 'percentile', scale: 'percentile' },
+    y: { label: opts.label ?? 'latency', unit: 'µs', scale: 'log' },
+    series,
+    notes,
+  };
+}
+
+/** The percentiles a `HistogramSummary` stores, in %, with their field. */
+const SUMMARY_PERCENTILES: readonly [p: number, field: 'p50Us' | 'p90Us' | 'p99Us' | 'p999Us'][] = [
+  [50, 'p50Us'],
+  [90, 'p90Us'],
+  [99, 'p99Us'],
+  [99.9, 'p999Us'],
+];
+
+/** One runtime's repetitions as stored percentile summaries (µs). */
+export interface SummarySpectrumInput {
+  name: string;
+  group?: string;
+  /** One summary per repetition; summaries with `count` 0 are skipped. */
+  summaries: readonly HistogramSummary[];
+}
+
+/**
+ * A `percentile-spectrum` chart from stored percentile summaries, for figures
+ * a result keeps no encoded histogram of (the voice relay's share of the
+ * first chunk): the four percentiles a summary has (p50, p90, p99, p99.9).
+ * Summaries cannot be merged, so the line is the median over repetitions at
+ * each percentile and the band the lowest to the highest (two or more
+ * repetitions). Coarser than `percentileSpectrum`, and says so in its caption.
+ * A percentile a repetition's count cannot support (n·(1 − p) < 1) is left
+ * out of that repetition.
+ */
+export function summarySpectrum(opts: { id: string; title: string; caption?: string; label?: string; series: readonly SummarySpectrumInput[] }): ChartSpec {
+  const notes: string[] = [];
+  const series: Series[] = [];
+  for (const input of opts.series) {
+    const reps = input.summaries.filter((s) => s.count > 0);
+    if (reps.length === 0) {
+      notes.push(`${input.name}: nothing recorded; left out`);
+      continue;
+    }
+    const points: Point[] = [];
+    const band: BandPoint[] = [];
+    for (const [p, field] of SUMMARY_PERCENTILES) {
+      const values = reps.filter((s) => s.count * (1 - p / 100) >= 1 - 1e-9).map((s) => s[field]);
+      if (!isNonEmpty(values)) continue;
+      points.push([p, median(values)]);
+      if (values.length >= 2) band.push([p, Math.min(...values), Math.max(...values)]);
+    }
+    if (points.length === 0) {
+      notes.push(`${input.name}: too few values for p50; left out`);
+      continue;
+    }
+    series.push({ name: input.name, ...(input.group !== undefined ? { group: input.group } : {}), points, ...(band.length > 0 ? { band } : {}) });
+  }
+  return {
+    id: opts.id,
+    kind: 'percentile-spectrum',
+    title: opts.title,
+    caption:
+      opts.caption ??
+      'At the four percentiles each repetition stores (p50, p90, p99, p99.9): line, the median over repetitions; band, the lowest to the highest. Lower is better.',
     x: { label: 'percentile', unit: 'percentile', scale: 'percentile' },
     y: { label: opts.label ?? 'latency', unit: 'µs', scale: 'log' },
     series,

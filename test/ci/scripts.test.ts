@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { projectRoot } from '../../core/paths.js';
 import { COMMENT_MARKER } from '../../report/compare/markdown.js';
-import { findMarked, upsertComment, type CommentsApi, type IssueComment } from '../../scripts/post-comment.js';
+import { findMarked, reportLinkLine, upsertComment, withReportLink, type CommentsApi, type IssueComment } from '../../scripts/post-comment.js';
+import { compareResults } from '../../core/compare.js';
+import { renderCompareMarkdown } from '../../report/compare/markdown.js';
+import { syntheticResult } from '../helpers/synthetic.js';
 
 function fakeApi(comments: IssueComment[]) {
   const calls: string[] = [];
@@ -39,6 +42,36 @@ describe('scripts/post-comment', () => {
   test('refuses a body over 65,536 characters', async () => {
     const { api } = fakeApi([]);
     await assert.rejects(upsertComment(api, 'x'.repeat(70_000)), RangeError);
+  });
+});
+
+describe('scripts/post-comment: the link to the HTML page', () => {
+  const run = 'https://github.com/o/r/actions/runs/42';
+  const artifact = 'https://github.com/o/r/actions/runs/42/artifacts/7';
+  const comment = renderCompareMarkdown(compareResults(syntheticResult({ seed: 1 }), syntheticResult({ seed: 2 })));
+
+  test('goes under the summary line, naming the run and the download', () => {
+    const linked = withReportLink(comment, { runUrl: run, artifactUrl: artifact }).split('\n');
+    const original = comment.split('\n');
+    assert.deepEqual(linked.slice(0, 2), original.slice(0, 2), 'the marker and the summary stay first');
+    assert.equal(linked[2], '');
+    assert.equal(linked[3], reportLinkLine({ runUrl: run, artifactUrl: artifact }));
+    assert.match(linked[3]!, /^\*\*Charts:\*\* `comparison\.html` in the artifacts of \[this run\]\(https:\/\/github\.com\/o\/r\/actions\/runs\/42\): .* · \[download it\]\(https:\/\/github\.com\/o\/r\/actions\/runs\/42\/artifacts\/7\)/);
+    assert.deepEqual(linked.slice(4), original.slice(2));
+  });
+
+  test('without the artifact URL (the upload did not say) the run is enough; without any usable URL nothing changes', () => {
+    assert.doesNotMatch(reportLinkLine({ runUrl: run, artifactUrl: '' })!, /download/);
+    assert.equal(withReportLink(comment, { runUrl: '', artifactUrl: '' }), comment);
+    assert.equal(withReportLink(comment, { runUrl: 'https://x/y) [evil](https://e' }), comment, 'nothing that breaks out of a link');
+  });
+
+  test("a comment at GitHub's limit gives up its legend for the link, or keeps its rows and goes without it", () => {
+    const linked = withReportLink(comment, { runUrl: run, artifactUrl: artifact });
+    const tight = withReportLink(comment, { runUrl: run, artifactUrl: artifact }, comment.length + 10);
+    assert.ok(tight.length <= comment.length + 10 && tight.includes('**Charts:**') && !tight.includes('How to read this'));
+    assert.ok(linked.includes('How to read this'));
+    assert.equal(withReportLink(comment, { runUrl: run }, comment.length - 2_000), comment);
   });
 });
 
@@ -80,9 +113,11 @@ fi
     );
     assert.match(runs[0]!, /^base dist\/cli\/main\.js run --scenario echo --quick --repeat 1 --seed 1 --label base --out .*\/out\/base$/);
     const compares = r.calls.filter((c) => c.includes(' compare '));
-    assert.equal(compares.length, 2);
+    assert.equal(compares.length, 3);
     assert.match(compares[0]!, /\/head\/dist\/cli\/main\.js compare .*\/out\/base .*\/out\/head --format json$/);
-    assert.match(compares[1]!, /--format markdown --fail-on-regression$/);
+    assert.match(compares[1]!, /compare .*\/out\/base .*\/out\/head --format html$/, 'the page, without --fail-on-regression');
+    assert.match(compares[2]!, /--format markdown --fail-on-regression$/);
+    assert.ok(existsSync(path.join(dir, 'out', 'comparison.html')));
     assert.equal(readFileSync(path.join(dir, 'out', 'comment.md'), 'utf8').split('\n')[0], COMMENT_MARKER);
   });
 
@@ -94,6 +129,6 @@ fi
     const r = run({ REFUSE: '1' });
     assert.equal(r.code, 0);
     const compares = r.calls.filter((c) => c.includes(' compare '));
-    assert.deepEqual(compares.map((c) => c.includes('--force')), [false, true, true]);
+    assert.deepEqual(compares.map((c) => c.includes('--force')), [false, true, true, true]);
   });
 });

@@ -8,6 +8,8 @@ import { COMMENT_MARKER } from '../../report/compare/markdown.js';
 
 interface Step {
   name?: string;
+  id?: string;
+  env?: Record<string, string>;
   uses?: string;
   run?: string;
   with?: Record<string, unknown>;
@@ -84,6 +86,26 @@ describe('.github/workflows/bench.yml', () => {
       assert.match(script, /github\.rest\.issues\.createComment/);
       assert.match(post.if!, /always\(\)/);
       assert.deepEqual(job.permissions, { contents: 'read', 'pull-requests': 'write' });
+    });
+
+    test("uploads the comparison's HTML page on its own, before the summary and the comment that link it", () => {
+      const script = readFileSync(path.join(projectRoot, 'scripts', 'ci-compare.sh'), 'utf8');
+      assert.match(script, /compare --format html "\$\{force\[@\]\}" > "\$out\/comparison\.html"/);
+      const index = (pred: (s: Step) => boolean) => job.steps.findIndex(pred);
+      const upload = job.steps.find((s) => s.id === 'html')!;
+      assert.ok(upload, 'an upload step with id html');
+      assert.match(upload.uses!, /^actions\/upload-artifact@v4$/, 'v4: the step has the artifact-url output');
+      assert.equal(upload.with!['path'], 'bench-out/comparison.html');
+      assert.equal(upload.with!['name'], 'bench-compare-html-${{ github.event.pull_request.number }}');
+      assert.match(upload.if!, /^always\(\) && hashFiles\('bench-out\/comparison\.html'\) != ''$/);
+      const summary = index((s) => /GITHUB_STEP_SUMMARY/.test(s.run ?? ''));
+      const post = index((s) => Boolean(s.uses?.startsWith('actions/github-script')));
+      assert.ok(index((s) => s.id === 'html') < summary && summary < post, 'uploaded first: its URL exists only after the upload');
+      for (const i of [summary, post]) assert.equal(job.steps[i]!.env!['REPORT_URL'], '${{ steps.html.outputs.artifact-url }}', job.steps[i]!.name);
+      assert.match(job.steps[summary]!.run!, /\[download it\]\(%s\)[^\n]*"\$REPORT_URL"/);
+      const comment = job.steps[post]!;
+      assert.equal(comment.env!['RUN_URL'], '${{ github.server_url }}/${{ github.repository }}/actions/runs/${{ github.run_id }}');
+      assert.match(String(comment.with!['script']), /withReportLink\(comment, \{ runUrl: process\.env\.RUN_URL, artifactUrl: process\.env\.REPORT_URL \}\)/);
     });
 
     test('passes untrusted refs through the environment, not into the script text', () => {

@@ -65,6 +65,15 @@ describe('bench compare', () => {
     assert.equal(c.counts.regression, 1);
   });
 
+  test('--format html is one self-contained page, the counts in its verdict, a summary line on stderr', async () => {
+    const r = await cli(['compare', base, slower, '--format', 'html']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^<!doctype html>\n/);
+    assert.match(r.stdout, /<p class="summary tone-bad">1 regression, /);
+    assert.match(r.stdout, /<figure class="chart" id="chart-c1-echo-msgs" data-kind="distributions"/);
+    assert.match(r.stderr, /^bench compare: 1 regression\(s\)/);
+  });
+
   test('--threshold raises a minimum effect so that the same change is no longer a regression', async () => {
     const r = await cli(['compare', base, slower, '--threshold', 'cpu=15', '--format', 'json', '--fail-on-regression']);
     assert.equal(r.code, 0, r.stderr);
@@ -158,7 +167,7 @@ describe('bench choose', () => {
   const dir = tmp();
   const result = save(dir, 'r', make({ seed: 1, runtimes: ['node-ws', 'bun'], factors: { bun: { msgsPerSec: 1.4 } } }));
 
-  test('prints the runtime-choice table, as text, Markdown or JSON', async () => {
+  test('prints the runtime-choice table, as text, Markdown, JSON or HTML', async () => {
     const t = await cli(['choose', result]);
     assert.equal(t.code, 0, t.stderr);
     assert.match(t.stdout, /winner: bun/);
@@ -167,6 +176,10 @@ describe('bench choose', () => {
     const js = JSON.parse((await cli(['choose', result, '--format', 'json', '--seed', '7'])).stdout) as ChoiceTable;
     assert.equal(js.seed, 7);
     assert.equal(js.cases[0]!.winner, 'bun');
+    const html = await cli(['choose', result, '--format', 'html']);
+    assert.equal(html.code, 0, html.stderr);
+    assert.match(html.stdout, /<p class="summary tone-good">echo: bun wins<\/p>/);
+    assert.match(html.stdout, /data-kind="bars-interval"/);
   });
 });
 

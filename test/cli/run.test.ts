@@ -11,7 +11,7 @@ import { liveServers } from '../../core/launcher.js';
 import { projectRoot } from '../../core/paths.js';
 import { isAlive } from '../../core/procfs.js';
 import type { RunResult } from '../../schema/result.js';
-import { BARE_RUNTIME_IDS } from '../../core/runtimes.js';
+import { BARE_RUNTIME_IDS, RUNTIME_IDS } from '../../core/runtimes.js';
 
 const host = currentHost();
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'bench-run-'));
@@ -76,7 +76,7 @@ describe('bench run, end to end', () => {
       assert.ok(c.server && c.server.cpus === '0', 'the server was pinned');
     }
     const dir = readdirSync(out)[0]!;
-    for (const f of ['result.json', 'report.md', 'results.csv']) assert.ok(existsSync(path.join(out, dir, f)), f);
+    for (const f of ['result.json', 'report.md', 'results.csv', 'report.html']) assert.ok(existsSync(path.join(out, dir, f)), f);
     // The terminal ends in the decision; the per-cell tables are in the folder (and on the terminal with --verbose).
     assert.match(r.stderr, /Decision: 0 of 12 runtime pairs settled .* 1 fixed repetition/);
     assert.match(r.stderr, /undecided: too few repetitions/);
@@ -179,7 +179,7 @@ describe('bench run: bad input exits 2 naming the field', () => {
 
 describe('bench report', () => {
   const fixture = path.join(projectRoot, 'test', 'fixtures', 'run-result.json');
-  for (const format of ['table', 'json', 'markdown', 'csv']) {
+  for (const format of ['table', 'json', 'markdown', 'csv', 'html']) {
     test(`re-renders a stored result as ${format}`, async () => {
       const r = await cli(['report', fixture, '--format', format]);
       assert.equal(r.code, 0, r.stderr);
@@ -217,6 +217,6 @@ describe('bench list scenarios and doctor', () => {
     const { checks } = JSON.parse(r.stdout) as { checks: { name: string; status: string; fix?: string }[] };
     assert.ok(checks.some((c) => c.name === 'open-file limit' && c.status === 'warn' && c.fix));
     assert.ok(checks.some((c) => c.name === 'CPUs and pinning'));
-    assert.equal(checks.filter((c) => c.name.startsWith('runtime ')).length, 4);
+    assert.equal(checks.filter((c) => c.name.startsWith('runtime ')).length, RUNTIME_IDS.length, 'every registry runtime, the stacks included');
   });
 });

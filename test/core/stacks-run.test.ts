@@ -97,7 +97,7 @@ describe('the stacks in bench run', { skip: usableStacks.length === 0 ? 'no stac
       connections: 6,
       load: { ...s.load, framesPerTurn: 10, upstream: { ...(s.load['upstream'] as object), latency: 'uniform:20:60', chunks: 4 } },
     }));
-    const idle = short('idle', (s) => ({ ...s, connections: 200, load: { model: 'idle', steps: 2 } }));
+    const idle = short('idle', (s) => ({ ...s, connections: 300, load: { model: 'idle', steps: 3 } }));
     // node-socketio-uws and node-socketio share engine.io's Node relay and ws as the upstream client; bun-socketio has Bun's.
     const r = await run(plan(usableStacks.filter((id) => id !== 'node-socketio'), [voice]));
     assertClean(r);
@@ -113,9 +113,11 @@ describe('the stacks in bench run', { skip: usableStacks.length === 0 ? 'no stac
     for (const cell of idleRun.cells) {
       assert.equal(cell.status, 'completed', `${cell.id}: ${cell.error?.message} ${cell.error?.details.join(' | ')}`);
       assert.deepEqual(cell.warnings.filter((w) => w.code === 'delivery-errors'), [], cell.id);
-      assert.equal(cell.metrics!.memory?.idle?.n, 2, `${cell.id}: RSS read at both steps`);
-      // A slope over two small steps: its sign is noise for a runtime as lean as Bun, its presence is not.
-      assert.equal(typeof cell.metrics!.bytesPerConnection, 'number', cell.id);
+      assert.ok(cell.metrics!.memory, `${cell.id}: memory read over the steps`);
+      // A slope over three small steps may be noise for a runtime as lean as Bun: then no figure, never a negative one.
+      const perConn = cell.metrics!.bytesPerConnection;
+      assert.ok(perConn === null || perConn > 0, `${cell.id}: ${perConn}`);
+      if (perConn !== null) assert.equal(cell.metrics!.memory?.idle?.n, 3, cell.id);
     }
     assert.equal(idleRun.cells.find((c) => c.runtime === bare)!.server?.stack, undefined);
     assert.deepEqual(idleRun.parity.differences, []);

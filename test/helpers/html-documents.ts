@@ -251,8 +251,8 @@ export function handMadeDocument(): HtmlDocument {
  * The stored fixture drawn with the pure helpers: per case, the spectrum from
  * each cell's `raw.latencyEncoded`, the three timelines from `raw.timeline`
  * and `raw.samples`, and the per-repetition dots from the summary's values.
- * The verdict and tables are plain text from the summary (the lead fills
- * them from the view).
+ * The verdict and tables are plain text from the summary: a test document of
+ * the page machinery; the run report itself is report/html.ts `runDocument`.
  */
 export function fixtureDocument(result: RunResult): HtmlDocument {
   const runtimes = result.settings.runtimes;

@@ -37,6 +37,8 @@ const IDLE_CONNECTIONS = 2000;
 const ECHO_WINDOW_SEC = 5;
 const IDLE_WINDOW_SEC = 3;
 const MIB = 1024 * 1024;
+const ECHO_PHASES_MS = { connectedAt: 310, measureStart: 2_310, measureEnd: 7_310 };
+const IDLE_PHASES_MS = { connectedAt: 1_420, measureStart: 2_420, measureEnd: 5_420 };
 
 /** Standard normal deviate (Box–Muller) from a seeded PRNG. */
 function normal(rand: Rng): number {
@@ -105,19 +107,54 @@ function cellWarnings(id: string): Warning[] {
   }
 }
 
-function samples(baselineBytes: number, peakBytes: number, endBytes: number, cpuTotalUs: number, threads: number, fds: number): ProcSample[] {
-  const points = [0, 0.5, 1, 1];
-  const rss = [baselineBytes, Math.round((baselineBytes + peakBytes) / 2), peakBytes, endBytes];
-  return points.map((f, i) => ({
-    tMs: i * 250,
-    cpuUserUs: Math.round(cpuTotalUs * f * 0.7),
-    cpuSystemUs: Math.round(cpuTotalUs * f * 0.3),
-    rssBytes: rss[i]!,
-    peakRssBytes: Math.max(...rss.slice(0, i + 1)),
-    threads,
-    fds,
-    kernelTcpMemBytes: 4096 * (i + 1) * 64,
-  }));
+/**
+ * The server's /proc samples every 250 ms from the sampler's start to just after the measured window,
+ * as the sampler takes them: cumulative CPU at the cell's own window rate (`windowCpuUs` over the window,
+ * a little less while connecting, ±4% from one step to the next), RSS from the baseline through the
+ * connect and warm-up to the peak and the end figure (still rising at the end when `endBytes` ≥ `peakBytes`).
+ * Deterministic and free of the random stream, so the histograms stay as they are.
+ */
+function samples(phasesMs: { connectedAt: number; measureStart: number; measureEnd: number }, baselineBytes: number, peakBytes: number, endBytes: number, windowCpuUs: number, threads: number, fds: number): ProcSample[] {
+  const { connectedAt, measureStart, measureEnd } = phasesMs;
+  const perMs = windowCpuUs / (measureEnd - measureStart);
+  const delta = peakBytes - baselineBytes;
+  const rising = endBytes >= peakBytes;
+  const warm = baselineBytes + 0.95 * delta;
+  const knots: [number, number][] = [
+    [0, baselineBytes],
+    [connectedAt, baselineBytes + 0.6 * delta],
+    [measureStart, warm],
+    [(measureStart + measureEnd) / 2, rising ? (warm + endBytes) / 2 : peakBytes],
+    [measureEnd, endBytes],
+  ];
+  const rssAt = (t: number): number => {
+    for (let k = 1; k < knots.length; k++) {
+      const [t0, v0] = knots[k - 1]!;
+      const [t1, v1] = knots[k]!;
+      if (t <= t1) return Math.round(v0 + ((v1 - v0) * (t - t0)) / (t1 - t0));
+    }
+    return endBytes;
+  };
+  const out: ProcSample[] = [];
+  let cpuUs = 0;
+  let peak = 0;
+  for (let tMs = 0; tMs <= measureEnd + 250; tMs += 250) {
+    const share = tMs === 0 ? 0 : tMs <= connectedAt ? 0.08 : tMs <= measureStart ? 0.85 : tMs <= measureEnd + 125 ? 1 : 0.05;
+    cpuUs += 250 * perMs * share * (1 + 0.04 * Math.sin(tMs / 170));
+    const rss = rssAt(tMs);
+    peak = Math.max(peak, rss);
+    out.push({
+      tMs,
+      cpuUserUs: Math.round(cpuUs * 0.7),
+      cpuSystemUs: Math.round(cpuUs * 0.3),
+      rssBytes: rss,
+      peakRssBytes: peak,
+      threads,
+      fds,
+      kernelTcpMemBytes: 4096 * 64 * (1 + Math.min(tMs, measureEnd) / 1000),
+    });
+  }
+  return out;
 }
 
 function echoCell(rt: Rt, rep: 1 | 2 | 3, order: number, rand: Rng): CellResult {
@@ -199,8 +236,8 @@ function echoCell(rt: Rt, rep: 1 | 2 | 3, order: number, rand: Rng): CellResult 
         sentBytes: Math.round(sent / ECHO_WINDOW_SEC) * 134,
         receivedBytes: received * 132,
       })),
-      samples: samples(p.rssBaselineBytes, peak, end, cpuUs, metrics.serverThreads, metrics.serverFds),
-      phasesMs: { connectedAt: 310, measureStart: 2_310, measureEnd: 7_310 },
+      samples: samples(ECHO_PHASES_MS, p.rssBaselineBytes, peak, end, cpuUs, metrics.serverThreads, metrics.serverFds),
+      phasesMs: ECHO_PHASES_MS,
     },
   };
 }
@@ -282,8 +319,8 @@ function idleCell(rt: Rt, rep: 1 | 2 | 3, order: number, rand: Rng): CellResult 
       latencyEncoded: encodeHistogram(empty),
       connectEncoded: encodeHistogram(connect),
       timeline: [0, 1, 2].map((second) => ({ second, sentMsgs: 0, receivedMsgs: 0, sentBytes: 0, receivedBytes: 0 })),
-      samples: samples(baseline, metrics.rssPeakBytes, metrics.rssEndBytes, cpuUs, metrics.serverThreads, metrics.serverFds),
-      phasesMs: { connectedAt: 1_420, measureStart: 2_420, measureEnd: 5_420 },
+      samples: samples(IDLE_PHASES_MS, baseline, metrics.rssPeakBytes, metrics.rssEndBytes, cpuUs, metrics.serverThreads, metrics.serverFds),
+      phasesMs: IDLE_PHASES_MS,
     },
   };
 }

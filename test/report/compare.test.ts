@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { runtimeChoice } from '../../core/choice.js';
 import { compareResults, type Comparison } from '../../core/compare.js';
 import { choiceMarkdownFormat, choiceTableFormat, CHOICE_MARKER } from '../../report/compare/choice.js';
-import { COMPARISON_FORMAT_NAMES, getChoiceFormat, getComparisonFormat } from '../../report/compare/format.js';
+import { CHOICE_FORMAT_NAMES, COMPARISON_FORMAT_NAMES, getChoiceFormat, getComparisonFormat } from '../../report/compare/format.js';
 import { compareJsonFormat } from '../../report/compare/json.js';
 import { COMMENT_MARKER, MAX_COMMENT_CHARS, renderCompareMarkdown } from '../../report/compare/markdown.js';
 import { compareTableFormat } from '../../report/compare/table.js';
@@ -94,11 +94,12 @@ describe('compare table and JSON', () => {
     assert.equal(back.rows.length, comparison.rows.length);
   });
 
-  test('the registries know table, json and markdown and reject anything else', () => {
-    assert.deepEqual(COMPARISON_FORMAT_NAMES, ['table', 'json', 'markdown']);
+  test('the registries know table, json, markdown and html and reject anything else', () => {
+    assert.deepEqual(COMPARISON_FORMAT_NAMES, ['table', 'json', 'markdown', 'html']);
+    assert.deepEqual(CHOICE_FORMAT_NAMES, ['table', 'json', 'markdown', 'html']);
     assert.equal(getComparisonFormat('markdown').render(comparison), md);
     assert.throws(() => getComparisonFormat('csv'), (e: unknown) => e instanceof BenchError && e.code === 'E_USAGE' && /table, json, markdown/.test(e.message));
-    assert.throws(() => getChoiceFormat('html'), (e: unknown) => e instanceof BenchError && e.code === 'E_USAGE');
+    assert.throws(() => getChoiceFormat('csv'), (e: unknown) => e instanceof BenchError && e.code === 'E_USAGE');
   });
 
   test('signed percentages never show -0', () => {

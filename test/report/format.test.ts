@@ -5,9 +5,9 @@ import { FORMATS, FORMAT_NAMES, getFormat } from '../../report/format.js';
 import { loadFixture } from '../helpers/make-fixture.js';
 
 describe('report format registry', () => {
-  test('knows table, json, markdown and csv', () => assert.deepEqual(FORMAT_NAMES, ['table', 'json', 'markdown', 'csv']));
+  test('knows table, json, markdown, csv and html', () => assert.deepEqual(FORMAT_NAMES, ['table', 'json', 'markdown', 'csv', 'html']));
 
-  for (const [name, extension] of [['table', 'txt'], ['json', 'json'], ['markdown', 'md'], ['csv', 'csv']] as const) {
+  for (const [name, extension] of [['table', 'txt'], ['json', 'json'], ['markdown', 'md'], ['csv', 'csv'], ['html', 'html']] as const) {
     test(`${name} is found by name, has extension .${extension} and renders the fixture`, () => {
       const f = getFormat(name);
       assert.equal(f.name, name);
@@ -26,13 +26,13 @@ describe('report format registry', () => {
 
   test('an unknown name is E_USAGE listing the valid names', () => {
     assert.throws(
-      () => getFormat('html'),
+      () => getFormat('xml'),
       (e: unknown) => {
         assert.ok(e instanceof BenchError);
         assert.equal(e.code, 'E_USAGE');
         assert.equal(e.exitCode, 2);
         for (const name of FORMAT_NAMES) assert.ok(e.message.includes(name), name);
-        assert.match(e.message, /"html"/);
+        assert.match(e.message, /"xml"/);
         return true;
       },
     );

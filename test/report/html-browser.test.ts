@@ -1,9 +1,13 @@
 // The HTML report in a real browser: Debian's chromium (apt, never a browser
-// download) driven by playwright-core. Each page is opened from disk; the
-// test fails on any console error, page error or request other than the file
-// itself, checks that every chart drew marks and that no two direct labels
-// overlap, and saves screenshots (light, dark, print, first screen) under
-// test-output/html/ for a person to look at. One browser for the whole file.
+// download) driven by playwright-core. Each page — a hand-made document with
+// every chart kind, and the real formats' pages: a run (the stored fixture),
+// a run with a ceiling, voice, fan-out and the two gaps, a comparison and a
+// runtime choice — is written to disk and opened from there; the test fails
+// on any console error, page error or request other than the file itself,
+// checks that every chart drew marks, that no two direct labels overlap and
+// that the verdict is read in the first screen, and saves screenshots (first
+// screen, light, and for some dark and print) under test-output/html/ for a
+// person to look at. One browser for the whole file.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,7 +19,11 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { projectRoot } from '../../core/paths.js';
 import { checkChart } from '../../report/html/charts.js';
 import { documentCharts, renderHtmlPage, type HtmlDocument } from '../../report/html/page.js';
-import { fixtureDocument, handMadeDocument } from '../helpers/html-documents.js';
+import { runtimeChoice } from '../../core/choice.js';
+import { choiceDocument, compareDocument } from '../../report/compare/html.js';
+import { runDocument } from '../../report/html.js';
+import { handMadeDocument } from '../helpers/html-documents.js';
+import { comparisonForHtml, richResult } from '../helpers/html-results.js';
 import { loadFixture } from '../helpers/make-fixture.js';
 
 /** Debian's chromium; `.ci/run` installs it with apt-get where it can. */
@@ -53,10 +61,16 @@ interface Visit {
 describe('the HTML report in chromium', { skip }, () => {
   let context: BrowserContext;
   let userDataDir: string;
+  const { comparison, head } = comparisonForHtml();
   const docs: [string, HtmlDocument][] = [
     ['hand-made', handMadeDocument()],
-    ['fixture', fixtureDocument(loadFixture())],
+    ['run', runDocument(loadFixture())],
+    ['ceiling', runDocument(richResult())],
+    ['compare', compareDocument(comparison)],
+    ['choose', choiceDocument(runtimeChoice(head))],
   ];
+  /** Pages also shot in dark and print (each full page costs a second or two). */
+  const ALL_SCHEMES = new Set(['hand-made', 'run']);
   const files = new Map<string, string>();
 
   before(async () => {
@@ -112,7 +126,7 @@ describe('the HTML report in chromium', { skip }, () => {
     return { page, problems };
   }
 
-  for (const name of ['hand-made', 'fixture']) {
+  for (const [name] of docs) {
     test(`${name}: draws every chart with no error and no request`, async () => {
       const { page, problems } = await visit(name);
       const specs = documentCharts(docs.find(([n]) => n === name)![1]).map(checkChart);
@@ -164,27 +178,35 @@ describe('the HTML report in chromium', { skip }, () => {
           }
         }
       }
-      // The verdict is read without scrolling: its summary and first table end inside the first screen.
-      const verdictBottom = await page.evaluate(() => {
+      // The verdict is read without scrolling: its summary and the first row of its table lie in the first screen.
+      const verdict = await page.evaluate(() => {
         const v = document.querySelector('.verdict');
-        const first = v?.querySelector('table') ?? v?.querySelector('.summary');
-        return first?.getBoundingClientRect().bottom ?? Number.POSITIVE_INFINITY;
+        const bottom = (e: El | null | undefined) => e?.getBoundingClientRect().bottom ?? Number.POSITIVE_INFINITY;
+        return { summary: bottom(v?.querySelector('.summary') ?? v), firstRow: bottom(v?.querySelector('tbody tr') ?? v?.querySelector('.summary')) };
       });
-      assert.ok(verdictBottom < VIEWPORT.height, `verdict ends at ${verdictBottom}px`);
+      assert.ok(verdict.summary < VIEWPORT.height && verdict.firstRow < VIEWPORT.height, `verdict at ${JSON.stringify(verdict)} px`);
+      // Nothing wider than the page: tables and charts fit the 1280 px screen (a wide table scrolls inside its own box).
+      const overflow = await page.evaluate(() => {
+        const root = document.querySelector('main')!.getBoundingClientRect();
+        return Array.from(document.querySelectorAll('figure.chart .plot svg')).filter((s) => s.getBoundingClientRect().right > root.right + 1).length;
+      });
+      assert.equal(overflow, 0, 'every chart inside the page');
 
       await page.screenshot({ path: path.join(OUTPUT_DIR, `${name}-first-screen.png`) });
       await page.screenshot({ path: path.join(OUTPUT_DIR, `${name}-light.png`), fullPage: true });
-      await page.emulateMedia({ colorScheme: 'dark' });
-      await page.screenshot({ path: path.join(OUTPUT_DIR, `${name}-dark.png`), fullPage: true });
-      await page.emulateMedia({ media: 'print', colorScheme: 'light' });
-      await page.screenshot({ path: path.join(OUTPUT_DIR, `${name}-print.png`), fullPage: true });
+      if (ALL_SCHEMES.has(name)) {
+        await page.emulateMedia({ colorScheme: 'dark' });
+        await page.screenshot({ path: path.join(OUTPUT_DIR, `${name}-dark.png`), fullPage: true });
+        await page.emulateMedia({ media: 'print', colorScheme: 'light' });
+        await page.screenshot({ path: path.join(OUTPUT_DIR, `${name}-print.png`), fullPage: true });
+      }
       await page.close();
       assert.deepEqual(problems, []);
     });
   }
 
   test('the page stays readable when a chart cannot be drawn: the error is shown and logged', async () => {
-    const { page, problems } = await visit('fixture');
+    const { page, problems } = await visit('run');
     await page.evaluate(() => {
       window.Plot.plot = () => {
         throw new Error('broken');

@@ -5,12 +5,13 @@ import type { ProcSample } from '../../core/sampler.js';
 import { decodeHistogram, mergeHistograms, summarizeHistogram } from '../../loadgen/histogram.js';
 import { CHART_KINDS, ChartSpecError, checkChart, type ChartSpec } from '../../report/html/charts.js';
 import { drawCharts, type WindowLike } from '../../report/html/client.js';
-import { compareDistributions, ratioBars, repetitionDots } from '../../report/html/figures.js';
+import { compareDistributions, plateauChart, ratioBars, repetitionDots } from '../../report/html/figures.js';
 import { assignStyles, dataTable, layoutChart, spreadLabels, type Layer, type RenderChart } from '../../report/html/layout.js';
 import { documentCharts, escapeHtml, renderHtmlPage, scriptJson } from '../../report/html/page.js';
 import { percentileSpectrum, SPECTRUM_PERCENTILES } from '../../report/html/spectrum.js';
 import { linearAxis, logAxis, percentileAxis, percentileToX, tickLabel, xToPercentile } from '../../report/html/ticks.js';
 import { caseTimelines, cellsByRuntime, cpuPctSeries, deliveredSeries, interpolate, rssSeries, type TimelineCell } from '../../report/html/timeline.js';
+import { ceilingMetrics } from '../helpers/ceiling-cells.js';
 import { fixtureDocument, handMadeDocument, HOSTILE } from '../helpers/html-documents.js';
 import { FIXTURE_RUNTIMES, IDLE_CASE, OPEN_CASE, loadFixture } from '../helpers/make-fixture.js';
 
@@ -315,6 +316,20 @@ describe('figure helpers', () => {
     assert.deepEqual(r.series[0]!.band, [['a', 0.4, 0.6]]);
   });
 
+  test('plateau: a plateau that broke sits at the connections it aimed for, not at what it held after a crash', () => {
+    const c = ceilingMetrics({
+      bytesPerConn: 20_000,
+      upTo: 19_200,
+      bad: { targetConnections: 20_044, connections: 0, drops: 19_200, verdict: { ok: false, cause: 'fd-limit', limitClass: 'environment', atFdLimit: 'exited' } },
+    });
+    const last = c.plateaus[c.plateaus.length - 1]!;
+    const chart = plateauChart({ id: 'crash', title: 'crash', metric: 'p99', runtimes: [{ name: 'deno', ceiling: c }] });
+    const xs = chart.series[0]!.points.map(([x]) => x);
+    assert.equal(xs[xs.length - 1], last.targetConnections);
+    assert.ok(xs.every((x, i) => i === 0 || Number(x) > Number(xs[i - 1])), 'in connection order');
+    assert.equal(chart.marks!.annotations![0]!.at[0], last.targetConnections);
+  });
+
   test('the hand-made document covers every chart kind', () => {
     assert.deepEqual(new Set(documentCharts(doc).map((c) => c.kind)), new Set(CHART_KINDS));
   });
@@ -341,6 +356,48 @@ describe('layout', () => {
     assert.deepEqual(of('text', 'direct-label').map((l) => (l.mark === 'text' ? l.data[0]![2] : '')), ['bun', 'deno\nstopped: latency']);
     assert.ok(r.y.domain[0] <= 500 && r.y.domain[1] >= 70_000);
     assert.equal(r.margin.right, 16 + 7.5 * 'stopped: latency'.length);
+  });
+
+  const texts = (r: RenderChart, cls: string) => r.layers.flatMap((l) => (l.mark === 'text' && l.cls.includes(cls) ? l.data.map((d) => d[2]) : []));
+
+  test('a comparison labels head\'s median only, and a rate beside a mark has no unit (the axis says it)', () => {
+    const spec = checkChart(
+      compareDistributions({
+        id: 'cmp',
+        title: 'cmp',
+        y: { label: 'delivered', unit: 'msgs/s', scale: 'linear', zero: false },
+        rows: [
+          { category: 'bun', base: [160_000, 161_000], head: [150_000, 151_000], thresholdPct: 5, verdict: '~' },
+          { category: 'deno', base: [120_000, 121_000], head: [130_000, 131_000], thresholdPct: 5, verdict: '~' },
+        ],
+      }),
+    );
+    const r = layoutChart(spec, assignStyles(['base', 'head']));
+    assert.deepEqual(texts(r, 'value-label'), ['151k', '131k']);
+    const dots = layoutChart(checkChart(repetitionDots({ id: 'd', title: 'd', y: { label: 'delivered', unit: 'msgs/s', scale: 'linear' }, rows: [{ name: 'bun', values: [49_990, 50_010] }] })), assignStyles(['bun']));
+    assert.deepEqual(texts(dots, 'value-label'), ['50.0k']);
+  });
+
+  test("a bar chart's reference rule is named in the y axis title, not on the bars' baseline", () => {
+    const spec = checkChart(ratioBars({ id: 'r', title: 'r', label: 'p99 ÷ best', categories: ['a', 'b'], reference: 'c', series: [{ name: 's', values: [{ category: 'a', ratio: 1.4 }, { category: 'b', ratio: 3 }] }] }));
+    const r = layoutChart(spec, assignStyles(['s']));
+    assert.equal(r.y.title, 'p99 ÷ best (ratio, log scale) · 1× = c');
+    assert.deepEqual(texts(r, 'rule-label'), []);
+    assert.equal(r.layers.filter((l) => l.mark === 'rule').length, 1, 'the rule itself is still drawn');
+  });
+
+  test('a line of one point is drawn as a dot', () => {
+    const r = layoutChart(checkChart({ ...base, series: [{ name: 'bun', points: [[0.5, 1]] }] }), assignStyles(['bun']));
+    assert.deepEqual(r.layers.filter((l) => l.mark === 'dot').map((l) => (l.mark === 'dot' ? l.data : [])), [[[0.5, 1]]]);
+  });
+
+  test('the measured window is labelled at the bottom of its span', () => {
+    const spec = checkChart({ ...base, marks: { spans: [{ axis: 'x', from: 0, to: 1, label: 'measured window' }] } });
+    const r = layoutChart(spec, assignStyles(['bun']));
+    const label = r.layers.find((l) => l.mark === 'text' && l.cls === 'span-label');
+    assert.ok(label && label.mark === 'text');
+    assert.equal(label.data[0]![1], r.y.domain[0]);
+    assert.ok(label.dy < 0, 'inside the plot, above the x axis');
   });
 
   test('styles follow groups across charts: a runtime keeps its colour, dash and symbol', () => {

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { RUN_REPORT_FILES, writeAtomic, writeRunReports } from '../../report/writer.js';
 import { csvFormat } from '../../report/csv.js';
 import { markdownFormat } from '../../report/markdown.js';
+import { htmlFormat } from '../../report/html.js';
 import { loadFixture } from '../helpers/make-fixture.js';
 
 const root = await mkdtemp(path.join(os.tmpdir(), 'bench-writer-'));
@@ -49,15 +50,16 @@ describe('writeAtomic', () => {
 });
 
 describe('writeRunReports', () => {
-  test('creates the directory and writes result.json, report.md and results.csv', async () => {
+  test('creates the directory and writes result.json, report.md, results.csv and report.html', async () => {
     const dir = path.join(root, 'e', 'nested', 'run');
     const fixture = loadFixture();
     const written = await writeRunReports(dir, fixture);
-    assert.deepEqual(written, ['result.json', 'report.md', 'results.csv'].map((f) => path.join(dir, f)));
-    assert.deepEqual((await readdir(dir)).sort(), ['report.md', 'result.json', 'results.csv']);
+    assert.deepEqual(written, ['result.json', 'report.md', 'results.csv', 'report.html'].map((f) => path.join(dir, f)));
+    assert.deepEqual((await readdir(dir)).sort(), ['report.html', 'report.md', 'result.json', 'results.csv']);
     assert.deepEqual(JSON.parse(await readFile(path.join(dir, RUN_REPORT_FILES.json), 'utf8')), fixture);
     assert.equal(await readFile(path.join(dir, RUN_REPORT_FILES.markdown), 'utf8'), markdownFormat.render(fixture));
     assert.equal(await readFile(path.join(dir, RUN_REPORT_FILES.csv), 'utf8'), csvFormat.render(fixture));
+    assert.equal(await readFile(path.join(dir, RUN_REPORT_FILES.html), 'utf8'), htmlFormat.render(fixture));
   });
 
   test('rewrites the files of an earlier call', async () => {
@@ -66,6 +68,23 @@ describe('writeRunReports', () => {
     await writeRunReports(dir, { ...fixture, status: 'running' });
     await writeRunReports(dir, fixture);
     assert.equal(JSON.parse(await readFile(path.join(dir, 'result.json'), 'utf8')).status, 'completed');
-    assert.deepEqual((await readdir(dir)).sort(), ['report.md', 'result.json', 'results.csv']);
+    assert.deepEqual((await readdir(dir)).sort(), ['report.html', 'report.md', 'result.json', 'results.csv']);
+  });
+});
+
+describe('writeRunReports and a report that cannot be rendered', () => {
+  test('writes a page saying so, with the error, and still writes the others: a report never stops a run', async () => {
+    const dir = path.join(root, 'g');
+    const fixture = loadFixture();
+    // Rendering throws only on a bug or a corrupt result: here a raw histogram that is not an encoding.
+    const broken = structuredClone(fixture);
+    broken.cells[0]!.raw!.latencyEncoded = 'not a histogram';
+    const written = await writeRunReports(dir, broken);
+    assert.equal(written.length, 4);
+    const html = await readFile(path.join(dir, RUN_REPORT_FILES.html), 'utf8');
+    assert.match(html, /This HTML report could not be rendered/);
+    assert.match(html, /result\.json/);
+    assert.doesNotMatch(html, /<script/);
+    assert.deepEqual(JSON.parse(await readFile(path.join(dir, RUN_REPORT_FILES.json), 'utf8')), broken);
   });
 });
