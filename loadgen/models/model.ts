@@ -37,6 +37,8 @@ export interface MetricsContext {
   windowMs: number;
   /** Median of the window's 1-second buckets of received messages. */
   msgsPerSec: number;
+  /** The server's CPU over the window, µs: precise (schedstat) where it agrees with the tick count, else ticks. */
+  serverCpuUs: number;
   /** The simulated upstream's CPU and counters (voice cells). */
   upstream?: NonNullable<CellMetrics['voice']>['upstream'];
 }

@@ -6,6 +6,8 @@
 //   slow            delays each echo by 1.5 s once more than N connections are open
 //   crash           exits with code 3 when connection N+1 arrives
 //   memory          holds N KiB of memory per connection (N = KiB)
+//   cost            does N thousand loop iterations of work per message before echoing it: a fixed CPU cost
+//                   per message (instructions, not wall time, so a busy machine cannot shrink it)
 import http from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
 
@@ -24,6 +26,12 @@ wss.on('connection', (ws) => {
   if (mode === 'stop-accepting' && open.size >= n) server.close();
   if (mode === 'close' && open.size >= n) for (const c of open) c.terminate();
   ws.on('message', (data, isBinary) => {
+    if (mode === 'cost') {
+      let x = 0;
+      for (let i = 0; i < n * 1000; i++) x = (x * 31 + i) | 0;
+      // Kept observable so the loop cannot be optimised away.
+      if (x === 42) process.stderr.write('');
+    }
     if (mode === 'slow') {
       const delayMs = open.size > n ? 1500 : 0;
       setTimeout(() => ws.send(data, { binary: isBinary }), delayMs);
