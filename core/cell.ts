@@ -9,6 +9,7 @@ import { modelOf } from '../loadgen/models/index.js';
 import type { LoadResult } from '../loadgen/types.js';
 import type { CellResult, ParityState, VoiceMetrics, Warning } from '../schema/result.js';
 import { CONTRACT_SETTINGS, SHUTDOWN_GRACE_MS } from '../servers/settings.js';
+import { runCapacityCell } from './capacity.js';
 import { runCeilingCell } from './ceiling.js';
 import type { ServerHandle, UpstreamHandle } from './launcher.js';
 import { computeCellMetrics, type PhaseSamples } from './metrics.js';
@@ -74,6 +75,10 @@ async function serveCell(cell: CellResult, c: ScenarioCase, plan: RunPlan, deps:
     if (!baseline) throw serverGone(cell.runtime, server, 'before the load started');
     step('baseline');
     const url = `ws://${served.host}:${served.port}${c.scenario.route}`;
+    if (modelOf(c.model).runsAs(c.model) === 'capacity') {
+      await runCapacityCell({ cell, scenarioCase: c, plan, deps, url, pid, server, sampler, baseline, upstream, step });
+      return;
+    }
     if (modelOf(c.model).runsAs(c.model) === 'search') {
       await runCeilingCell({ cell, scenarioCase: c, plan, deps, url, pid, server, sampler, baseline, step });
       return;
