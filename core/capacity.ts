@@ -212,14 +212,15 @@ export interface CapacityCellContext {
 }
 
 /** A plateau's own figures, kept for the cell's figures at capacity. */
-interface PlateauFigures {
+export interface PlateauFigures {
   metrics: CellMetrics;
   warnings: Warning[];
   load: LoadResult;
   phases: PhaseSamples;
 }
 
-type Plateau = MeasuredCapacityPlateau & { figures?: PlateauFigures };
+/** A plateau as the cell runs it: its record, and its own figures while the cell is filled. */
+export type Plateau = MeasuredCapacityPlateau & { figures?: PlateauFigures };
 
 /** The server as the search sees it: alive or not, and how it ended. */
 function watchServer(pid: number | undefined, server: ServerHandle | undefined) {
@@ -478,12 +479,18 @@ export async function runCapacityCell(ctx: CapacityCellContext): Promise<void> {
 
 /**
  * The warnings of a capacity cell: those of the plateau at capacity, less lost messages and closed connections
- * within the SLO's loss bound (beyond capacity, loss is the finding, not a fault); faulty deliveries at any
- * plateau that met the SLO (a server that corrupts or misdelivers is broken at any load); and, when this
- * machine stopped the search, which part of it.
+ * within the SLO's loss bound (beyond capacity, loss is the finding, not a fault) and less a load generator
+ * that fell behind there without stopping the search (its late sends counted against the SLO already, so the
+ * capacity is not its figure: comparisons would otherwise call it a bound); faulty deliveries at any plateau
+ * that met the SLO (a server that corrupts or misdelivers is broken at any load); and, when this machine
+ * stopped the search, which part of it.
  */
-export function capacityWarnings(plateaus: readonly Plateau[], shown: PlateauFigures | undefined, c: CapacityMetrics): Warning[] {
-  const out: Warning[] = (shown?.warnings ?? []).filter((w) => w.code !== 'delivery-errors');
+export function capacityWarnings(
+  plateaus: readonly (CapacityPlateau & { figures?: { metrics: Pick<CellMetrics, 'delivery'>; load: Pick<LoadResult, 'closes'> } })[],
+  shown: Pick<PlateauFigures, 'warnings'> | undefined,
+  c: CapacityMetrics,
+): Warning[] {
+  const out: Warning[] = (shown?.warnings ?? []).filter((w) => w.code !== 'delivery-errors' && (w.code !== 'loadgen-bound' || c.cause === 'loadgen'));
   const faulty = plateaus.find((p) => p.ok && p.faulty > 0 && p.figures);
   if (faulty) {
     const d = faulty.figures!.metrics.delivery;

@@ -143,11 +143,11 @@ function distinctText(values: string[]): string {
 }
 
 /** The capacity over repetitions: the median (and range), ≥ when any repetition was only a bound. */
-function capacityCell(list: CapacityMetrics[], get: (c: CapacityMetrics) => number | null): ViewCell {
+function capacityCell(list: CapacityMetrics[], get: (c: CapacityMetrics) => number | null, o: { note: boolean } = { note: true }): ViewCell {
   const values = list.map(get).filter((v): v is number => v !== null);
   if (values.length < list.length) return distinctText(list.map(capacityHeadline));
   const unit: Unit = list[0]!.dimension === 'rate' ? 'msgs/s' : 'count';
-  const refined = list.some((c) => c.refined === 'interpolated') ? '(interpolated)' : list.some((c) => c.refined === 'bisection') ? '(bisected)' : undefined;
+  const refined = !o.note ? undefined : list.some((c) => c.refined === 'interpolated') ? '(interpolated)' : list.some((c) => c.refined === 'bisection') ? '(bisected)' : undefined;
   return medianFigure(values, unit, { ...(list.some((c) => c.lowerBound) ? { bound: 'lower' as const } : {}), ...(refined ? { note: refined } : {}) }) ?? MISSING;
 }
 
@@ -174,7 +174,7 @@ export function capacityViews(result: RunResult): CaseView[] {
       return {
         runtime: list.length < total ? `${runtime} (${list.length}/${total})` : runtime,
         capacity: capacityCell(list, (c) => c.capacity),
-        perCore: list.every((c) => c.perCore !== null) ? capacityCell(list, (c) => c.perCore) : undefined,
+        perCore: list.every((c) => c.perCore !== null) ? capacityCell(list, (c) => c.perCore, { note: false }) : undefined,
         cause: distinctText(list.map((c) => CAPACITY_CAUSE_LABELS[c.cause])),
         limit: distinctText(list.map((c) => c.limitClass)),
         p99: medianFigure(num(at.map((a) => a.latencyP99Us)), 'µs'),
@@ -205,7 +205,7 @@ export function capacityViews(result: RunResult): CaseView[] {
     return {
       name: `capacity at the SLO: ${name}`,
       scenario: name,
-      subtitle: `SLO: ${describeSlo(first.slo, first.workload)} · levels ${levelText(first.levels[0]!, first)} to ${levelText(first.levels.at(-1)!, first)}${first.bisectSteps > 0 ? `, ${first.bisectSteps} bisection steps` : ''} · ${reps} repetition${reps === 1 ? '' : 's'} per runtime · plateaus in the JSON (metrics.capacity.plateaus)`,
+      subtitle: `SLO: ${describeSlo(first.slo, first.workload)} · levels ${levelText(first.levels[0]!, first)} to ${levelText(first.levels.at(-1)!, first)}${first.bisectSteps > 0 ? `, ${first.bisectSteps} bisection step${first.bisectSteps === 1 ? '' : 's'}` : ''} · ${reps} repetition${reps === 1 ? '' : 's'} per runtime · plateaus in the JSON (metrics.capacity.plateaus)`,
       columns,
       rows: rows.map((r) => columns.map((c) => r[c.id] ?? MISSING)),
       footnotes,

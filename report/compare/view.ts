@@ -19,7 +19,7 @@ export function formatMetric(id: MetricId, v: number): string {
     case 'bytes':
       return formatBytes(v);
     case 'count':
-      return sig3(v);
+      return Number.isInteger(v) ? v.toLocaleString('en-US') : sig3(v);
   }
 }
 

@@ -4,6 +4,7 @@ import { after, describe, test } from 'node:test';
 import {
   capacityMemory,
   capacityStop,
+  capacityWarnings,
   isBisectable,
   judgeCapacityPlateau,
   projectServers,
@@ -25,7 +26,8 @@ import { steppedSearch } from '../../core/search.js';
 import { summarizeCells } from '../../core/summarize.js';
 import { defaultSlo } from '../../loadgen/models/capacity.js';
 import { runLoad } from '../../loadgen/run.js';
-import type { CapacityMetrics, CapacityVerdict, RunResult, SaturationReason } from '../../schema/result.js';
+import type { CapacityMetrics, CapacityVerdict, RunResult, SaturationReason, Warning } from '../../schema/result.js';
+import { metrics as cellMetrics } from '../helpers/cells.js';
 import { describeCapacityStop } from '../../report/capacity.js';
 import { capacityCell, capacityPlateau, voiceCapacity } from '../helpers/capacity-cells.js';
 
@@ -193,6 +195,37 @@ describe('memory per unit and projections', () => {
     assert.deepEqual(projectServers(100_000, 1_900, null), { for: 100_000, serversNeeded: 53, coresNeeded: null });
     assert.equal(projectServers(100_000, null, null), null);
     assert.equal(projectServers(null, 1_900, 950), null);
+  });
+});
+
+describe('the warnings of a capacity cell', () => {
+  const lostOnly: Warning = { code: 'delivery-errors', lost: 3, duplicated: 0, corrupted: 0, outOfOrder: 0, misdelivered: 0, closedByServer: 0, failedConnects: 0, closeCodes: {} };
+  const behind: Warning = { code: 'loadgen-bound', reasons: [lateReason] };
+  const missed: Warning = { code: 'rate-missed', targetPerSec: 1000, sentPerSec: 1000, receivedPerSec: 1000, sent: 5000, late: 100, dropped: 0, part: 'loadgen' };
+  const figures = (warnings: Warning[], corrupted = 0) => ({
+    metrics: cellMetrics({ delivery: { sent: 10, expected: 10, received: 10, lost: 0, duplicated: 0, corrupted, outOfOrder: 0, misdelivered: 0 } }),
+    warnings,
+    load: { closes: { codes: {} } },
+  });
+  const plateau = (level: number, o: Partial<Parameters<typeof capacityWarnings>[0][number]> = {}) => ({ ...capacityPlateau(level), ...o });
+  const latencyStop = voiceCapacity({ good: [20], bad: capacityPlateau(40, { verdict: { ok: false, cause: 'latency', limitClass: 'runtime', latency: ['latency'] } }) });
+
+  test("loss within the SLO and a generator's late sends at capacity are no fault of the figure", () => {
+    const shown = figures([lostOnly, behind, missed]);
+    assert.deepEqual(capacityWarnings([plateau(20, { figures: shown })], shown, latencyStop), [missed]);
+  });
+
+  test('faulty deliveries at a level within the SLO are: the server is broken at any load', () => {
+    const bad = figures([], 2);
+    const w = capacityWarnings([plateau(10, { faulty: 2, figures: bad }), plateau(20)], undefined, latencyStop);
+    assert.deepEqual(w.map((x) => [x.code, x.code === 'delivery-errors' ? x.corrupted : null]), [['delivery-errors', 2]]);
+  });
+
+  test('a search this machine stopped says which part of it', () => {
+    const gen = voiceCapacity({ good: [20], bad: capacityPlateau(40, { verdict: { ok: false, cause: 'loadgen', limitClass: 'environment', loadgenReasons: [cpuReason] } }) });
+    assert.deepEqual(capacityWarnings([], undefined, gen), [{ code: 'loadgen-bound', reasons: [cpuReason] }]);
+    const up = voiceCapacity({ good: [20], bad: capacityPlateau(40, { verdict: { ok: false, cause: 'upstream', limitClass: 'environment' }, upstreamCpuPct: 95, upstreamChunksDropped: 4 }) });
+    assert.deepEqual(capacityWarnings([plateau(40, { ok: false, upstreamCpuPct: 95, upstreamChunksDropped: 4 })], undefined, up), [{ code: 'upstream-bound', cpuPct: 95, chunksDropped: 4 }]);
   });
 });
 
