@@ -107,7 +107,12 @@ export function describeCapacityStop(c: CapacityMetrics): string {
 
 /** The headline of a search: "1,900 sessions (950 per core)", "≥ 1,900 sessions: the load generator's limit here". */
 export function capacityHeadline(c: CapacityMetrics): string {
-  if (c.capacity === null) return `below the first level (${levelText(c.levels[0]!, c)}): ${CAPACITY_CAUSE_LABELS[c.cause]}`;
+  if (c.capacity === null) {
+    // This machine's limit at the first level says nothing of the server: not measured, rather than below it.
+    return c.limitClass === 'environment'
+      ? `not measured: the ${c.cause === 'loadgen' ? 'load generator' : 'simulated upstream'} was the limit at the first level (${levelText(c.levels[0]!, c)})`
+      : `below the first level (${levelText(c.levels[0]!, c)}): ${CAPACITY_CAUSE_LABELS[c.cause]}`;
+  }
   const perCore = c.perCore !== null ? ` (${levelText(c.perCore, c)} per core)` : '';
   if (!c.lowerBound) return `${levelText(c.capacity, c)}${perCore}`;
   const why = c.cause === 'loadgen' ? "the load generator's limit here" : c.cause === 'upstream' ? "the simulated upstream's limit here" : 'every level met the SLO';

@@ -45,6 +45,7 @@ describe('capacity in words', () => {
     assert.equal(capacityHeadline(deno), '≥ 320 sessions (320 sessions per core): every level met the SLO');
     assert.equal(capacityHeadline(upstream), "≥ 40 sessions (40 sessions per core): the simulated upstream's limit here");
     assert.equal(capacityHeadline({ ...bun, capacity: null, perCore: null }), 'below the first level (20 sessions): latency');
+    assert.equal(capacityHeadline({ ...nodeWs, capacity: null, perCore: null, cause: 'loadgen', limitClass: 'environment' }), 'not measured: the load generator was the limit at the first level (20 sessions)');
   });
 
   test('what broke first, with the figure and the bound', () => {
