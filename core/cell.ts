@@ -9,6 +9,7 @@ import { modelOf } from '../loadgen/models/index.js';
 import type { LoadResult } from '../loadgen/types.js';
 import type { CellResult, ParityState, VoiceMetrics, Warning } from '../schema/result.js';
 import { CONTRACT_SETTINGS, SHUTDOWN_GRACE_MS } from '../servers/settings.js';
+import { runCapacityCell } from './capacity.js';
 import { runCeilingCell } from './ceiling.js';
 import type { ServerHandle, UpstreamHandle } from './launcher.js';
 import { computeCellMetrics, type PhaseSamples } from './metrics.js';
@@ -85,6 +86,11 @@ async function serveCell(cell: CellResult, c: ScenarioCase, plan: RunPlan, deps:
       return baseline;
     };
     const url = `ws://${served.host}:${served.port}${c.scenario.route}`;
+    if (modelOf(c.model).runsAs(c.model) === 'capacity') {
+      const baseline = await takeBaseline();
+      await runCapacityCell({ cell, scenarioCase: c, plan, deps, url, pid, server, sampler: probe.sampler, baseline, upstream, step });
+      return;
+    }
     if (modelOf(c.model).runsAs(c.model) === 'search') {
       const baseline = await takeBaseline();
       await runCeilingCell({ cell, scenarioCase: c, plan, deps, url, pid, server, sampler: probe.sampler, baseline, step });

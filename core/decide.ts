@@ -42,12 +42,14 @@ function serverCpuCount(c: CellResult): number {
  *   rate; otherwise the rate each sustained (a starved server batches more and its CPU per message falls, so
  *   an overloaded cell's cost would rank it ahead);
  * - `memory` (idle in steps): bytes per connection, the slope over the plateaus;
+ * - `capacity-slo` (a capacity search): the most load one server core carried within the SLO (higher is better);
  * - `none`: not ranked (a ceiling search reports its own figures).
  */
-export function primaryFigureOf(rule: 'capacity' | 'fixed-rate' | 'memory' | 'none', cells: readonly CellResult[]): PrimaryFigure | undefined {
+export function primaryFigureOf(rule: 'capacity' | 'fixed-rate' | 'memory' | 'capacity-slo' | 'none', cells: readonly CellResult[]): PrimaryFigure | undefined {
   const done = completed(cells);
   if (rule === 'none' || done.length === 0) return undefined;
   if (rule === 'memory') return { metric: 'bytesPerConnection', why: 'memory-slope' };
+  if (rule === 'capacity-slo') return { metric: 'capacityPerCore', why: 'capacity-slo' };
   if (rule === 'capacity') {
     const serverBound = done.every((c) => !c.metrics!.loadgen.saturation.saturated && c.metrics!.serverCpuUtilPct >= SERVER_BOUND_CPU_PCT * serverCpuCount(c));
     return serverBound ? { metric: 'msgsPerSec', why: 'server-bound' } : { metric: 'serverCpuUsPerMsg', why: 'cpu-cost' };
