@@ -199,12 +199,28 @@ export async function runCommand(opts: Record<string, unknown>, _args: string[],
     if (!abort.signal.aborted) io.stderr.write('\ninterrupted: stopping the load and the server, writing the partial report…\n');
     abort.abort();
   });
-  // Saves are queued so that writes never overlap and the last one wins.
-  let saving: Promise<unknown> = Promise.resolve();
+  // Writes never overlap, and a save asked for while one is writing replaces any still waiting: only the latest
+  // state matters, and an interrupted run's last save must not queue behind stale ones (it has 2 s).
+  let latest: RunResult | undefined;
+  let saving: Promise<void> = Promise.resolve();
+  let writing = false;
   const save = (r: RunResult) => {
-    const snapshot = JSON.parse(JSON.stringify(r)) as RunResult;
-    saving = saving.then(() => writeRunReports(outDir, snapshot));
-    return saving as Promise<void>;
+    latest = JSON.parse(JSON.stringify(r)) as RunResult;
+    if (!writing) {
+      writing = true;
+      saving = (async () => {
+        try {
+          while (latest) {
+            const snapshot = latest;
+            latest = undefined;
+            await writeRunReports(outDir, snapshot);
+          }
+        } finally {
+          writing = false;
+        }
+      })();
+    }
+    return saving;
   };
   io.stderr.write(
     `bench ${version}: ${runtimes.join(', ')} × ${cases.map((c) => c.name).join(', ')} × ${budgetMs !== undefined ? `a ${fmtClock(budgetMs)} budget` : `${plan.repeat} repetition${plan.repeat === 1 ? '' : 's'}`}` +
