@@ -1,7 +1,7 @@
 // `bench choose`: the runtime-choice table a team decides from, built from one
 // result. Per scenario case the runtimes are ranked by the case's primary
-// figure (throughput for closed loops and HTTP, p99 latency at a fixed rate,
-// bytes per connection when idle), each with its ratio to the best and a
+// figure, the one `bench run` decides on (core/decide.ts primaryFigureOf:
+// valid on the machine the result came from), each with its ratio to the best and a
 // seeded bootstrap CI of that ratio, "tie" where it is not significantly
 // different from the best, and the cost figures beside the speed. Pure.
 
@@ -10,6 +10,9 @@ import { DEFAULT_ALPHA, DEFAULT_CONFIDENCE, minPossibleP, repetitionsNeeded } fr
 import { METRICS, metricDef, type MetricId } from './compare-metrics.js';
 import type { RunResult, SummaryRow } from '../schema/result.js';
 import { summarizeCells } from './summarize.js';
+import { casesOfResult, primaryFigureOf } from './decide.js';
+import { affectedByLoadgen } from './validity.js';
+import { modelOf } from '../loadgen/models/index.js';
 
 /**
  * - best: the first by median;
@@ -91,19 +94,13 @@ export interface ChoiceOptions {
 
 /** The primary metric of a case: from its load model, else the first the case has of msgs/s, p99, bytes/conn. */
 export function primaryMetric(result: RunResult, rows: readonly SummaryRow[]): MetricId {
-  const scenario = result.settings.scenarios.find((s) => (s as { name?: unknown }).name === rows[0]?.scenario) as
-    | { load?: { model?: string } }
-    | undefined;
-  const model = scenario?.load?.model;
   const has = (id: MetricId) => rows.some((r) => r[id] !== undefined);
-  const byModel: Record<string, MetricId> = { closed: 'msgsPerSec', http: 'msgsPerSec', open: 'latencyP99Us', broadcast: 'latencyP99Us', idle: 'bytesPerConnection', capacity: 'capacityPerCore' };
-  const preferred = model ? byModel[model] : undefined;
-  if (preferred && has(preferred)) return preferred;
-  return (['msgsPerSec', 'latencyP99Us', 'bytesPerConnection', 'serverCpuUsPerMsg'] as const).find(has) ?? 'msgsPerSec';
-}
-
-function isLoadgenBound(row: SummaryRow): boolean {
-  return row.throughputIsLowerBound || row.warnings.some((w) => w.code === 'loadgen-bound');
+  // The figure `bench run` decides on (core/decide.ts): the one valid on the machine the result came from.
+  const caseName = rows[0]?.case;
+  const c = casesOfResult(result).find((x) => x.name === caseName);
+  const primary = c ? primaryFigureOf(modelOf(c.model).primary, result.cells.filter((x) => x.case === caseName)) : undefined;
+  if (primary && has(primary.metric)) return primary.metric;
+  return (['msgsPerSec', 'serverCpuUsPerMsg', 'bytesPerConnection', 'latencyP99Us'] as const).find(has) ?? 'msgsPerSec';
 }
 
 /**
@@ -132,7 +129,9 @@ export function runtimeChoice(result: RunResult, opts: ChoiceOptions = {}): Choi
       .sort((a, b) => sign * (a.med - b.med) || a.i - b.i);
     const best = ranked[0];
     if (!best) return;
-    const bound = (r: SummaryRow) => def.clientBound && isLoadgenBound(r);
+    // Bound where the load generator's limits affected this figure (core/validity.ts), not wherever it warned.
+    const bound = (r: SummaryRow) =>
+      def.clientBound && result.cells.some((x) => x.case === r.case && x.runtime === r.runtime && x.status === 'completed' && affectedByLoadgen(def.id, x));
     const ps = ranked.slice(1).map((x) => mannWhitneyU(best.values, x.values).p);
     const adjusted = holmAdjust(ps);
     const out: ChoiceRow[] = ranked.map((x, k) => {

@@ -165,7 +165,7 @@ describe('bench compare', () => {
 
 describe('bench choose', () => {
   const dir = tmp();
-  const result = save(dir, 'r', make({ seed: 1, runtimes: ['node-ws', 'bun'], factors: { bun: { msgsPerSec: 1.4 } } }));
+  const result = save(dir, 'r', make({ seed: 1, runtimes: ['node-ws', 'bun'], serverBound: true, factors: { bun: { msgsPerSec: 1.4 } } }));
 
   test('prints the runtime-choice table, as text, Markdown, JSON or HTML', async () => {
     const t = await cli(['choose', result]);

@@ -9,7 +9,8 @@ const opts = { resamples: 2000 };
 
 describe('runtimeChoice', () => {
   test('ranks by the primary figure, names a winner only when every other runtime is significantly behind', () => {
-    const r = syntheticResult({ runtimes: ['node-ws', 'bun', 'deno'], seed: 5, factors: { bun: { msgsPerSec: 1.5 }, deno: { msgsPerSec: 1.2 } } });
+    // The server at full CPU in every cell: a closed loop ranks on throughput, the server's figure.
+    const r = syntheticResult({ runtimes: ['node-ws', 'bun', 'deno'], seed: 5, serverBound: true, factors: { bun: { msgsPerSec: 1.5 }, deno: { msgsPerSec: 1.2 } } });
     const t = runtimeChoice(r, opts);
     const c = t.cases[0]!;
     assert.equal(c.metric, 'msgsPerSec');
@@ -24,7 +25,7 @@ describe('runtimeChoice', () => {
   });
 
   test('calls runtimes within noise of the best a tie, and then there is no winner', () => {
-    const t = runtimeChoice(syntheticResult({ runtimes: ['bun', 'node-ws'], seed: 6 }), opts);
+    const t = runtimeChoice(syntheticResult({ runtimes: ['bun', 'node-ws'], seed: 6, serverBound: true }), opts);
     const c = t.cases[0]!;
     assert.equal(c.rows[1]!.standing, 'tie');
     assert.equal(c.winner, null);
@@ -40,25 +41,28 @@ describe('runtimeChoice', () => {
     }
   });
 
-  test('a load-generator-bound best never wins on its own', () => {
-    const r = syntheticResult({ runtimes: ['bun', 'node-ws'], seed: 8, factors: { bun: { msgsPerSec: 1.5 } }, loadgenBound: ['echo/bun/2'] });
+  test('where the load generator limited a repetition, a closed loop ranks on server CPU per message, never on a bound', () => {
+    const r = syntheticResult({ runtimes: ['bun', 'node-ws'], seed: 8, serverBound: true, factors: { bun: { msgsPerSec: 1.5, serverCpuUsPerMsg: 0.6 } }, loadgenBound: ['echo/bun/2'] });
     const c = runtimeChoice(r, opts).cases[0]!;
+    assert.equal(c.metric, 'serverCpuUsPerMsg');
     assert.equal(c.rows[0]!.runtime, 'bun');
-    assert.equal(c.rows[0]!.loadgenBound, true);
-    assert.equal(c.winner, null);
-    assert.match(c.verdict, /bun leads, but its figure was limited by the load generator/);
+    assert.ok(c.rows.every((x) => !x.loadgenBound));
+    assert.equal(c.winner, 'bun');
   });
 
-  test('a load-generator-bound runtime behind the best is undecided, not behind', () => {
-    const r = syntheticResult({ runtimes: ['bun', 'node-ws'], seed: 9, factors: { bun: { msgsPerSec: 1.5 } }, loadgenBound: ['echo/node-ws/4'] });
-    const c = runtimeChoice(r, opts).cases[0]!;
-    assert.equal(c.rows[1]!.standing, 'undecided');
-    assert.equal(c.rows[1]!.undecidedReason, 'load-generator-bound');
-    assert.equal(c.winner, null);
+  test('a bound figure never wins on its own: an open loop whose load was not offered in full ranks on the rate carried, marked', () => {
+    const f = loadFixture();
+    // Every cell of the open case short of its rate, one of bun's not offered in full (a bound).
+    for (const c of f.cells.filter((x) => x.case === OPEN_CASE && x.metrics)) c.metrics = { ...c.metrics!, sustained: false, throughputIsLowerBound: c.id === `${OPEN_CASE}/bun/2` };
+    const c = runtimeChoice(f, opts).cases.find((x) => x.case === OPEN_CASE)!;
+    assert.equal(c.metric, 'msgsPerSec');
+    const bun = c.rows.find((x) => x.runtime === 'bun')!;
+    assert.equal(bun.loadgenBound, true);
+    assert.notEqual(c.winner, 'bun');
   });
 
   test('with 3 repetitions no difference can be significant: undecided, with how many are needed', () => {
-    const c = runtimeChoice(syntheticResult({ repeat: 3, seed: 10, factors: { bun: { msgsPerSec: 2 } } }), opts).cases[0]!;
+    const c = runtimeChoice(syntheticResult({ repeat: 3, seed: 10, serverBound: true, factors: { bun: { msgsPerSec: 2 } } }), opts).cases[0]!;
     assert.equal(c.rows[1]!.standing, 'undecided');
     assert.equal(c.rows[1]!.undecidedReason, 'too-few-repetitions');
     assert.match(c.verdict, /at least 4 per runtime/);
@@ -71,15 +75,15 @@ describe('runtimeChoice', () => {
     assert.notDeepEqual(runtimeChoice(r, { ...opts, seed: 4 }).cases[0]!.rows[1]!.ratioCi, a);
   });
 
-  test('picks p99 latency for an open loop and bytes per connection for idle', () => {
+  test('picks what bench run decides on: CPU per message at a rate every runtime carried, bytes per connection for idle', () => {
     const f = loadFixture();
     const rows = summarizeCells(f.cells, f.settings.referenceRuntime);
-    assert.equal(primaryMetric(f, rows.filter((r) => r.case === OPEN_CASE)), 'latencyP99Us');
+    assert.equal(primaryMetric(f, rows.filter((r) => r.case === OPEN_CASE)), 'serverCpuUsPerMsg');
     assert.equal(primaryMetric(f, rows.filter((r) => r.case === IDLE_CASE)), 'bytesPerConnection');
     const t = runtimeChoice(f, opts);
     assert.deepEqual(t.cases.map((c) => c.case), [OPEN_CASE, IDLE_CASE]);
-    // The fixture's one load-generator-bound cell is node-uws's, which is also the lowest p99: no winner.
+    // CPU per message is valid whatever the load generator's lateness: node-uws, the cheapest, is not a bound.
     assert.equal(t.cases[0]!.rows[0]!.runtime, 'node-uws');
-    assert.equal(t.cases[0]!.winner, null);
+    assert.equal(t.cases[0]!.rows[0]!.loadgenBound, false);
   });
 });

@@ -42,11 +42,14 @@ export interface SyntheticOptions {
   exact?: Record<string, Partial<Record<keyof Figures, number[]>>>;
   /** Cells (case/runtime/repetition ids) that were load-generator-bound. */
   loadgenBound?: string[];
+  /** The server at full CPU in every cell that is not load-generator-bound: a closed loop then ranks on msgs/s. */
+  serverBound?: boolean;
   revision?: string;
 }
 
-function cellMetrics(f: Figures, lowerBound: boolean): Partial<CellMetrics> {
+function cellMetrics(f: Figures, lowerBound: boolean, serverBound = false): Partial<CellMetrics> {
   return {
+    ...(serverBound && !lowerBound ? { serverCpuUtilPct: 100 } : {}),
     msgsPerSec: f.msgsPerSec,
     sentMsgsPerSec: f.msgsPerSec,
     throughputIsLowerBound: lowerBound,
@@ -79,7 +82,7 @@ export function syntheticResult(o: SyntheticOptions = {}): RunResult {
         }
         const id = `${c}/${rt}/${rep}`;
         const bound = o.loadgenBound?.includes(id) ?? false;
-        const x = cell({ case: c, runtime: rt, repetition: rep, metrics: cellMetrics(f, bound), ...(bound ? { warnings: [warning('loadgen-bound')] } : {}) });
+        const x = cell({ case: c, runtime: rt, repetition: rep, metrics: cellMetrics(f, bound, o.serverBound), ...(bound ? { warnings: [warning('loadgen-bound')] } : {}) });
         cells.push({ ...x, order: cells.length });
       }
     }

@@ -110,7 +110,7 @@ describe('compare table and JSON', () => {
 });
 
 describe('runtime-choice reports', () => {
-  const t = runtimeChoice(syntheticResult({ runtimes: ['node-ws', 'bun'], seed: 5, factors: { bun: { msgsPerSec: 1.5 } } }), { resamples: 1000 });
+  const t = runtimeChoice(syntheticResult({ runtimes: ['node-ws', 'bun'], seed: 5, serverBound: true, factors: { bun: { msgsPerSec: 1.5 } } }), { resamples: 1000 });
 
   test('Markdown has its own marker, the verdict and one ranked table per case with costs', () => {
     const text = choiceMarkdownFormat.render(t);

@@ -304,7 +304,7 @@ describe('the comparison report', () => {
 });
 
 describe('the decision', () => {
-  const choice = (o: Parameters<typeof syntheticResult>[0]): ChoiceTable => runtimeChoice(syntheticResult(o));
+  const choice = (o: Parameters<typeof syntheticResult>[0]): ChoiceTable => runtimeChoice(syntheticResult({ serverBound: true, ...o }));
   const cases: { name: string; table: ChoiceTable; outcome: string; words: string }[] = [
     { name: 'one runtime significantly ahead', table: choice({ seed: 5, factors: { 'node-ws': { msgsPerSec: 0.7 } } }), outcome: 'winner', words: 'bun wins' },
     { name: 'two runtimes alike', table: choice({ seed: 5 }), outcome: 'tie', words: 'no winner (tie)' },
