@@ -72,6 +72,9 @@ describe('.github/workflows/bench.yml', () => {
 
     test('runs bench run on both sides interleaved and bench compare, through scripts/ci-compare.sh', () => {
       assert.match(runs(job), /head\/scripts\/ci-compare\.sh base head bench-out/);
+      const install = job.steps.findIndex((s) => s.run === 'npm run runtimes:install');
+      assert.ok(install > 0 && install < job.steps.findIndex((s) => /ci-compare\.sh/.test(s.run ?? '')), 'the pinned versions are installed before the first round');
+      assert.equal(job.steps[install]!['working-directory'], 'head');
       const script = readFileSync(path.join(projectRoot, 'scripts', 'ci-compare.sh'), 'utf8');
       assert.match(script, /dist\/cli\/main\.js run "\$\{run_args\[@\]\}" --repeat 1 --seed "\$3"/);
       assert.match(script, /dist\/cli\/main\.js" compare "\$out\/base" "\$out\/head"/);
