@@ -24,6 +24,12 @@ export interface RunLoadOptions {
   signal?: AbortSignal;
   /** Extra Node flags for the workers, e.g. ['--cpu-prof', '--cpu-prof-dir=/tmp/p'] to profile the hot path. */
   workerExecArgv?: string[];
+  /**
+   * Awaited after the workers are spawned and before they connect: the caller's last quiet reading of the server
+   * (its baseline) overlaps the workers' start-up (a Node process and its modules, ~0.3 s a cell) instead of
+   * following it. A rejection ends the load before any connection, workers gone.
+   */
+  beforeConnect?: () => Promise<void>;
 }
 
 function addCounts<K extends string>(into: Partial<Record<K, number>>, from: Partial<Record<K, number>>) {
@@ -136,6 +142,7 @@ export async function runLoad(plan: LoadPlan, opts: RunLoadOptions): Promise<Loa
   });
   const phaseTimers: NodeJS.Timeout[] = [];
   try {
+    await opts.beforeConnect?.();
     const firstConnIds = counts.map((_, i) => counts.slice(0, i).reduce((a, b) => a + b, 0));
     // Spinning for send times is only fair when every worker has a CPU to itself and shares it with no other process.
     const ownCpus = plan.cpus !== undefined && expandCpuList(plan.cpus).length >= counts.length;

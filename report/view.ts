@@ -7,6 +7,7 @@ import { summarizeCells } from '../core/summarize.js';
 import { median } from '../stats/descriptive.js';
 import { isNonEmpty } from '../stats/errors.js';
 import { formatBytes, formatCount, formatPct, formatRate, formatRatio, formatUs, sig3 } from './units.js';
+import { capacityViews } from './capacity.js';
 import { ceilingViews, hasCeilings } from './ceiling.js';
 import { shapeViews } from './shapes.js';
 import { stackParityLines } from './stacks.js';
@@ -107,7 +108,7 @@ export interface ReportView {
   cases: CaseView[];
   /** Connection ceilings (report/ceiling.ts), one per ceiling case; absent when the result has none. */
   ceilings?: CaseView[];
-  /** Real message shapes (report/shapes.ts): the two-gap table, the voice relay, slow consumers; empty when none ran. */
+  /** Real message shapes (report/shapes.ts): the two-gap table, the voice relay, slow consumers; and capacity searches (report/capacity.ts); empty when none ran. */
   shapes: CaseView[];
   legend: string[];
   warnings: WarningView[];
@@ -357,7 +358,7 @@ export function buildView(result: RunResult): ReportView {
     settings: settingsLines(result),
     cases: caseViews(result, summary),
     ...(hasCeilings(result) ? { ceilings: ceilingViews(result) } : {}),
-    shapes: shapeViews(result, summary),
+    shapes: [...shapeViews(result, summary), ...capacityViews(result)],
     legend: [
       'msgs/s: median over completed repetitions ± MAD/median',
       `×ref: ratio of medians to ${ref}`,

@@ -163,7 +163,8 @@ export async function runCommand(opts: Record<string, unknown>, _args: string[],
   scenarios = scenarios.map((s) => ({ ...s, ...(warmup !== undefined ? { warmupSec: warmup } : {}), ...(duration !== undefined ? { durationSec: duration } : {}) }));
   const cases = scenarios.flatMap(expandCases);
 
-  const needsUpstream = cases.some((c) => modelOf(c.model).upstream !== undefined);
+  // Called, not only present: a capacity search has the hook and needs an upstream only for a voice workload.
+  const needsUpstream = cases.some((c) => modelOf(c.model).upstream?.(c.model) !== undefined);
   const pins = pinningPlan(environment.allowedCpus, opts['serverCpus'] as string | undefined, opts['loadgenCpus'] as string | undefined, needsUpstream);
   const loadgenCpuCount = pins.loadgen ? expandCpuList(pins.loadgen).length : 1;
   const reference = external ? runtimes[0]! : String(opts['reference']);
@@ -191,6 +192,7 @@ export async function runCommand(opts: Record<string, unknown>, _args: string[],
     referenceRuntime: runtimes.includes(reference) ? reference : runtimes[0]!,
     ...(external ? { external } : {}),
     client: opts['client'] as RunPlan['client'],
+    ...(opts['for'] !== undefined ? { capacityFor: opts['for'] as number } : {}),
     workers: (opts['workers'] as number | undefined) ?? loadgenCpuCount,
     label,
     commandLine: ['bench', ...io.argv],
