@@ -170,6 +170,7 @@ export const RUN: CommandDef = {
     'bench run --runtime bun,bun                   # A/A check: the same runtime twice (bun, bun#2) should come out equivalent',
     'bench run --runtime bun node-ws --scenario echo-rate --repeat 5',
     'bench run --runtime node-socketio bun-socketio node-ws bun --scenario dashboard --repeat 5   # Socket.IO beside bare',
+    'bench run --runtime bun@1.3.14 bun@1.4.5 node-ws@22 node-ws@24 --scenario echo-rate   # versions: installed into ~/.cache/bench with npm on first use',
     'bench run --scenario ./my-scenario.json --full --out results/nightly',
     'bench run --json | jq .summary                # machine-readable result on stdout, table on stderr',
     'bench run --server-cmd "node my-server.js" --server-label mine --scenario echo-rate',
@@ -177,7 +178,7 @@ export const RUN: CommandDef = {
     'bench run --scenario voice-agent-capacity dashboard-capacity --repeat 3 --for 100000   # capacity per core at the SLO, servers for 100k',
   ],
   options: [
-    { flags: '--runtime <id...>', description: `runtimes to compare: ${RUNTIME_IDS.join(', ')}; or the groups all (the four bare runtimes) and stacks (the three Socket.IO stacks); default: all usable bare ones; the same id twice (bun,bun) is an A/A check`, parse: collectList('--runtime') },
+    { flags: '--runtime <id...>', description: `runtimes to compare: ${RUNTIME_IDS.join(', ')}; or the groups all (the four bare runtimes) and stacks (the three Socket.IO stacks); default: all usable bare ones; the same id twice (bun,bun) is an A/A check; each may name a version, <id>@<x.y.z>, @<major> or @<major.minor> (the newest on the npm registry, recorded exactly), or node-ws@system (the Node on PATH); a plain id runs the pinned default version`, parse: collectList('--runtime') },
     { flags: '--scenario <name-or-path...>', description: 'built-in scenario names (bench list scenarios) or JSON files; default: the default set', parse: collectList('--scenario') },
     {
       flags: '--budget <duration>',
@@ -252,9 +253,10 @@ export const LOAD: CommandDef = {
 export const DOCTOR: CommandDef = {
   name: 'doctor',
   summary: 'Check this machine for benchmarking: runtimes, uWebSockets.js binary, open-file limit, ports, CPUs and the pinning plan',
-  examples: ['bench doctor', 'bench doctor --connections 50000'],
+  examples: ['bench doctor', 'bench doctor --connections 50000', 'bench doctor --runtime node-uws@24 bun@1.3   # what these versions need, or why they cannot run here'],
   options: [
     { flags: '--connections <n>', description: 'connections you plan to open (checked against the open-file limit and ports)', defaultValue: 2000, parse: parseIntAtLeast('--connections', 1, MAX_CONNECTIONS) },
+    { flags: '--runtime <id@version...>', description: 'runtime versions to check (whether installed, what installing them needs, or why they cannot run here); default: the pinned default of each bare runtime', parse: collectList('--runtime') },
     { flags: '--json', description: 'print the findings as JSON on stdout' },
   ],
 };
@@ -266,9 +268,10 @@ export const SERVE: CommandDef = {
     'bench serve --runtime bun                 # ephemeral port, read it from the ready line',
     'bench serve --runtime node-uws --port 9001',
     'bench serve --runtime deno --cpus 0       # pinned to CPU 0',
+    'bench serve --runtime node-ws@22          # a version, installed into the cache with npm on first use',
   ],
   options: [
-    { flags: '--runtime <id>', description: `runtime to serve with: ${either(RUNTIME_IDS)}`, required: true, parse: parseText('--runtime', MAX_LABEL_CHARS) },
+    { flags: '--runtime <id>', description: `runtime to serve with: ${either(RUNTIME_IDS)}, optionally @<version> (as in bench run)`, required: true, parse: parseText('--runtime', MAX_LABEL_CHARS) },
     { flags: '--port <n>', description: 'port to listen on; 0 picks a free one', defaultValue: 0, parse: parsePort('--port') },
     { flags: '--host <addr>', description: 'address to listen on: an IP address of this machine (127.0.0.1, ::1, 0.0.0.0 for all, or one `ip addr` lists) or localhost', defaultValue: '127.0.0.1', parse: parseText('--host', 255) },
     { flags: '--cpus <list>', description: 'pin the server (every thread) to these CPUs with taskset', parse: parseCpuList('--cpus') },

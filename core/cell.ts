@@ -137,8 +137,14 @@ async function launch(label: string, plan: RunPlan, deps: RunDeps, upstream: Ups
   const server =
     ext?.kind === 'command'
       ? await deps.startCommand!({ command: ext.command, label, hostInfo: deps.host, ...cpus, ...(env ? { env } : {}) })
-      : await deps.startServer({ runtime: registryIdOf(label) as RuntimeId, port: 0, host: '127.0.0.1', hostInfo: deps.host, ...cpus, ...(env ? { env } : {}) });
+      : await deps.startServer({ runtime: registryIdOf(label) as RuntimeId, port: 0, host: '127.0.0.1', hostInfo: deps.host, ...cpus, ...(env ? { env } : {}), ...binaryOf(label, plan) });
   return { server, host: server.host, port: server.port, pid: server.pid };
+}
+
+/** The resolved binary a label's server starts with (a runtime version, core/runtime-versions), if the plan has one. */
+function binaryOf(label: string, plan: RunPlan): { binary?: { path: string; env: Record<string, string> } } {
+  const b = plan.binaries?.[label];
+  return b ? { binary: { path: b.binaryPath, env: b.env } } : {};
 }
 
 /**
@@ -152,7 +158,7 @@ function verify(cell: CellResult, served: Served, plan: RunPlan, parity: ParityS
   const { server, pid } = served;
   const label = cell.runtime;
   const ext = plan.external;
-  const exe = ext ? (pid ? (exePath(pid) ?? 'unknown') : 'unknown') : verifyRuntime(registryIdOf(label) as RuntimeId, pid!);
+  const exe = ext ? (pid ? (exePath(pid) ?? 'unknown') : 'unknown') : verifyRuntime(registryIdOf(label) as RuntimeId, pid!, plan.binaries?.[label]);
   const ready = server?.ready ?? null;
   if (ready) {
     const others = { ...parity.manifests };

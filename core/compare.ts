@@ -67,7 +67,10 @@ export interface SideStats {
 export interface ComparisonRow {
   case: string;
   scenario: string;
+  /** HEAD's runtime label. */
   runtime: string;
+  /** BASE's label when it differs: the row compares two versions of one runtime (`bun@1.3.14` → `bun@1.4.5`). */
+  baseRuntime?: string;
   metric: MetricId;
   better: 'higher' | 'lower';
   base: SideStats;
@@ -147,6 +150,8 @@ export interface Comparison {
   forced: boolean;
   /** Differences in schema, scenario definitions, environment or settings (empty unless forced). */
   differences: string[];
+  /** Runtimes compared across versions (an upgrade comparison); absent when every runtime ran the same versions on both sides. */
+  upgrades?: RuntimeUpgrade[];
   noise?: NoiseFloor;
   rows: ComparisonRow[];
   /** Verdicts of the primary rows: what `--fail-on-regression` reads. */
@@ -186,18 +191,94 @@ export function stableJson(v: unknown): string {
 
 const show = (v: unknown) => (v === undefined ? 'absent' : JSON.stringify(v));
 
+/** One side of a RuntimeUpgrade: the label and the versions its environment block recorded. */
+export interface UpgradeSide {
+  label: string;
+  runtimeVersion: string | null;
+  libraryVersion: string | null;
+}
+
+/**
+ * One runtime compared across versions (issue 17): the same registry id on both sides with a different runtime
+ * or library version, e.g. `bun@1.3.14` against `bun@1.4.5`, or plain `node-ws` on Node 22 against plain
+ * `node-ws` on Node 24 after the pinned default moved.
+ */
+export interface RuntimeUpgrade {
+  /** The registry id (core/runtimes.ts registryIdOf). */
+  runtime: string;
+  base: UpgradeSide;
+  head: UpgradeSide;
+}
+
+/** Which BASE label a HEAD label is compared with; `upgrade` when their recorded versions differ. */
+export interface RuntimePair {
+  base: string;
+  head: string;
+  upgrade: boolean;
+}
+
+// The registry id and the A/A copy suffix of a label `<id>[@<version>][#<copy>]` (kept here: core/compare.ts is pure over results).
+const idOf = (label: string) => label.split(/[@#]/, 1)[0]!;
+const copyOf = (label: string) => (label.includes('#') ? label.slice(label.indexOf('#')) : '');
+
+function labelsOf(r: RunResult): string[] {
+  const out = [...(r.settings?.runtimes ?? [])];
+  for (const c of r.cells ?? []) if (!out.includes(c.runtime)) out.push(c.runtime);
+  return out;
+}
+
+function sideOf(r: RunResult, label: string): UpgradeSide {
+  const rs = r.environment?.runtimes ?? [];
+  // Results before issue 17 hold probed entries per registry id only: an A/A copy ran its registry id's versions.
+  const e = rs.find((x) => x.id === label) ?? rs.find((x) => x.id === idOf(label));
+  return { label, runtimeVersion: e?.runtimeVersion ?? null, libraryVersion: e?.libraryVersion ?? null };
+}
+
+/**
+ * How the runtime labels of two results pair up, and which pairs are upgrades. A label on both sides pairs
+ * with itself; the labels left over pair by registry id and A/A copy suffix when exactly one is left on each
+ * side (`bun@1.3.14` with `bun@1.4.5`, `bun@1.3.14#2` with `bun@1.4.5#2`); the rest pair with nothing. A pair
+ * is an upgrade when the versions the two environment blocks recorded for its labels differ.
+ */
+export function pairRuntimes(base: RunResult, head: RunResult): { pairs: RuntimePair[]; upgrades: RuntimeUpgrade[] } {
+  const a = labelsOf(base);
+  const b = labelsOf(head);
+  const matches: [string, string][] = b.filter((l) => a.includes(l)).map((l) => [l, l]);
+  const key = (l: string) => `${idOf(l)}${copyOf(l)}`;
+  const leftA = a.filter((l) => !b.includes(l));
+  const leftB = b.filter((l) => !a.includes(l));
+  for (const h of leftB) {
+    const candidates = leftA.filter((l) => key(l) === key(h));
+    if (candidates.length === 1 && leftB.filter((l) => key(l) === key(h)).length === 1) matches.push([candidates[0]!, h]);
+  }
+  const pairs: RuntimePair[] = [];
+  const upgrades: RuntimeUpgrade[] = [];
+  for (const [x, y] of matches) {
+    const sa = sideOf(base, x);
+    const sb = sideOf(head, y);
+    const upgrade = sa.runtimeVersion !== sb.runtimeVersion || sa.libraryVersion !== sb.libraryVersion;
+    pairs.push({ base: x, head: y, upgrade });
+    if (upgrade) upgrades.push({ runtime: idOf(y), base: sa, head: sb });
+  }
+  return { pairs, upgrades };
+}
+
 /**
  * Every difference that makes two results incomparable, each naming the
  * field and both values: schema version; environment facts that change
  * performance (CPU model, logical CPUs, allowed CPUs, kernel, platform, arch,
- * CPU governor, open-file limit, Node version, and the runtime and library
- * versions of the runtimes both ran); settings (client, quick preset, server
- * and load-generator CPUs); the definitions of scenarios both ran; and the
- * effective server settings (parity manifests) of the runtimes both ran.
+ * CPU governor, open-file limit, the Node that runs bench and its load
+ * generator, and the runtime and library versions of the runtimes both ran);
+ * settings (client, quick preset, server and load-generator CPUs); the
+ * definitions of scenarios both ran; and the effective server settings
+ * (parity manifests) of the runtimes both ran.
+ * With `upgrades` (bench compare), runtime versions are not a difference: runtimes pair as `pairRuntimes`
+ * says, and a pair whose versions differ is an upgrade the comparison reports; parity is compared across
+ * each pair. Without it (the parts merged into one side), a version difference is refused.
  * Host name, tool version and git revision are not compared: they are what
  * a comparison of two builds is about, or say nothing about performance.
  */
-export function findDifferences(a: RunResult, b: RunResult, names = { base: 'base', head: 'head' }): string[] {
+export function findDifferences(a: RunResult, b: RunResult, names = { base: 'base', head: 'head' }, opts: { upgrades?: boolean } = {}): string[] {
   const out: string[] = [];
   const diff = (field: string, x: unknown, y: unknown) => {
     if (stableJson(x) !== stableJson(y)) out.push(`${field}: ${names.base} ${show(x)}, ${names.head} ${show(y)}`);
@@ -209,11 +290,14 @@ export function findDifferences(a: RunResult, b: RunResult, names = { base: 'bas
     diff(`environment.${k}`, ea[k], eb[k]);
   }
   const common = (a.settings?.runtimes ?? []).filter((r) => (b.settings?.runtimes ?? []).includes(r));
-  for (const id of common) {
-    const ra = ea.runtimes?.find((r) => r.id === id);
-    const rb = eb.runtimes?.find((r) => r.id === id);
-    diff(`environment.runtimes.${id}.runtimeVersion`, ra?.runtimeVersion, rb?.runtimeVersion);
-    diff(`environment.runtimes.${id}.libraryVersion`, ra?.libraryVersion, rb?.libraryVersion);
+  const pairs: RuntimePair[] = opts.upgrades ? pairRuntimes(a, b).pairs : common.map((id) => ({ base: id, head: id, upgrade: false }));
+  if (!opts.upgrades) {
+    for (const id of common) {
+      const ra = ea.runtimes?.find((r) => r.id === id);
+      const rb = eb.runtimes?.find((r) => r.id === id);
+      diff(`environment.runtimes.${id}.runtimeVersion`, ra?.runtimeVersion, rb?.runtimeVersion);
+      diff(`environment.runtimes.${id}.libraryVersion`, ra?.libraryVersion, rb?.libraryVersion);
+    }
   }
   const sa = a.settings ?? ({} as RunResult['settings']);
   const sb = b.settings ?? ({} as RunResult['settings']);
@@ -223,10 +307,10 @@ export function findDifferences(a: RunResult, b: RunResult, names = { base: 'bas
   const scA = byName(sa.scenarios);
   const scB = byName(sb.scenarios);
   for (const [name, def] of scA) if (scB.has(name)) diff(`settings.scenarios.${name}`, def, scB.get(name));
-  for (const id of common) {
-    const ma = a.parity?.manifests?.[id];
-    const mb = b.parity?.manifests?.[id];
-    if (ma && mb) diff(`parity.manifests.${id}`, ma, mb);
+  for (const p of pairs) {
+    const ma = a.parity?.manifests?.[p.base];
+    const mb = b.parity?.manifests?.[p.head];
+    if (ma && mb) diff(`parity.manifests.${p.base === p.head ? p.head : `${p.base} → ${p.head}`}`, ma, mb);
   }
   return out;
 }
@@ -399,7 +483,8 @@ export function compareResults(base: RunResult, head: RunResult, opts: CompareOp
   const confidence = opts.confidence ?? DEFAULT_CONFIDENCE;
   const thresholds = opts.thresholds ?? EMPTY_THRESHOLDS;
   const names = opts.names ?? { base: 'base', head: 'head' };
-  const differences = findDifferences(base, head, names);
+  const differences = findDifferences(base, head, names, { upgrades: true });
+  const { pairs, upgrades } = pairRuntimes(base, head);
   if (differences.length > 0 && !opts.force) {
     throw new BenchError('E_INCOMPARABLE', `${names.base} and ${names.head} were not measured the same way`, {
       details: differences,
@@ -412,14 +497,17 @@ export function compareResults(base: RunResult, head: RunResult, opts: CompareOp
   const pending: Pending[] = [];
   // Declared per case before any figure is compared: the primary figures gate, the rest inform.
   const cases = new Map([...casesOfResult(base), ...casesOfResult(head)].map((c) => [c.name, c] as const));
-  const gating = (caseName: string, runtime: string): Set<MetricId> | 'all' => {
+  const gating = (caseName: string, baseRuntime: string, runtime: string): Set<MetricId> | 'all' => {
     const c = cases.get(caseName);
     if (!c) return 'all';
-    const cells = [...base.cells, ...head.cells].filter((x) => x.case === caseName && x.runtime === runtime);
+    const cells = [...base.cells.filter((x) => x.runtime === baseRuntime), ...head.cells.filter((x) => x.runtime === runtime)].filter((x) => x.case === caseName);
     return new Set(gatingMetrics(c, cells));
   };
+  // Rows pair by label, and across versions of one runtime by registry id (pairRuntimes).
+  const baseLabelOf = (headLabel: string) => pairs.find((p) => p.head === headLabel)?.base;
   for (const hr of headRows) {
-    const br = baseRows.find((r) => r.case === hr.case && r.runtime === hr.runtime);
+    const baseLabel = baseLabelOf(hr.runtime);
+    const br = baseRows.find((r) => r.case === hr.case && r.runtime === baseLabel);
     if (!br) {
       notes.push(`${hr.case} · ${hr.runtime}: only in ${names.head}, not compared`);
       continue;
@@ -446,6 +534,7 @@ export function compareResults(base: RunResult, head: RunResult, opts: CompareOp
           case: hr.case,
           scenario: hr.scenario,
           runtime: hr.runtime,
+          ...(br.runtime !== hr.runtime ? { baseRuntime: br.runtime } : {}),
           metric: def.id,
           better: def.better,
           base: b,
@@ -461,11 +550,12 @@ export function compareResults(base: RunResult, head: RunResult, opts: CompareOp
     }
   }
   for (const br of baseRows) {
-    if (!headRows.some((r) => r.case === br.case && r.runtime === br.runtime)) notes.push(`${br.case} · ${br.runtime}: only in ${names.base}, not compared`);
+    const headLabel = pairs.find((p) => p.base === br.runtime)?.head;
+    if (!headRows.some((r) => r.case === br.case && r.runtime === headLabel)) notes.push(`${br.case} · ${br.runtime}: only in ${names.base}, not compared`);
   }
 
   const gates = pending.map((p) => {
-    const g = gating(p.row.case, p.row.runtime);
+    const g = gating(p.row.case, p.row.baseRuntime ?? p.row.runtime, p.row.runtime);
     return g === 'all' || g.has(p.row.metric);
   });
   // Holm within each family: the few primary rows keep their power however many secondary rows there are.
@@ -532,6 +622,7 @@ export function compareResults(base: RunResult, head: RunResult, opts: CompareOp
     thresholds,
     forced: differences.length > 0,
     differences,
+    ...(upgrades.length > 0 ? { upgrades } : {}),
     ...(opts.noise ? { noise: opts.noise } : {}),
     rows,
     counts,
@@ -539,6 +630,25 @@ export function compareResults(base: RunResult, head: RunResult, opts: CompareOp
     notes,
     warnings,
   };
+}
+
+/** A row's runtime as tables show it: `bun`, or across versions `bun@1.3.14 → bun@1.4.5`. */
+export function rowRuntimeLabel(r: Pick<ComparisonRow, 'runtime' | 'baseRuntime'>): string {
+  return r.baseRuntime === undefined ? r.runtime : `${r.baseRuntime} → ${r.runtime}`;
+}
+
+/**
+ * The header line of an upgrade comparison, one per runtime: `bun: 1.3.14 → 1.4.5 (bun@1.3.14 → bun@1.4.5)`,
+ * with the library when its version changed apart from the runtime's (`node-ws: 22.23.5 → 24.22.3, library 8.23.0`).
+ */
+export function upgradeLine(u: RuntimeUpgrade): string {
+  const v = (x: string | null) => x ?? 'unknown';
+  const runtime = u.base.runtimeVersion === u.head.runtimeVersion ? `${v(u.head.runtimeVersion)} (unchanged)` : `${v(u.base.runtimeVersion)} → ${v(u.head.runtimeVersion)}`;
+  const libSame = u.base.libraryVersion === u.head.libraryVersion;
+  const libIsRuntime = u.base.libraryVersion === u.base.runtimeVersion && u.head.libraryVersion === u.head.runtimeVersion;
+  const library = libIsRuntime ? '' : libSame ? `, library ${v(u.head.libraryVersion)}` : `, library ${v(u.base.libraryVersion)} → ${v(u.head.libraryVersion)}`;
+  const labels = u.base.label === u.head.label ? '' : ` (${u.base.label} → ${u.head.label})`;
+  return `${u.runtime}: ${runtime}${library}${labels}`;
 }
 
 /** A p-value for prose: 0.031, 0.0021, 1.1e-5. */

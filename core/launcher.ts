@@ -33,6 +33,11 @@ export interface StartServerOptions {
   hostInfo?: HostInfo;
   /** Environment variables added to the host's for the server (e.g. UPSTREAM_URL). */
   env?: Record<string, string>;
+  /**
+   * The runtime executable to start instead of the registry's (the Node on PATH, the project's bun and deno),
+   * with the environment it needs (BENCH_UWS_MODULE): a version resolved by core/runtime-versions.
+   */
+  binary?: { path: string; env?: Record<string, string> };
 }
 
 export interface ServerHandle {
@@ -208,9 +213,10 @@ export async function startServer(opts: StartServerOptions): Promise<RegistrySer
   const { command, args } = spec.command(hostInfo.nodePath);
   const proc = spawnManaged({
     label: `the ${spec.id} server`,
-    command,
+    // Every registry command runs its runtime's executable directly, so a resolved version replaces just that.
+    command: opts.binary?.path ?? command,
     args,
-    env: { ...hostInfo.env, ...opts.env, PORT: String(port), HOST: host },
+    env: { ...hostInfo.env, ...opts.binary?.env, ...opts.env, PORT: String(port), HOST: host },
     ...(opts.cpus ? { cpus: opts.cpus } : {}),
   });
   const timeoutMs = opts.readyTimeoutMs ?? 15_000;

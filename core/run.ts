@@ -4,7 +4,9 @@ import type { LoadPlan, LoadProgress, LoadResult } from '../loadgen/types.js';
 import type { Environment } from './environment.js';
 import { BenchError, isBenchError } from '../base/errors.js';
 import type { ServerHandle, StartCommandOptions, StartServerOptions, StartUpstreamOptions, UpstreamHandle } from './launcher.js';
-import { exePath, hasUwsLoaded, runtimeOfExe } from './procfs.js';
+import { exePath, hasUwsLoaded, mappedFiles, runtimeOfExe } from './procfs.js';
+import { checkServerProcess } from './runtime-versions/check.js';
+import type { ServerBinary } from './runtime-versions/labels.js';
 import { RESULT_SCHEMA_VERSION, type CaseDecision, type CellResult, type DecisionSettings, type RunResult, type RunSettings } from '../schema/result.js';
 import { decideAll, FIXED_SAMPLE } from './decide.js';
 import { FIRST_LOOK_ROUND, runBudgeted } from './budget.js';
@@ -31,6 +33,11 @@ export interface RunPlan extends Omit<RunSettings, 'scenarios'> {
   runtimes: string[];
   /** A server bench does not take from its registry (--target, --server-cmd). */
   external?: ExternalServer;
+  /**
+   * Per label, the resolved binary its servers start with and must be found running (core/runtime-versions);
+   * a label without one runs the registry's (the Node on PATH, the project's bun and deno).
+   */
+  binaries?: Readonly<Record<string, ServerBinary>>;
   cases: ScenarioCase[];
   /** Load-generator worker processes (default: the number of load-generator CPUs). */
   workers: number;
@@ -123,8 +130,12 @@ export function loadPlanFor(c: ScenarioCase, url: string, plan: RunPlan, protoco
   return def.plan ? def.plan(c.model, base) : base;
 }
 
-/** Checks from outside that the server is the runtime it claims; throws E_RUNTIME_MISMATCH. */
-export function verifyRuntime(runtime: RuntimeId, pid: number): string {
+/**
+ * Checks from outside that the server is the runtime it claims and, for a resolved version, that
+ * /proc/<pid>/exe is exactly that version's binary (and a node-uws server has that build's addon mapped).
+ * @throws BenchError E_RUNTIME_MISMATCH
+ */
+export function verifyRuntime(runtime: RuntimeId, pid: number, binary?: ServerBinary): string {
   const spec = RUNTIMES[runtime];
   const exe = exePath(pid) ?? '';
   const actual = runtimeOfExe(exe);
@@ -138,6 +149,10 @@ export function verifyRuntime(runtime: RuntimeId, pid: number): string {
     throw new BenchError('E_RUNTIME_MISMATCH', `the ${runtime} server (pid ${pid}) ${spec.uws ? 'has no uWebSockets.js addon loaded' : 'has uWebSockets.js loaded'}`, {
       hint: 'the server file and the registry entry (core/runtimes.ts) disagree about the WebSocket library',
     });
+  }
+  const check = binary ? checkServerProcess(pid, binary, { exePath, mappedFiles }) : { ok: true as const };
+  if (!check.ok) {
+    throw new BenchError('E_RUNTIME_MISMATCH', check.problem, { hint: `the server must run the binary ${binary!.key} was resolved to; \`bench doctor --runtime ${binary!.key}\` shows where that is` });
   }
   return exe;
 }

@@ -312,18 +312,21 @@ export function parseRuntimeList(items: readonly string[]): RuntimeId[] {
 }
 
 /**
- * The registry id behind a runtime label: `bun`, or a copy entered again for an A/A check, `bun#2` (the same
+ * The registry id behind a runtime label `<id>[@<version>][#<copy>]`: `bun`, a version of it, `bun@1.3.14`
+ * (issue 17: core/runtime-versions resolves it), or a copy entered again for an A/A check, `bun#2` (the same
  * server under a second label, compared as if it were another runtime: the check that the method calls no
- * difference where there is none).
+ * difference where there is none). Whatever follows the first `@` or `#` is not the id.
  */
 export function registryIdOf(label: string): string {
-  const hash = label.indexOf('#');
-  return hash < 0 ? label : label.slice(0, hash);
+  const end = label.search(/[@#]/);
+  return end < 0 ? label : label.slice(0, end);
 }
 
 /**
- * Labels for `--runtime` items with A/A copies kept: a group (`all`, `stacks`) expands to its ids once; an id named again becomes
- * `id#2`, `id#3`…, and `id#name` is a copy under that name. Unknown ids are refused (E_UNKNOWN_RUNTIME).
+ * Labels for `--runtime` items with A/A copies kept: a group (`all`, `stacks`) expands to its ids once; an item
+ * named again becomes `item#2`, `item#3`…, and `item#name` is a copy under that name. An item may name a version,
+ * `bun@1.3.14`, `node-ws@24`, `node-ws@system`: kept as written here (its syntax is checked and it is resolved to
+ * an exact version by core/runtime-versions before the run). Unknown ids are refused (E_UNKNOWN_RUNTIME).
  */
 export function parseRuntimeLabels(items: readonly string[]): string[] {
   const out: string[] = [];
@@ -332,9 +335,11 @@ export function parseRuntimeLabels(items: readonly string[]): string[] {
       for (const id of RUNTIME_GROUPS[item]) if (!out.includes(id)) out.push(id);
       continue;
     }
-    const id = parseRuntimeId(registryIdOf(item));
-    let label = item.includes('#') ? item : id;
-    for (let n = 2; out.includes(label); n++) label = `${id}#${n}`;
+    parseRuntimeId(registryIdOf(item));
+    const hash = item.indexOf('#');
+    const base = hash < 0 ? item : item.slice(0, hash);
+    let label = item;
+    for (let n = 2; out.includes(label); n++) label = `${base}#${n}`;
     out.push(label);
   }
   return out;

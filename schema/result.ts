@@ -818,8 +818,36 @@ export interface Availability {
 }
 
 export interface RuntimeStatus extends Availability {
+  /** A registry id as probed, or in a run's environment block a run label (`bun`, `node-ws@24.22.3`, `bun#2`). */
   id: string;
   label: string;
+  /** A run label's binaries as resolved before the run (issue 17); absent on probed entries and in older results. */
+  resolved?: RuntimeResolution;
+}
+
+/**
+ * How a run label was resolved to exact binaries (core/runtime-versions): recorded per label, so that a result
+ * says which executable every server of that label ran (each was checked against it from /proc/<pid>/exe).
+ */
+export interface RuntimeResolution {
+  /** The label as asked: `node-ws@24` (recorded as `node-ws@24.22.3`), `bun`. */
+  request: string;
+  /** The executable's runtime: node, bun or deno. */
+  runtime: string;
+  /** Where the binary came from: the project's node_modules, bench's cache, or the Node on PATH (`@system`). */
+  source: 'project' | 'cache' | 'system';
+  /** Absolute real path of the executable. */
+  binaryPath: string;
+  /** The npm package that carried the binary, and its tarball's integrity (absent for the Node on PATH). */
+  package?: string;
+  integrity?: string | null;
+  /** Node's ABI (process.versions.modules). */
+  abi?: string;
+  /** The native WebSocket library's npm package (uws-pack for node-uws) and the upstream state it carries. */
+  libraryPackage?: string;
+  libraryUpstream?: string;
+  /** What a reader should know (a line resolved from the cache because the registry did not answer). */
+  notes?: string[];
 }
 
 /** Everything a result needs to be read later or compared fairly: the machine, its limits, and the runtimes. */

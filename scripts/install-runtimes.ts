@@ -15,7 +15,8 @@ import { projectRoot } from '../core/paths.js';
 import { cacheRootFrom, folderBytes, listCache, removeStaleTemp } from '../core/runtime-versions/cache.js';
 import { currentPlatformFacts } from '../core/runtime-versions/host-facts.js';
 import { execRunner, npmClient } from '../core/runtime-versions/npm.js';
-import { parseRuntimeRequests } from '../core/runtime-versions/request.js';
+import { defaultNodeFrom, labelRequest } from '../core/runtime-versions/labels.js';
+import { parseRuntimeLabels } from '../core/runtimes.js';
 import { resolveRuntime } from '../core/runtime-versions/resolve.js';
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { list: { type: 'boolean', default: false } } });
@@ -34,7 +35,9 @@ if (values.list) {
 let code: number = ExitCode.ok;
 try {
   await removeStaleTemp(cacheRoot, Date.now());
-  const requests = parseRuntimeRequests(positionals.length > 0 ? positionals : ['all']);
+  // Labels as bench run takes them (stacks install their bare runtime's binary); BENCH_DEFAULT_NODE as bench reads it.
+  const defaultNode = defaultNodeFrom(process.env);
+  const requests = parseRuntimeLabels(positionals.length > 0 ? positionals : ['all']).map((l) => labelRequest(l, defaultNode).request);
   const deps = {
     npm: npmClient(),
     runner: execRunner,

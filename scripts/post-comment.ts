@@ -84,3 +84,21 @@ export function withReportLink(body: string, link: ReportLink, max = MAX_COMMENT
   const shorter = linked.replace(LEGEND, '\n');
   return shorter.length <= max ? shorter : body;
 }
+
+/** First line of the runtime-versions comment (a dispatch of the bench workflow with `runtimes`): its own, so it never replaces the comparison. */
+export const VERSIONS_MARKER = '<!-- bench-versions -->';
+
+/**
+ * The runtime-versions comment: the marker, what was run (the `runtimes` input, shown as code with backticks
+ * removed, so that it cannot break out of it), a link to the run when its URL is a plain https one, and the
+ * runtime-choice table (`bench choose --format markdown`). Cut to GitHub's limit with a note if ever longer.
+ */
+export function versionsComment(table: string, opts: { runtimes: string; runUrl?: string }, max = MAX_COMMENT_CHARS): string {
+  const runtimes = opts.runtimes.replace(/[`\r\n]/g, ' ').trim().slice(0, 500);
+  const run = opts.runUrl && SAFE_URL.test(opts.runUrl) ? ` ([run](${opts.runUrl}))` : '';
+  const head = `${VERSIONS_MARKER}\n**bench: runtime versions** \`${runtimes}\`${run}\n\n`;
+  const body = `${head}${table.trimEnd()}\n`;
+  if (body.length <= max) return body;
+  const note = '\n\n_The table was cut at GitHub\'s comment limit; the whole of it is in the job summary._\n';
+  return `${body.slice(0, max - note.length)}${note}`;
+}

@@ -7,7 +7,9 @@ import { BenchError, ExitCode } from '../../base/errors.js';
 import { startCommand, startServer } from '../../core/launcher.js';
 import type { RunResult } from '../../schema/result.js';
 import { runBenchmark, type RunPlan } from '../../core/run.js';
-import { parseRuntimeId, probeRuntimes } from '../../core/runtimes.js';
+import { probeRuntimes } from '../../core/runtimes.js';
+import { assertLoadable, labelRequest, resolveRunRuntimes, runtimeEntries, serverBinaries } from '../../core/runtime-versions/labels.js';
+import { runtimeDeps } from '../runtime-deps.js';
 import { applyQuick, builtinScenarios, expandCases, resolveScenario, type Scenario } from '../../core/scenario.js';
 import { defaultScenariosFor } from '../../core/stack-plan.js';
 import { runLoad } from '../../loadgen/run.js';
@@ -60,11 +62,15 @@ function utcStamp(d: Date): string {
  */
 export async function calibrateCommand(opts: Record<string, unknown>, _args: string[], io: Io): Promise<number> {
   const version = toolVersion();
-  const runtime = parseRuntimeId(String(opts['runtime']));
+  // A version (`bun@1.3.14`) or a plain id (its pinned default), resolved like bench run's after every check.
+  const versionDeps = runtimeDeps(io, true);
+  const asked = labelRequest(String(opts['runtime']), versionDeps.defaultNode);
+  assertLoadable(asked, versionDeps.facts);
+  const runtime = asked.label;
   const perGroup = opts['repeat'] as number;
   const [environment, statuses] = await Promise.all([captureEnvironment(io.host, version), probeRuntimes(io.host)]);
-  const st = statuses.find((s) => s.id === runtime)!;
-  if (!st.usable) throw new BenchError('E_RUNTIME_UNAVAILABLE', `runtime ${runtime} cannot run here: ${st.reason}`, { hint: st.fix ?? 'run `bench doctor`' });
+  const st = statuses.find((s) => s.id === asked.registryId)!;
+  if (!st.usable && (asked.registryId !== asked.bare || asked.request.spec.kind === 'system')) throw new BenchError('E_RUNTIME_UNAVAILABLE', `runtime ${runtime} cannot run here: ${st.reason}`, { hint: st.fix ?? 'run `bench doctor`' });
 
   const names = opts['scenario'] as string[] | undefined;
   let scenarios: Scenario[] = names?.length ? names.map((n) => resolveScenario(n, io.cwd)) : builtinScenarios().filter((s) => s.default);
@@ -97,6 +103,11 @@ export async function calibrateCommand(opts: Record<string, unknown>, _args: str
   };
   const outDir = path.resolve(io.cwd, String(opts['out']), `${utcStamp(new Date())}-${label}`);
   await preflightRun(opts, plan, outDir);
+  const runs = await resolveRunRuntimes([asked], versionDeps);
+  plan.runtimes = runs.map((r) => r.label);
+  plan.referenceRuntime = plan.runtimes[0]!;
+  plan.binaries = serverBinaries(runs);
+  environment.runtimes = runtimeEntries(runs, environment.runtimes);
   io.stderr.write(`bench calibrate: ${runtime} × ${plan.cases.map((c) => c.name).join(', ')} × ${plan.repeat} repetitions (${perGroup} per group)\nresults: ${outDir}\n`);
 
   const abort = new AbortController();

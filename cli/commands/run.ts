@@ -20,6 +20,8 @@ import { expandCpuList } from '../../base/cpus.js';
 import type { Io } from '../io.js';
 import { toolVersion } from '../version.js';
 import { preflightRun } from '../checks.js';
+import { runtimeDeps } from '../runtime-deps.js';
+import { assertLoadable, labelRequest, resolveRunRuntimes, runtimeEntries, serverBinaries } from '../../core/runtime-versions/labels.js';
 
 /** The default time budget of `bench run` when no --repeat is given, seconds. */
 export const DEFAULT_BUDGET_SEC = 180;
@@ -128,12 +130,18 @@ export async function runCommand(opts: Record<string, unknown>, _args: string[],
   // Runtimes: a group ("all", "stacks") means its usable ones; an explicitly named unusable runtime is an error with its fix.
   const asked = (opts['runtime'] as string[] | undefined) ?? ['all'];
   const requested = external ? [] : parseRuntimeLabels(asked);
-  const statuses = await probeRuntimes(io.host);
+  // Versions (bun@1.3.14, node-ws@24) are checked for form now and resolved once every other check has passed.
+  const versionDeps = runtimeDeps(io, true);
+  const labelRequests = requested.map((label) => labelRequest(label, versionDeps.defaultNode));
   const explicit = !asked.some((a) => Object.hasOwn(RUNTIME_GROUPS, a));
+  // A version that cannot load here (uWebSockets.js on Node 24+ with glibc < 2.38) is refused now, naming the nearest that works.
+  if (explicit) for (const lr of labelRequests) assertLoadable(lr, versionDeps.facts);
+  const statuses = await probeRuntimes(io.host);
   const runtimes: string[] = external ? [String(opts['serverLabel'])] : [];
-  for (const id of requested) {
-    const st = statuses.find((s) => s.id === registryIdOf(id))!;
-    if (st.usable) runtimes.push(id);
+  for (const { label: id, registryId, bare, request } of labelRequests) {
+    const st = statuses.find((s) => s.id === registryId)!;
+    // A bare runtime's version is usable when it resolves (below); the probe speaks for the Node on PATH and for a stack's packages.
+    if (st.usable || (registryId === bare && request.spec.kind !== 'system')) runtimes.push(id);
     else if (explicit) {
       throw new BenchError('E_RUNTIME_UNAVAILABLE', `runtime ${id} cannot run here: ${st.reason}`, { hint: st.fix ?? 'run `bench doctor`' });
     } else io.stderr.write(`note: skipping ${id}: ${st.reason} (fix: ${st.fix})\n`);
@@ -193,6 +201,22 @@ export async function runCommand(opts: Record<string, unknown>, _args: string[],
   assertStackPlan(plan);
   const outDir = path.resolve(io.cwd, String(opts['out']), `${utcStamp(startedAt)}-${label.replace(/[^\w.+-]/g, '_')}`);
   await preflightRun(opts, plan, outDir); // every check against this machine (cli/checks.ts), and the result folder, before anything starts
+  if (!external) {
+    // Each label to its exact, verified binary, installed into the cache when missing (issue 17): still before anything starts.
+    const runs = await resolveRunRuntimes(
+      labelRequests.filter((lr) => runtimes.includes(lr.label)),
+      versionDeps,
+      explicit ? undefined : (id, e) => io.stderr.write(`note: skipping ${id}: ${e.message}${e.hint ? ` (fix: ${e.hint})` : ''}\n`),
+    );
+    if (runs.length === 0) throw new BenchError('E_RUNTIME_UNAVAILABLE', 'no usable runtime', { hint: 'run `bench doctor`' });
+    for (const r of runs) {
+      io.stderr.write(`runtime ${r.label}${r.asked !== r.label ? ` (asked as ${r.asked})` : ''}: ${r.resolved.runtime} ${r.resolved.version} from the ${r.resolved.source}, ${r.resolved.binaryPath}\n`);
+    }
+    plan.runtimes = runs.map((r) => r.label);
+    plan.binaries = serverBinaries(runs);
+    plan.referenceRuntime = (runs.find((r) => r.asked === plan.referenceRuntime) ?? runs[0]!).label;
+    environment.runtimes = runtimeEntries(runs, environment.runtimes);
+  }
 
   const abort = new AbortController();
   const unsubscribe = io.onSignal(() => {
@@ -223,7 +247,7 @@ export async function runCommand(opts: Record<string, unknown>, _args: string[],
     return saving;
   };
   io.stderr.write(
-    `bench ${version}: ${runtimes.join(', ')} × ${cases.map((c) => c.name).join(', ')} × ${budgetMs !== undefined ? `a ${fmtClock(budgetMs)} budget` : `${plan.repeat} repetition${plan.repeat === 1 ? '' : 's'}`}` +
+    `bench ${version}: ${plan.runtimes.join(', ')} × ${cases.map((c) => c.name).join(', ')} × ${budgetMs !== undefined ? `a ${fmtClock(budgetMs)} budget` : `${plan.repeat} repetition${plan.repeat === 1 ? '' : 's'}`}` +
       `${quick ? ' (quick preset)' : ''}; server CPUs ${pins.server ?? 'unpinned'}, load generator CPUs ${pins.loadgen ?? 'unpinned'}` +
       `${needsUpstream ? `, simulated upstream CPUs ${pins.upstream ?? 'unpinned'}` : ''}\n` +
       `results: ${outDir}\n`,

@@ -33,6 +33,20 @@ export const PINNED_DEFAULTS: Readonly<Record<BareRuntimeId, string>> = {
 };
 
 /**
+ * The oldest and newest release line of each runtime that bench's servers are known to pass the conformance
+ * suite on (`npm run test:versions` runs it at both ends; lines as `<id>@<line>` takes them). Node 20 is end of
+ * life but still what many run; Node 26 is the newest release. node-uws stops at 22 here: its Node 24 and 25
+ * builds (@btc-vision/uwebsockets.js) need glibc 2.38 and have never run the suite (UWS-PROVENANCE.md).
+ * Bun 1.3 passes with three documented differences (test/servers/edge-behaviour.ts).
+ */
+export const SUPPORTED_LINES: Readonly<Record<BareRuntimeId, { oldest: string; newest: string }>> = {
+  bun: { oldest: '1.3', newest: '1.4' },
+  'node-ws': { oldest: '20', newest: '26' },
+  'node-uws': { oldest: '20', newest: '22' },
+  deno: { oldest: '2.8', newest: '2.9' },
+};
+
+/**
  * npm `integrity` of the packages the pinned defaults install on linux-x64, from `npm install` of each
  * (node_modules/.package-lock.json). An install whose tarball differs is refused, so a default cannot change
  * under us even if the registry served other bytes for the same version. Other versions are recorded, not checked.

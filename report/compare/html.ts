@@ -7,7 +7,7 @@
 // Text comes from the same views as the table and Markdown (view.ts), so every
 // format prints the same figures and verdicts.
 
-import type { Comparison, ComparisonRow } from '../../core/compare.js';
+import { rowRuntimeLabel, type Comparison, type ComparisonRow } from '../../core/compare.js';
 import type { ChoiceTable } from '../../core/choice.js';
 import { metricDef, METRICS, type MetricId } from '../../core/compare-metrics.js';
 import { decisionFromChoice, decisionVerdict } from '../decision.js';
@@ -66,7 +66,7 @@ function caseCharts(prefix: string, caseName: string, rows: readonly ComparisonR
     const mine = rows.filter((r) => r.metric === m.id);
     const level = Math.min(...mine.map((r) => r.shift?.confidence ?? 0.95));
     const data: CompareDistributionRow[] = mine.map((r) => ({
-      category: r.runtime,
+      category: rowRuntimeLabel(r),
       base: r.base.values,
       head: r.head.values,
       ...(r.shift ? { shiftPct: { low: r.shift.lowPct, high: r.shift.highPct } } : {}),
@@ -91,6 +91,7 @@ export function compareDocument(c: Comparison): HtmlDocument {
   const { regression, improvement, suspect } = c.counts;
   const tone: Tone | undefined = regression > 0 ? 'bad' : suspect > 0 ? 'warn' : improvement > 0 ? 'good' : undefined;
   const verdictBlocks: Block[] = [];
+  if (v.upgrades.length > 0) verdictBlocks.push({ type: 'list', title: 'Upgrade comparison: the same runtimes on other versions (head against base)', items: v.upgrades.map((u) => ({ text: u })) });
   if (v.forced.length > 0) verdictBlocks.push({ type: 'list', title: 'Forced (--force): compared despite these differences', items: v.forced.map((d) => ({ text: d, tone: 'bad' as const })) });
   verdictBlocks.push(v.changed.length > 0 ? rowsTable(v.changed, true, `Changed or suspect (${v.changed.length})`) : { type: 'text', text: 'No regressions, improvements or suspect rows.', tone: 'good' });
   if (v.warnings.length + v.notes.length > 0) {
@@ -115,9 +116,9 @@ export function compareDocument(c: Comparison): HtmlDocument {
   });
   sections.push({ id: 'settings', title: 'How this was decided', blocks: [{ type: 'list', items: v.settings.map((s) => ({ text: s })) }, { type: 'list', title: 'Legend', items: v.legend.map((l) => ({ text: l })) }] });
 
-  const runtimes = [...new Set(c.rows.map((r) => r.runtime))];
+  const runtimes = [...new Set(c.rows.map(rowRuntimeLabel))];
   return {
-    title: `bench compare: ${v.counts}`,
+    title: `bench compare${v.upgrades.length > 0 ? ' (upgrade)' : ''}: ${v.counts}`,
     meta: [
       ['base', v.base],
       ['head', v.head],

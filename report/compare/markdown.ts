@@ -35,11 +35,14 @@ function list(items: readonly string[], prefix = '- '): string[] {
 
 /** The one-line summary under the marker: counts, repetitions, α, thresholds and noise floor. */
 export function summaryLine(v: CompareView): string {
-  return `**bench compare: ${mdEscape(v.counts)}** · ${v.settings.map(mdEscape).join(' · ')}`;
+  return `**bench compare${v.upgrades.length > 0 ? ' (upgrade)' : ''}: ${mdEscape(v.counts)}** · ${v.settings.map(mdEscape).join(' · ')}`;
 }
 
 function build(v: CompareView, keepChanged: number, keepUnchanged: number, maxChars: number): string {
   const out: string[] = [COMMENT_MARKER, summaryLine(v), '', `**base** ${mdEscape(v.base)}  `, `**head** ${mdEscape(v.head)}`, ''];
+  if (v.upgrades.length > 0) {
+    out.push('> [!NOTE]', '> **Upgrade comparison**: the same runtimes on other versions (head against base):', ...list(v.upgrades, '> - '), '');
+  }
   if (v.forced.length > 0) {
     out.push('> [!WARNING]', '> **Forced** (`--force`): compared despite these differences:', ...list(v.forced, '> - '), '');
   }

@@ -23,9 +23,14 @@ export const compareTableFormat: ComparisonFormat = {
   extension: 'txt',
   render(c: Comparison): string {
     const v = buildCompareView(c);
-    const out = [`bench compare: ${v.counts}`, `  base  ${v.base}`, `  head  ${v.head}`];
+    const out = [`bench compare${v.upgrades.length > 0 ? ' (upgrade)' : ''}: ${v.counts}`, `  base  ${v.base}`, `  head  ${v.head}`];
     for (const s of v.settings) out.push(...wrap(s, WIDTH, '    ', '  '));
     out.push('');
+    if (v.upgrades.length > 0) {
+      out.push('UPGRADE comparison: the same runtimes on other versions (head against base):');
+      for (const u of v.upgrades) out.push(...wrap(u, WIDTH, '      ', '  - '));
+      out.push('');
+    }
     if (v.forced.length > 0) {
       out.push('FORCED: compared despite these differences (--force):');
       for (const d of v.forced) out.push(...wrap(d, WIDTH, '      ', '  - '));

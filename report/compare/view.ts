@@ -2,7 +2,7 @@
 // terminal and Markdown formatters only lay these strings out, so both print
 // the same figures, verdicts and notes.
 
-import { fmtP, type Comparison, type ComparisonRow, type SuspectReason } from '../../core/compare.js';
+import { fmtP, rowRuntimeLabel, upgradeLine, type Comparison, type ComparisonRow, type SuspectReason } from '../../core/compare.js';
 import { METRICS, metricDef, type MetricDef, type MetricId } from '../../core/compare-metrics.js';
 import type { ChoiceCase, ChoiceTable } from '../../core/choice.js';
 import { formatBytes, formatPct, formatRate, formatRatio, formatUs, sig3 } from '../units.js';
@@ -91,6 +91,8 @@ export interface CompareView {
   head: string;
   /** Differences overridden with --force (empty otherwise). */
   forced: string[];
+  /** An upgrade comparison (issue 17): one line per runtime compared across versions; empty otherwise. */
+  upgrades: string[];
   notes: string[];
   warnings: string[];
   /** Regressions, then suspects, then improvements; each in row order. */
@@ -131,7 +133,7 @@ export function rowView(r: ComparisonRow, alpha: number): CompareRowView {
           : `suspect: ${r.reasons.map((x) => REASON_TEXT[x]).join(', ')}`;
   return {
     case: r.case,
-    runtime: r.runtime,
+    runtime: rowRuntimeLabel(r),
     metric: `${metricLabel(def)}${r.primary ? ' [primary]' : ''}`,
     base: side(r.base, r.metric),
     head: side(r.head, r.metric),
@@ -188,6 +190,7 @@ export function buildCompareView(c: Comparison): CompareView {
     base: revision(c.base),
     head: revision(c.head),
     forced: c.forced ? c.differences : [],
+    upgrades: (c.upgrades ?? []).map(upgradeLine),
     notes: c.notes,
     warnings: c.warnings,
     changed: rows.filter((x) => x.r.verdict !== 'unchanged').map((x) => rowView(x.r, c.alpha)),

@@ -5,8 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { projectRoot } from '../../core/paths.js';
-import { COMMENT_MARKER } from '../../report/compare/markdown.js';
-import { findMarked, reportLinkLine, upsertComment, withReportLink, type CommentsApi, type IssueComment } from '../../scripts/post-comment.js';
+import { COMMENT_MARKER, MAX_COMMENT_CHARS } from '../../report/compare/markdown.js';
+import { findMarked, reportLinkLine, upsertComment, VERSIONS_MARKER, versionsComment, withReportLink, type CommentsApi, type IssueComment } from '../../scripts/post-comment.js';
 import { compareResults } from '../../core/compare.js';
 import { renderCompareMarkdown } from '../../report/compare/markdown.js';
 import { syntheticResult } from '../helpers/synthetic.js';
@@ -130,5 +130,33 @@ fi
     assert.equal(r.code, 0);
     const compares = r.calls.filter((c) => c.includes(' compare '));
     assert.deepEqual(compares.map((c) => c.includes('--force')), [false, true, true, true]);
+  });
+});
+
+describe('scripts/post-comment: the runtime-versions comment', () => {
+  const table = '| case | runtime |\n| --- | --- |\n| echo | bun@1.4.5 |\n';
+
+  test('starts with its own marker, names the versions as code and links the run', () => {
+    const body = versionsComment(table, { runtimes: 'bun@1.3.14 bun@1.4.5', runUrl: 'https://github.com/o/r/actions/runs/7' }).split('\n');
+    assert.equal(body[0], VERSIONS_MARKER);
+    assert.equal(body[1], '**bench: runtime versions** `bun@1.3.14 bun@1.4.5` ([run](https://github.com/o/r/actions/runs/7))');
+    assert.ok(body.includes('| echo | bun@1.4.5 |'));
+  });
+
+  test('the input cannot break out of its code span, and an unsafe URL is left out', () => {
+    const body = versionsComment(table, { runtimes: 'bun`](javascript:x)\nnode-ws', runUrl: 'javascript:alert(1)' });
+    assert.equal(body.split('\n')[1], '**bench: runtime versions** `bun ](javascript:x) node-ws`');
+  });
+
+  test('stays within GitHub\'s limit', () => {
+    const body = versionsComment('x'.repeat(70_000), { runtimes: 'bun' });
+    assert.ok(body.length <= MAX_COMMENT_CHARS);
+    assert.match(body, /cut at GitHub's comment limit/);
+  });
+
+  test('upsertComment with the versions marker leaves the comparison comment alone', async () => {
+    const { api, calls } = fakeApi([{ id: 1, body: `${COMMENT_MARKER}\ncomparison` }, { id: 2, body: `${VERSIONS_MARKER}\nold` }]);
+    assert.deepEqual(await upsertComment(api, versionsComment(table, { runtimes: 'bun' }), VERSIONS_MARKER), { action: 'updated', id: 2 });
+    assert.deepEqual(calls, [`update 2 ${VERSIONS_MARKER}`]);
   });
 });

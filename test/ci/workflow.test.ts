@@ -5,6 +5,7 @@ import { describe, test } from 'node:test';
 import { parse } from 'yaml';
 import { projectRoot } from '../../core/paths.js';
 import { COMMENT_MARKER } from '../../report/compare/markdown.js';
+import { VERSIONS_MARKER } from '../../scripts/post-comment.js';
 
 interface Step {
   name?: string;
@@ -20,6 +21,7 @@ interface Job {
   if?: string;
   steps: Step[];
   permissions?: Record<string, string>;
+  env?: Record<string, string>;
 }
 interface Workflow {
   on: Record<string, unknown>;
@@ -70,6 +72,9 @@ describe('.github/workflows/bench.yml', () => {
 
     test('runs bench run on both sides interleaved and bench compare, through scripts/ci-compare.sh', () => {
       assert.match(runs(job), /head\/scripts\/ci-compare\.sh base head bench-out/);
+      const install = job.steps.findIndex((s) => s.run === 'npm run runtimes:install');
+      assert.ok(install > 0 && install < job.steps.findIndex((s) => /ci-compare\.sh/.test(s.run ?? '')), 'the pinned versions are installed before the first round');
+      assert.equal(job.steps[install]!['working-directory'], 'head');
       const script = readFileSync(path.join(projectRoot, 'scripts', 'ci-compare.sh'), 'utf8');
       assert.match(script, /dist\/cli\/main\.js run "\$\{run_args\[@\]\}" --repeat 1 --seed "\$3"/);
       assert.match(script, /dist\/cli\/main\.js" compare "\$out\/base" "\$out\/head"/);
@@ -122,6 +127,57 @@ describe('.github/workflows/bench.yml', () => {
       const upload = job.steps.find((s) => s.uses?.startsWith('actions/upload-artifact'))!;
       assert.equal(upload.with!['name'], 'bench-baseline');
       assert.equal(upload.with!['path'], 'bench-baseline');
+    });
+  });
+
+  describe('runtime versions (a dispatch with `runtimes`, issue 17)', () => {
+    const job = wf.jobs['baseline']!;
+    const dispatch = wf.on['workflow_dispatch'] as { inputs: Record<string, { type: string; required: boolean; default: string }> };
+    const step = (pred: (s: Step) => boolean) => job.steps.findIndex(pred);
+
+    test('takes the versions and an optional pull request as workflow_dispatch inputs, passed through the environment only', () => {
+      assert.deepEqual(Object.keys(dispatch.inputs).sort(), ['pr', 'runtimes']);
+      for (const input of Object.values(dispatch.inputs)) assert.deepEqual([input.type, input.required, input.default], ['string', false, '']);
+      assert.deepEqual(job.env, { BENCH_RUNTIMES: '${{ inputs.runtimes }}', BENCH_PR: '${{ inputs.pr }}' });
+      for (const s of job.steps) {
+        assert.doesNotMatch(s.run ?? '', /\$\{\{\s*(inputs|github\.event\.inputs)\./, s.name);
+        assert.doesNotMatch(String(s.with?.['script'] ?? ''), /\$\{\{/, s.name);
+      }
+    });
+
+    test('installs the versions into the cache before the run, and runs the main job on them', () => {
+      const install = step((s) => /npm run runtimes:install -- "\$\{rt\[@\]\}"/.test(s.run ?? ''));
+      const run = step((s) => /node dist\/cli\/main\.js run /.test(s.run ?? ''));
+      assert.ok(install > 0 && install < run, 'installed first');
+      assert.match(job.steps[install]!.run!, /read -r -a rt <<< "\$BENCH_RUNTIMES"/);
+      const script = job.steps[run]!.run!;
+      assert.match(script, /if \[ -n "\$BENCH_RUNTIMES" \]; then\n\s+read -r -a rt <<< "\$BENCH_RUNTIMES"\n\s+args\+=\(--runtime "\$\{rt\[@\]\}"\)/);
+      assert.match(script, /label="versions-\$\{GITHUB_SHA::7\}"/);
+    });
+
+    test('writes the runtime-choice table to the summary and posts it as a sticky comment with its own marker when a pull request is named', () => {
+      const summary = step((s) => /choose bench-baseline --format markdown > bench-choice\.md/.test(s.run ?? ''));
+      assert.match(job.steps[summary]!.run!, /cat bench-choice\.md >> "\$GITHUB_STEP_SUMMARY"/);
+      const post = job.steps[step((s) => Boolean(s.uses?.startsWith('actions/github-script')))]!;
+      assert.ok(job.steps.indexOf(post) > summary);
+      assert.equal(post.if, "always() && env.BENCH_RUNTIMES != '' && env.BENCH_PR != '' && hashFiles('bench-choice.md') != ''");
+      const script = String(post.with!['script']);
+      assert.match(script, /upsertComment\(api, body, VERSIONS_MARKER\)/);
+      assert.match(script, /Number\.isSafeInteger\(issue_number\)/);
+      assert.match(script, /versionsComment\(table, \{ runtimes: process\.env\.BENCH_RUNTIMES/);
+      assert.notEqual(VERSIONS_MARKER, COMMENT_MARKER, 'never replaces the comparison comment');
+      assert.equal(job.permissions?.['pull-requests'], 'write');
+    });
+
+    test('uploads the result as bench-versions, never as the baseline', () => {
+      const uploads = job.steps.filter((s) => s.uses?.startsWith('actions/upload-artifact'));
+      assert.deepEqual(
+        uploads.map((s) => [s.with!['name'], s.if]),
+        [
+          ['bench-baseline', "always() && env.BENCH_RUNTIMES == ''"],
+          ['bench-versions-${{ github.run_id }}', "always() && env.BENCH_RUNTIMES != ''"],
+        ],
+      );
     });
   });
 });

@@ -3,6 +3,7 @@
 // numbers, NaN and Infinity spelled out, unicode, very long strings) plus bad result, thresholds and
 // calibration files. Each row runs the CLI in-process and must be refused before anything starts: exit 2,
 // the field named on stderr, no stack trace, a bounded stderr, nothing on stdout, no process spawned.
+import '../helpers/system-node.js';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';

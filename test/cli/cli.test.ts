@@ -1,3 +1,4 @@
+import '../helpers/system-node.js';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { describe, test } from 'node:test';

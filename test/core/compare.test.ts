@@ -6,6 +6,9 @@ import {
   findDifferences,
   mergeResults,
   minPossibleP,
+  pairRuntimes,
+  rowRuntimeLabel,
+  upgradeLine,
   repetitionsNeeded,
   stableJson,
   type VerdictInput,
@@ -233,7 +236,7 @@ describe('refusing incomparable results', () => {
     ['CPU model', (r) => (r.environment.cpuModel = 'Intel Xeon'), /^environment\.cpuModel: base "AMD EPYC 7B13", head "Intel Xeon"$/],
     ['core count', (r) => (r.environment.logicalCpus = 4), /^environment\.logicalCpus: base 2, head 4$/],
     ['kernel', (r) => (r.environment.kernel = 'Linux 6.9'), /^environment\.kernel: /],
-    ['runtime version', (r) => (r.environment.runtimes.find((x) => x.id === 'bun')!.runtimeVersion = '1.5.0'), /^environment\.runtimes\.bun\.runtimeVersion: base "1\.4\.5", head "1\.5\.0"$/],
+    ['Node that runs bench', (r) => (r.environment.nodeVersion = '22.23.5'), /^environment\.nodeVersion: base "20\.20\.2", head "22\.23\.5"$/],
     ['schema version', (r) => ((r as { schemaVersion: number }).schemaVersion = 99), /^schemaVersion: base 3, head 99$/],
     ['scenario definition', (r) => ((r.settings.scenarios[0] as { connections: number }).connections = 64), /^settings\.scenarios\.echo: /],
     ['client', (r) => (r.settings.client = 'ws'), /^settings\.client: base "raw", head "ws"$/],
@@ -354,5 +357,76 @@ describe('voice relay rows', () => {
   test('cases without a relay have no relay rows', () => {
     const c = compareResults(syntheticResult({ seed: 11 }), syntheticResult({ seed: 12 }));
     assert.ok(!c.rows.some((r) => r.metric === 'relayOverheadP50Us'));
+  });
+});
+
+describe('upgrade comparisons: one runtime on two versions (issue 17)', () => {
+  /** A result whose environment block records `versions` per label, as bench run writes it. */
+  function versioned(runtimes: string[], versions: Record<string, [string, string]>, o: Parameters<typeof syntheticResult>[0] = {}): RunResult {
+    const r = syntheticResult({ runtimes, ...o });
+    for (const [label, [runtimeVersion, libraryVersion]] of Object.entries(versions)) {
+      const entry = { id: label, label: 'Bun.serve', usable: true, runtimeVersion, libraryVersion };
+      const at = r.environment.runtimes.findIndex((x) => x.id === label);
+      if (at >= 0) r.environment.runtimes[at] = entry;
+      else r.environment.runtimes.push(entry);
+    }
+    return r;
+  }
+  const base = versioned(['bun@1.3.14', 'node-ws'], { 'bun@1.3.14': ['1.3.14', '1.3.14'] }, { seed: 201 });
+  const head = versioned(['bun@1.4.5', 'node-ws'], { 'bun@1.4.5': ['1.4.5', '1.4.5'] }, { seed: 202, factors: { 'bun@1.4.5': { msgsPerSec: 1.3 } } });
+
+  test('bun@1.3.14 against bun@1.4.5 is allowed, pairs the rows by registry id and says it is an upgrade', () => {
+    const c = compareResults(base, head);
+    assert.equal(c.forced, false);
+    assert.deepEqual(c.upgrades, [
+      { runtime: 'bun', base: { label: 'bun@1.3.14', runtimeVersion: '1.3.14', libraryVersion: '1.3.14' }, head: { label: 'bun@1.4.5', runtimeVersion: '1.4.5', libraryVersion: '1.4.5' } },
+    ]);
+    const bun = row(c, 'bun@1.4.5', 'msgsPerSec');
+    assert.equal(bun.baseRuntime, 'bun@1.3.14');
+    assert.equal(rowRuntimeLabel(bun), 'bun@1.3.14 → bun@1.4.5');
+    assert.equal(bun.verdict, 'improvement');
+    assert.equal(row(c, 'node-ws', 'msgsPerSec').baseRuntime, undefined, 'a runtime on the same version on both sides pairs with itself');
+    assert.deepEqual(c.notes.filter((n) => /only in/.test(n)), []);
+    assert.equal(upgradeLine(c.upgrades![0]!), 'bun: 1.3.14 → 1.4.5 (bun@1.3.14 → bun@1.4.5)');
+  });
+
+  test('a plain id whose pinned version moved (the same label, another version) is an upgrade too', () => {
+    const after = versioned(['bun', 'node-ws'], { 'node-ws': ['24.22.3', '8.23.0'] }, { seed: 203 });
+    const c = compareResults(syntheticResult({ seed: 204 }), after);
+    assert.deepEqual(c.differences, []);
+    assert.deepEqual(c.upgrades?.map(upgradeLine), ['node-ws: 20.20.2 → 24.22.3, library 8.23.0']);
+    assert.equal(row(c, 'node-ws', 'msgsPerSec').baseRuntime, undefined);
+  });
+
+  test('other environment differences are still refused, without the runtime versions among them', () => {
+    const other = versioned(['bun@1.4.5', 'node-ws'], { 'bun@1.4.5': ['1.4.5', '1.4.5'] }, { seed: 205 });
+    other.environment.kernel = 'Linux 7.0';
+    const e = rejects(() => compareResults(base, other), 'E_INCOMPARABLE');
+    assert.deepEqual(e.details.map((d) => d.split(':')[0]), ['environment.kernel']);
+  });
+
+  test('the two versions must run with the same server settings', () => {
+    const a = versioned(['bun@1.3.14'], { 'bun@1.3.14': ['1.3.14', '1.3.14'] }, { seed: 206 });
+    const b = versioned(['bun@1.4.5'], { 'bun@1.4.5': ['1.4.5', '1.4.5'] }, { seed: 207 });
+    a.parity.manifests['bun@1.3.14'] = { ...syntheticResult().parity.manifests['bun']! };
+    b.parity.manifests['bun@1.4.5'] = { ...syntheticResult().parity.manifests['bun']!, idleTimeoutSec: 1 };
+    const e = rejects(() => compareResults(a, b), 'E_INCOMPARABLE');
+    assert.match(e.details.join('\n'), /^parity\.manifests\.bun@1\.3\.14 → bun@1\.4\.5: /m);
+  });
+
+  test('labels pair across versions only when one is left per registry id and copy on each side', () => {
+    const a = versioned(['bun@1.3.14', 'bun@1.4.5', 'bun@1.3.14#2'], {}, { seed: 208 });
+    const b = versioned(['bun@1.4.6', 'bun@1.4.6#2'], {}, { seed: 209 });
+    assert.deepEqual(pairRuntimes(a, b).pairs.map((p) => `${p.base}=${p.head}`), ['bun@1.3.14#2=bun@1.4.6#2']);
+    const c = compareResults(a, b);
+    assert.ok(c.notes.includes('echo · bun@1.4.6: only in head, not compared'), c.notes.join('\n'));
+    assert.ok(c.notes.includes('echo · bun@1.3.14: only in base, not compared'));
+  });
+
+  test('the parts merged into one side must still be the same versions', () => {
+    const b = syntheticResult({ seed: 211 });
+    b.environment.runtimes.find((x) => x.id === 'bun')!.runtimeVersion = '1.5.0';
+    const e = rejects(() => mergeResults([{ name: 'r1', result: syntheticResult({ seed: 210 }) }, { name: 'r2', result: b }]), 'E_INCOMPARABLE');
+    assert.match(e.details[0]!, /^environment\.runtimes\.bun\.runtimeVersion: r1 "1\.4\.5", r2 "1\.5\.0"$/);
   });
 });

@@ -132,3 +132,27 @@ describe('runtime-choice reports', () => {
     assert.match(text, /\n {4}2 {2}node-ws .* behind /);
   });
 });
+
+describe('an upgrade comparison (one runtime on two versions)', () => {
+  const before = syntheticResult({ seed: 21, runtimes: ['bun@1.3.14'] });
+  const after = syntheticResult({ seed: 22, runtimes: ['bun@1.4.5'], factors: { 'bun@1.4.5': { msgsPerSec: 1.3 } } });
+  before.environment.runtimes.push({ id: 'bun@1.3.14', label: 'Bun.serve', usable: true, runtimeVersion: '1.3.14', libraryVersion: '1.3.14' });
+  after.environment.runtimes.push({ id: 'bun@1.4.5', label: 'Bun.serve', usable: true, runtimeVersion: '1.4.5', libraryVersion: '1.4.5' });
+  const c = compareResults(before, after);
+
+  test('says so in the header of the table and the comment, and labels rows with both versions', () => {
+    const text = compareTableFormat.render(c);
+    assert.match(text, /^bench compare \(upgrade\): /);
+    assert.match(text, /\nUPGRADE comparison: the same runtimes on other versions \(head against base\):\n {2}- bun: 1\.3\.14 → 1\.4\.5 \(bun@1\.3\.14 → bun@1\.4\.5\)\n/);
+    assert.match(text, / bun@1\.3\.14 → bun@1\.4\.5 +msgs\/s ↑ /);
+    const comment = renderCompareMarkdown(c).split('\n');
+    assert.match(comment[1]!, /^\*\*bench compare \(upgrade\): /);
+    assert.ok(comment.includes('> **Upgrade comparison**: the same runtimes on other versions (head against base):'));
+    assert.ok(comment.includes('> - bun: 1.3.14 → 1.4.5 (bun@1.3.14 → bun@1.4.5)'));
+  });
+
+  test('an ordinary comparison has no upgrade line', () => {
+    assert.equal(comparison.upgrades, undefined);
+    assert.doesNotMatch(compareTableFormat.render(comparison), /UPGRADE|\(upgrade\)/);
+  });
+});

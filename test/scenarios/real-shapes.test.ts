@@ -2,6 +2,7 @@
 // CLI, as a user would run an edited copy of a built-in file: each cell must
 // complete with zero delivery errors, and the report must put the synthetic
 // and the real-shape gap side by side.
+import '../helpers/system-node.js';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';

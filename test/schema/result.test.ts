@@ -12,9 +12,9 @@ import { RESULT_SCHEMA_VERSION } from '../../schema/result.js';
 const FINGERPRINTS: Record<number, string> = {
   2: '6ea70f8c2698211c',
   // 3: the Socket.IO stacks (client 'socketio', ServerInfo.stack, ParityState.stacks), the budgeted decision (decisions, budget), held sends;
-  // capacity at an SLO (CellMetrics.capacity, SummaryRow.capacityPerCore, RunSettings.capacityFor, the capacity-slo primary figure):
-  // optional fields a version-3 reader ignores, so the version stays.
-  3: '72ea5d23891282c5',
+  // capacity at an SLO (CellMetrics.capacity, SummaryRow.capacityPerCore, RunSettings.capacityFor, the capacity-slo primary figure);
+  // runtime versions (RuntimeStatus.resolved): optional fields a version-3 reader ignores, so the version stays.
+  3: 'c0a5a88bcde57cb3',
 };
 
 /** The declarations of a TypeScript file without comments and with white space collapsed. */

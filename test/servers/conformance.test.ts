@@ -10,7 +10,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startServer, type RegistryServerHandle } from '../../core/launcher.js';
@@ -20,19 +20,46 @@ import { exePath, hasUwsLoaded, isAlive, runtimeOfExe } from '../../core/procfs.
 import { BARE_RUNTIME_IDS, RUNTIMES, type BareRuntimeId } from '../../core/runtimes.js';
 import { CONTRACT_SETTINGS, DEFAULT_ROOM, MAX_PAYLOAD_BYTES, SHUTDOWN_GRACE_MS, type ParityManifest } from '../../servers/settings.js';
 import { Client, binaryOfLength, httpGet, utf8OfLength } from './clients.js';
-import { EDGE_BEHAVIOUR, type EdgeOutcome } from './edge-behaviour.js';
+import { edgeBehaviourFor, type EdgeOutcome } from './edge-behaviour.js';
+import { libraryVersionOf, type ServerBinary } from '../../core/runtime-versions/labels.js';
+import type { Availability } from '../../schema/result.js';
 import { OPCODE, RawSocket, closePayload } from './raw-socket.js';
 
 const MiB = 1024 * 1024;
 const TEST = { timeout: 30_000 };
 const ECHO_SIZES_BYTES = [0, 1, 125, 126, 65535, 65536, MiB];
 
-/** Ready-line settings per runtime, compared across runtimes at the end. */
-const manifests = new Map<BareRuntimeId, ParityManifest>();
-const usableRuntimes: BareRuntimeId[] = [];
+/** Ready-line settings per server, compared across servers at the end. */
+const manifests = new Map<string, ParityManifest>();
+const usableRuntimes: string[] = [];
+
+/**
+ * What the suite runs: every bare runtime as the project installs it (the Node that runs the suite, the
+ * project's bun and deno), or, when BENCH_CONFORMANCE_RUNTIMES names a file (written by `npm run test:versions`),
+ * the runtime versions resolved in it, each server started with its version's binary.
+ */
+interface Target {
+  label: string;
+  id: BareRuntimeId;
+  availability: Availability;
+  binary?: ServerBinary;
+}
+
+async function targets(): Promise<Target[]> {
+  const file = process.env['BENCH_CONFORMANCE_RUNTIMES'];
+  if (!file) return Promise.all(BARE_RUNTIME_IDS.map(async (id) => ({ label: id, id, availability: await RUNTIMES[id].probe(currentHost()) })));
+  const runs = JSON.parse(readFileSync(file, 'utf8')) as { label: string; binary: ServerBinary }[];
+  return runs.map(({ label, binary }) => ({
+    label,
+    id: binary.id,
+    binary,
+    availability: { usable: true, runtimeVersion: binary.version, libraryVersion: libraryVersionOf(binary) },
+  }));
+}
 
 /** The binary `/proc/<pid>/exe` must resolve to, per runtime. */
-function expectedExe(id: BareRuntimeId): string {
+function expectedExe(id: BareRuntimeId, binary?: ServerBinary): string {
+  if (binary) return binary.binaryPath;
   switch (RUNTIMES[id].runtime) {
     case 'node':
       return realpathSync(currentHost().nodePath);
@@ -114,22 +141,22 @@ async function assertEdge(raw: RawSocket, expected: EdgeOutcome, violation: stri
   }
 }
 
-for (const id of BARE_RUNTIME_IDS) {
+for (const { label, id, availability, binary } of await targets()) {
   const spec = RUNTIMES[id];
-  const availability = await spec.probe(currentHost());
   const skip = availability.usable ? false : `${id} cannot run here: ${availability.reason ?? 'unknown'} (${availability.fix ?? ''})`;
-  const edges = EDGE_BEHAVIOUR[id];
-  if (availability.usable) usableRuntimes.push(id);
+  const edges = edgeBehaviourFor(id, binary?.version);
+  const start = () => startServer({ runtime: id, ...(binary ? { binary: { path: binary.binaryPath, env: binary.env } } : {}) });
+  if (availability.usable) usableRuntimes.push(label);
 
-  describe(`${id} server`, { skip }, () => {
+  describe(`${label} server`, { skip }, () => {
     let server: RegistryServerHandle;
     let wsBase: string;
     let httpBase: string;
     const stdoutAfterReady: Buffer[] = [];
 
     before(async () => {
-      server = await startServer({ runtime: id });
-      manifests.set(id, server.ready.settings);
+      server = await start();
+      manifests.set(label, server.ready.settings);
       wsBase = `ws://${server.host}:${server.port}`;
       httpBase = `http://${server.host}:${server.port}`;
       server.process.child.stdout!.on('data', (chunk: Buffer) => stdoutAfterReady.push(chunk));
@@ -172,7 +199,7 @@ for (const id of BARE_RUNTIME_IDS) {
     describe('process', () => {
       it(`is really ${spec.runtime}, judged from /proc`, TEST, () => {
         const exe = exePath(server.pid);
-        assert.equal(exe, expectedExe(id));
+        assert.equal(exe, expectedExe(id, binary));
         assert.equal(runtimeOfExe(exe!), spec.runtime);
       });
 
@@ -466,7 +493,7 @@ for (const id of BARE_RUNTIME_IDS) {
 
     describe('shutdown', () => {
       it('on SIGINT: closes clients with 1001 and exits 0', TEST, async () => {
-        const fresh = await startServer({ runtime: id });
+        const fresh = await start();
         try {
           const client = await Client.open(`ws://${fresh.host}:${fresh.port}/echo`);
           fresh.process.child.kill('SIGINT');

@@ -6,6 +6,7 @@
  * change in any library's behaviour fails the suite, so this table and the
  * document cannot silently go stale.
  */
+import { compareVersions } from '../../core/runtime-versions/request.js';
 import type { BareRuntimeId } from '../../core/runtimes.js';
 
 export type EdgeOutcome =
@@ -50,3 +51,18 @@ export const EDGE_BEHAVIOUR: Record<BareRuntimeId, EdgeBehaviour> = {
     unmasked: { kind: 'accept' },
   },
 };
+
+/**
+ * Bun before 1.4 (seen on 1.3.14; 1.4 sends the contract's codes): ends the TCP connection without a close frame
+ * on an oversize message and on invalid UTF-8, and neither answers nor closes after an unmasked frame.
+ */
+const BUN_BEFORE_1_4: EdgeBehaviour = { oversize: { kind: 'drop' }, invalidUtf8: { kind: 'drop' }, unmasked: { kind: 'stall' } };
+
+/**
+ * The behaviour of `id` at `version` (the runtime's own version; undefined: the project's default): EDGE_BEHAVIOUR,
+ * except where a version behaves otherwise (`npm run test:versions` runs the suite on older lines).
+ */
+export function edgeBehaviourFor(id: BareRuntimeId, version?: string): EdgeBehaviour {
+  if (id === 'bun' && version !== undefined && compareVersions(version, '1.4.0') < 0) return BUN_BEFORE_1_4;
+  return EDGE_BEHAVIOUR[id];
+}

