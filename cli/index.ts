@@ -5,6 +5,7 @@ import { listCommand } from './commands/list.js';
 import { k8sCollectCommand, k8sRenderCommand } from './commands/k8s.js';
 import { loadCommand } from './commands/load.js';
 import { mergeCommand } from './commands/merge.js';
+import { sampleCommand } from './commands/sample.js';
 import { reportCommand } from './commands/report.js';
 import { runCommand } from './commands/run.js';
 import { serveCommand } from './commands/serve.js';
@@ -23,6 +24,7 @@ export const ACTIONS: Record<string, Action> = {
   choose: chooseCommand,
   calibrate: calibrateCommand,
   merge: mergeCommand,
+  sample: sampleCommand,
   'k8s render': k8sRenderCommand,
   'k8s collect': k8sCollectCommand,
 };

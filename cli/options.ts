@@ -289,6 +289,28 @@ export const SERVE: CommandDef = {
     { flags: '--port <n>', description: 'port to listen on; 0 picks a free one', defaultValue: 0, parse: parsePort('--port') },
     { flags: '--host <addr>', description: 'address to listen on: an IP address of this machine (127.0.0.1, ::1, 0.0.0.0 for all, or one `ip addr` lists) or localhost', defaultValue: '127.0.0.1', parse: parseText('--host', 255) },
     { flags: '--cpus <list>', description: 'pin the server (every thread) to these CPUs with taskset', parse: parseCpuList('--cpus') },
+    { flags: '--ready-file <path>', description: 'also write the ready line to this file (bench sample reads the pid from it)', parse: parseText('--ready-file', MAX_PATH_CHARS) },
+  ],
+};
+
+/** How often bench sample reads the server: 10 ms to a minute. */
+export const SAMPLE_INTERVAL_BOUNDS: DurationBounds = { minSec: 0.01, maxSec: 60 };
+
+export const SAMPLE: CommandDef = {
+  name: 'sample',
+  summary: "Sample a server's CPU and memory from /proc through a run whose load comes from segments elsewhere: every interval and exactly at the agreed phase edges; prints a server-sample block for bench merge",
+  examples: [
+    'bench sample --ready-file /run/bench/server-ready.json --start-at 2026-01-01T12:00:00Z --warmup 2s --duration 8s > server.log',
+    'bench merge seg0.json seg1.json --server-sample server.json --out results/chat-2seg',
+  ],
+  options: [
+    { flags: '--ready-file <path>', description: "the server's ready line (bench serve --ready-file), read for its pid; waited for until the start", required: true, parse: parseText('--ready-file', MAX_PATH_CHARS) },
+    { flags: '--start-at <time>', description: "the segments' agreed start (epoch ms or ISO 8601 with a zone)", required: true, parse: (v: string) => parseStartAt(v, '--start-at') },
+    { flags: '--warmup <duration>', description: "the scenario's warmup", defaultValue: 0, parse: parseDuration('--warmup', WARMUP_BOUNDS) },
+    { flags: '--duration <duration>', description: "the scenario's measured window", required: true, parse: parseDuration('--duration') },
+    { flags: '--interval <duration>', description: 'time between readings', defaultValue: '250ms', parse: parseDuration('--interval', SAMPLE_INTERVAL_BOUNDS) },
+    { flags: '--drain <duration>', description: 'after the window: when to take the last reading', defaultValue: '2s', parse: parseDuration('--drain', WARMUP_BOUNDS) },
+    { flags: '--out <file>', description: 'also write the sample JSON to this file', parse: parseText('--out', MAX_PATH_CHARS) },
   ],
 };
 
@@ -368,6 +390,7 @@ export const MERGE: CommandDef = {
   examples: ['bench merge seg0.json seg1.json seg2.json --out results/chat-3seg', 'bench report results/chat-3seg --format markdown'],
   options: [
     { flags: '--out <dir>', description: 'the result folder (result.json with Markdown, CSV and HTML beside it, as bench run writes)', required: true, parse: parseText('--out', MAX_PATH_CHARS) },
+    { flags: '--server-sample <file>', description: "the server's readings (bench sample --out): its CPU per message and memory in the merged result", parse: parseText('--server-sample', MAX_PATH_CHARS) },
     { flags: '--label <text>', description: 'label of the merged result (default: <case>-<server>-<N>seg)', parse: parseText('--label', MAX_LABEL_CHARS) },
     { flags: '--json', description: 'print the merged result JSON on stdout' },
   ],
@@ -420,7 +443,7 @@ export const K8S_RENDER: CommandDef = {
 export const K8S_COLLECT: CommandDef = {
   group: 'k8s',
   name: 'collect',
-  summary: "Read the segment results from the load pods' logs (kubectl logs) and merge them into one result, as bench merge does",
+  summary: "Read the segment results from the load pods' logs and the server's readings from its sampler's (kubectl logs), and merge them into one result, as bench merge does",
   examples: [
     'bench k8s collect --name bench-chat-bun --segments 8 --out results/chat-bun-8x',
     'kubectl -n bench logs -l app.kubernetes.io/component=load --prefix --tail=-1 > load.log && bench k8s collect --log load.log --segments 8 --out results/chat-bun-8x',
@@ -431,12 +454,13 @@ export const K8S_COLLECT: CommandDef = {
     { flags: '--segments <n>', description: 'load segments of the run (N of the Job)', required: true, parse: parseIntAtLeast('--segments', 1, MAX_SEGMENTS) },
     { flags: '--out <dir>', description: 'the merged result folder', required: true, parse: parseText('--out', MAX_PATH_CHARS) },
     { flags: '--log <file>', description: 'read the pods\' logs from this file (kubectl logs --prefix output) instead of running kubectl', parse: parseText('--log', MAX_PATH_CHARS) },
+    { flags: '--server-log <file>', description: "with --log: the sampler's log (its server-sample block) from this file", parse: parseText('--server-log', MAX_PATH_CHARS) },
     { flags: '--kubectl <path>', description: 'the kubectl to run', defaultValue: 'kubectl', parse: parseText('--kubectl', MAX_PATH_CHARS) },
     { flags: '--label <text>', description: 'label of the merged result', parse: parseText('--label', MAX_LABEL_CHARS) },
   ],
 };
 
-export const COMMANDS: CommandDef[] = [RUN, LIST, DOCTOR, LOAD, SERVE, REPORT, COMPARE, CHOOSE, CALIBRATE, MERGE, K8S_RENDER, K8S_COLLECT];
+export const COMMANDS: CommandDef[] = [RUN, LIST, DOCTOR, LOAD, SERVE, REPORT, COMPARE, CHOOSE, CALIBRATE, MERGE, SAMPLE, K8S_RENDER, K8S_COLLECT];
 
 /** What each group of subcommands is for (`bench k8s --help`). */
 export const GROUPS: Record<string, string> = {

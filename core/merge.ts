@@ -9,6 +9,7 @@ import { decideAll, FIXED_SAMPLE } from './decide.js';
 import { computeCellMetrics, type PhaseSamples } from './metrics.js';
 import type { ScenarioCase } from './scenario.js';
 import { parseSegmentResult, type SegmentResult } from './segment-result.js';
+import { parseServerSample } from './server-sample.js';
 import { summarizeCells } from './summarize.js';
 import { stableJson } from './compare.js';
 
@@ -249,6 +250,8 @@ const UNSAMPLED = { tMs: 0, cpuUserUs: 0, cpuSystemUs: 0, rssBytes: 0, peakRssBy
 export interface MergeOptions {
   toolVersion: string;
   commandLine: string[];
+  /** The server's side (`bench sample`, core/server-sample.ts), parsed JSON and a name: its CPU and memory figures. */
+  server?: { name: string; raw: unknown };
   /** Result label (default `<case>-<server>-<N>seg`). */
   label?: string;
   now?: () => Date;
@@ -257,9 +260,11 @@ export interface MergeOptions {
 /**
  * N segment results (parsed JSON, with the names to report them by) as one result of `bench run`'s schema: one
  * completed cell of the segments' case and server, figures computed as for any cell (core/metrics.ts) from the
- * merged load, the server's own figures absent (it ran elsewhere: `server-unobserved`, reason `remote`), the
- * segments and their clocks under `segments`. `bench report`, `choose` and `compare` read it like any result.
- * @throws BenchError E_INVALID_RESULT for a result that is not a segment result or a set that is not one run's
+ * merged load and, with `o.server`, the server's own readings at the agreed phase edges (without one, its
+ * figures are absent: `server-unobserved`, reason `remote`); the segments and their clocks under `segments`.
+ * `bench report`, `choose` and `compare` read it like any result.
+ * @throws BenchError E_INVALID_RESULT for a result that is not a segment result, a set that is not one run's, or
+ *   a server sample of another start
  */
 export function mergeSegmentResults(inputs: readonly { name: string; raw: unknown }[], o: MergeOptions): RunResult {
   if (inputs.length === 0) throw new BenchError('E_USAGE', 'bench merge: give the segment results to merge');
@@ -270,11 +275,19 @@ export function mergeSegmentResults(inputs: readonly { name: string; raw: unknow
   const { plan, load, info } = mergeSegmentLoads(results);
   const first = results.find((r) => r.segment.index === 0)!;
   const label = first.server.label;
-  const phases: PhaseSamples = { baseline: UNSAMPLED, connected: UNSAMPLED, measureStart: UNSAMPLED, measureEnd: UNSAMPLED, end: UNSAMPLED, all: [UNSAMPLED] };
+  const sample = o.server ? parseServerSample(o.server.raw, o.server.name) : undefined;
+  if (sample && sample.startAtMs !== info.startAtMs) {
+    throw new BenchError('E_INVALID_RESULT', `${o.server!.name} sampled a run that started at ${new Date(sample.startAtMs).toISOString()}, the segments one at ${new Date(info.startAtMs).toISOString()}`, {
+      hint: "give the server sample of the segments' run (the same --start-at)",
+    });
+  }
+  const phases: PhaseSamples = sample?.phases ?? { baseline: UNSAMPLED, connected: UNSAMPLED, measureStart: UNSAMPLED, measureEnd: UNSAMPLED, end: UNSAMPLED, all: [UNSAMPLED] };
   const { metrics, warnings } = computeCellMetrics(load, phases, c.model);
-  // Nothing of the server was measured here: no CPU cost per message rather than a cost of 0.
-  metrics.serverCpuUsPerMsg = null;
-  metrics.msgsPerServerCpuSec = null;
+  if (!sample) {
+    // Nothing of the server was measured: no CPU cost per message rather than a cost of 0.
+    metrics.serverCpuUsPerMsg = null;
+    metrics.msgsPerServerCpuSec = null;
+  }
   const clock = clockWarnings(info.parts, info.offsets, { latencyP50Us: load.latency.p50Us, windowMs: load.measuredMs });
   const cell: CellResult = {
     id: `${c.name}/${label}/1`,
@@ -287,14 +300,34 @@ export function mergeSegmentResults(inputs: readonly { name: string; raw: unknow
     startedAt: new Date(info.startAtMs).toISOString(),
     durationMs: Math.round(plan.warmupMs + load.measuredMs),
     metrics,
-    warnings: [{ code: 'server-unobserved', reason: 'remote' }, ...warnings, ...clock],
+    warnings: [...(sample ? [] : [{ code: 'server-unobserved' as const, reason: 'remote' as const }]), ...warnings, ...clock],
+    ...(sample
+      ? {
+          server: {
+            pid: sample.ready.pid,
+            runtime: sample.ready.runtime,
+            runtimeVersion: sample.ready.runtimeVersion,
+            library: sample.ready.library,
+            libraryVersion: sample.ready.libraryVersion,
+            // Read on the server's machine by its sampler; not checked from here.
+            exe: 'unknown',
+            settings: sample.ready.settings,
+            cpus: null,
+            startupMs: 0,
+            ...(sample.ready.relay ? { relay: sample.ready.relay } : {}),
+            ...(sample.ready.stack ? { stack: sample.ready.stack } : {}),
+          },
+        }
+      : {}),
     raw: {
       latencyEncoded: load.latencyEncoded,
       connectEncoded: load.connectEncoded,
       ...(load.lastRecipientEncoded ? { lastRecipientEncoded: load.lastRecipientEncoded } : {}),
       timeline: load.timeline,
-      samples: [],
-      phasesMs: { connectedAt: 0, measureStart: plan.warmupMs, measureEnd: plan.warmupMs + load.measuredMs },
+      samples: sample ? phases.all : [],
+      phasesMs: sample
+        ? { connectedAt: phases.connected.tMs, measureStart: phases.measureStart.tMs, measureEnd: phases.measureEnd.tMs }
+        : { connectedAt: 0, measureStart: plan.warmupMs, measureEnd: plan.warmupMs + load.measuredMs },
     },
   };
   const now = o.now ?? (() => new Date());
@@ -327,7 +360,7 @@ export function mergeSegmentResults(inputs: readonly { name: string; raw: unknow
       referenceRuntime: label,
       client: first.plan.client,
     },
-    parity: { manifests: {}, differences: [] },
+    parity: { manifests: sample ? { [label]: sample.ready.settings } : {}, differences: [] },
     cells: [cell],
     summary: [],
     segments: info,

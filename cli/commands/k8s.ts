@@ -6,7 +6,7 @@ import { mergeSegmentResults } from '../../core/merge.js';
 import { execCapture } from '../../core/process.js';
 import { parseRuntimeId } from '../../core/runtimes.js';
 import { applyQuick, resolveScenario } from '../../core/scenario.js';
-import { collectCommand, segmentResultsFrom } from '../../k8s/collect.js';
+import { collectCommand, parseResultBlocks, segmentResultsFrom } from '../../k8s/collect.js';
 import { defaultName, renderManifests, toYaml } from '../../k8s/render.js';
 import type { Io } from '../io.js';
 import { toolVersion } from '../version.js';
@@ -58,37 +58,52 @@ export async function k8sRenderCommand(opts: Record<string, unknown>, _args: str
 
 /**
  * `bench k8s collect`: the load pods' logs (kubectl logs, or --log FILE), the N segment results in them
- * (k8s/collect.ts), merged and written as `bench merge` does.
+ * (k8s/collect.ts), and the server pod's sampler log with the server's readings (or --server-log FILE), merged
+ * and written as `bench merge` does.
  */
 export async function k8sCollectCommand(opts: Record<string, unknown>, _args: string[], io: Io): Promise<number> {
   const segments = opts['segments'] as number;
-  let log: string;
-  if (typeof opts['log'] === 'string') {
-    const p = path.resolve(io.cwd, opts['log']);
+  const readLog = (flag: string, file: string): string => {
+    const p = path.resolve(io.cwd, file);
     try {
-      log = readFileSync(p, 'utf8');
+      return readFileSync(p, 'utf8');
     } catch (e) {
-      throw new BenchError('E_USAGE', `--log: cannot read ${quote(p, 200)}: ${(e as Error).message}`);
+      throw new BenchError('E_USAGE', `${flag}: cannot read ${quote(p, 200)}: ${(e as Error).message}`);
     }
+  };
+  let log: string;
+  let serverLog: string | undefined;
+  if (typeof opts['log'] === 'string') {
+    log = readLog('--log', opts['log']);
+    if (typeof opts['serverLog'] === 'string') serverLog = readLog('--server-log', opts['serverLog']);
   } else {
     if (typeof opts['name'] !== 'string') throw new BenchError('E_USAGE', '--name: required without --log (the base name the objects were rendered with)', { hint: 'bench k8s collect --name bench-chat-bun --segments 8 --out DIR' });
-    const [, ...argv] = collectCommand({ namespace: String(opts['namespace']), name: opts['name'], segments });
     const kubectl = String(opts['kubectl']);
-    const r = await execCapture(kubectl, argv);
-    if (r.error !== undefined) {
-      throw new BenchError('E_USAGE', `--kubectl: cannot run ${quote(kubectl, 200)}: ${r.error}`, { hint: 'install kubectl, or give its path with --kubectl; or save the logs and pass them with --log' });
-    }
-    if (r.code !== 0) {
-      throw new BenchError('E_INVALID_RESULT', `could not read the load pods' logs: \`${kubectl} ${argv.join(' ')}\` exited ${r.code}: ${r.stderr.trim().slice(0, 400)}`, {
-        hint: 'is kubectl configured for the cluster (kubectl config current-context), and did the Job run? `kubectl -n NAMESPACE get pods` shows the load pods',
-      });
-    }
-    log = r.stdout;
+    const logsOf = async (component: 'load' | 'server'): Promise<string> => {
+      const [, ...argv] = collectCommand({ namespace: String(opts['namespace']), name: opts['name'] as string, segments, component });
+      const r = await execCapture(kubectl, argv);
+      if (r.error !== undefined) {
+        throw new BenchError('E_USAGE', `--kubectl: cannot run ${quote(kubectl, 200)}: ${r.error}`, { hint: 'install kubectl, or give its path with --kubectl; or save the logs and pass them with --log' });
+      }
+      if (r.code !== 0) {
+        const whose = component === 'load' ? "the load pods'" : "the server pod's sampler";
+        throw new BenchError('E_INVALID_RESULT', `could not read ${whose} logs: \`${kubectl} ${argv.join(' ')}\` exited ${r.code}: ${r.stderr.trim().slice(0, 400)}`, {
+          hint: 'is kubectl configured for the cluster (kubectl config current-context), and did the Job run? `kubectl -n NAMESPACE get pods` shows the pods',
+        });
+      }
+      return r.stdout;
+    };
+    log = await logsOf('load');
+    serverLog = await logsOf('server');
   }
   const payloads = segmentResultsFrom(log, segments);
-  const result = mergeSegmentResults(
-    payloads.map((raw, i) => ({ name: `segment ${i}/${segments}`, raw })),
-    { toolVersion: toolVersion(), commandLine: ['bench', ...io.argv], ...(typeof opts['label'] === 'string' ? { label: opts['label'] } : {}) },
-  );
+  const sample = serverLog === undefined ? undefined : parseResultBlocks(serverLog).find((b) => b.kind === 'server-sample');
+  if (serverLog !== undefined && !sample) io.stderr.write("note: no server-sample block in the sampler's log: the merged result has no server CPU or memory\n");
+  const result = mergeSegmentResults(payloads.map((raw, i) => ({ name: `segment ${i}/${segments}`, raw })), {
+    toolVersion: toolVersion(),
+    commandLine: ['bench', ...io.argv],
+    ...(typeof opts['label'] === 'string' ? { label: opts['label'] } : {}),
+    ...(sample ? { server: { name: `the sampler's log (${sample.source || 'server'})`, raw: sample.payload } } : {}),
+  });
   return writeMerged(result, String(opts['out']), opts, io);
 }

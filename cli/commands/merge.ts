@@ -11,7 +11,7 @@ import { prepareOutDir, throwFindings } from '../checks.js';
 import type { Io } from '../io.js';
 import { toolVersion } from '../version.js';
 
-/** A segment result file's parsed JSON; exit 2 naming the file when it cannot be read. */
+/** A segment result's (or a server sample's) parsed JSON; exit 2 naming the file when it cannot be read. */
 function readSegmentFile(file: string, cwd: string): unknown {
   const p = path.resolve(cwd, file);
   let text: string;
@@ -44,10 +44,12 @@ export async function writeMerged(result: RunResult, outDir: string, opts: Recor
 /** `bench merge SEGMENT_RESULTS… --out DIR` (core/merge.ts). */
 export async function mergeCommand(opts: Record<string, unknown>, args: string[], io: Io): Promise<number> {
   const inputs = args.map((file) => ({ name: file, raw: readSegmentFile(file, io.cwd) }));
+  const serverFile = opts['serverSample'];
   const result = mergeSegmentResults(inputs, {
     toolVersion: toolVersion(),
     commandLine: ['bench', ...io.argv],
     ...(typeof opts['label'] === 'string' ? { label: opts['label'] } : {}),
+    ...(typeof serverFile === 'string' ? { server: { name: serverFile, raw: readSegmentFile(serverFile, io.cwd) } } : {}),
   });
   return writeMerged(result, String(opts['out']), opts, io);
 }

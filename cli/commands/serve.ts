@@ -1,5 +1,7 @@
+import path from 'node:path';
 import { startServer } from '../../core/launcher.js';
-import { ExitCode } from '../../base/errors.js';
+import { writeAtomic } from '../../report/writer.js';
+import { BenchError, ExitCode } from '../../base/errors.js';
 import { parseRuntimeId } from '../../core/runtimes.js';
 import type { Io } from '../io.js';
 import { preflightServe } from '../checks.js';
@@ -18,6 +20,16 @@ export async function serveCommand(opts: Record<string, unknown>, _args: string[
     hostInfo: io.host,
   });
   io.stdout.write(JSON.stringify(server.ready) + '\n');
+  // Atomically: a reader polling the file (bench sample) never sees half a line.
+  if (typeof opts['readyFile'] === 'string') {
+    const file = path.resolve(io.cwd, opts['readyFile']);
+    try {
+      await writeAtomic(file, JSON.stringify(server.ready) + '\n');
+    } catch (e) {
+      await server.stop();
+      throw new BenchError('E_USAGE', `--ready-file: cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { hint: 'give a file in a folder that exists and is writable' });
+    }
+  }
   server.process.child.stderr?.on('data', (chunk: string | Buffer) => io.stderr.write(String(chunk)));
   const unsubscribe = io.onSignal(() => void server.stop());
   try {

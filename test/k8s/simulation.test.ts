@@ -1,8 +1,9 @@
 // The multi-host simulation of issue 16, which CI runs (as root; elsewhere it skips and says why): three load
 // segments as separate processes, each in a network namespace of its own with its own address, each running
 // the command line the rendered Indexed Job gives its pods (JOB_COMPLETION_INDEX set, expanded by a shell),
-// against one node-ws server (`bench serve`) in a fourth namespace; their results merged with `bench merge`
-// and compared with one process running the same scenario case against the same server.
+// against one node-ws server (`bench serve`, the server pod's command line) in a fourth namespace with the pod's
+// sampler beside it (`bench sample`); their results merged with `bench merge` and compared with one process
+// running the same scenario case against the same server.
 //
 // What must hold, exactly: sent, expected and received of the merged result are the single process's. The
 // scenario is a broadcast whose publishers live in two of the three segments, in two rooms, so that every
@@ -10,14 +11,15 @@
 // accounted only at the merge), and each delivery must be counted once. The single process runs three workers,
 // which split the connections exactly as the three segments do (10 each), so its schedules are the segments'
 // (constant arrivals: a message count that does not depend on timing); its counts are exact whatever the load
-// on this machine. Time: about 15 s, most of it the agreed start (5 s ahead, for three CLIs to start and
-// connect on a busy machine) and the two 2-second loads.
+// on this machine. Time: about 17 s, most of it the agreed start (6 s ahead, for the server and three CLIs
+// to start and connect on a busy machine) and the two 2-second loads.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { Job } from 'kubernetes-types/batch/v1.js';
+import type { Pod } from 'kubernetes-types/core/v1.js';
 import { runCli } from '../../cli/index.js';
 import { bufferIo } from '../../cli/io.js';
 import { currentHost } from '../../core/host.js';
@@ -106,20 +108,26 @@ describe('multi-host simulation: 3 load segments in their own network namespaces
     const [serverHost, ...loadHosts] = net.hosts as [HostNetwork['hosts'][0], ...HostNetwork['hosts']];
     const env = { ...process.env, NO_COLOR: '1' };
 
-    // The server: node-ws from the registry, started by `bench serve` (bench's launcher) in its own namespace.
-    const serve = serverHost.exec(process.execPath, [path.join(projectRoot, 'dist', 'cli', 'main.js'), 'serve', '--runtime', 'node-ws', '--host', serverHost.address, '--port', '0'], {
-      env,
-      label: 'bench serve',
-      cwd: projectRoot,
-    });
+    // Every command line from the rendered objects themselves: the server pod's server and sampler, the Job's load.
+    const startAtMs = Math.ceil((Date.now() + 6000) / 1000) * 1000;
+    const objects = renderManifests({ scenario, runtime: 'node-ws', segments: SEGMENTS, image: 'bench:sim', startAtMs, load: { cpus: 1 } });
+    const pod = objects.find((o) => o.kind === 'Pod') as Pod;
+    const job = objects.find((o) => o.kind === 'Job') as Job;
+    const readyFile = path.join(dir, 'server-ready.json');
+    const local = (cmd: string[]) => cmd.map((a) => (a === 'node' ? process.execPath : a === PATHS.readyFile ? readyFile : a === PATHS.scenarioFile ? scenarioFile : a));
+    const container = (name: string) => pod.spec!.containers.find((c) => c.name === name)!.command!;
+
+    // The server: node-ws from the registry, started by `bench serve` (bench's launcher) in its own namespace,
+    // its ready line also in the file its sampler reads; the sampler beside it, as the pod's sidecar.
+    const [serveFile, ...serveArgs] = local(container('server'));
+    const serve = serverHost.exec(serveFile!, serveArgs, { env, label: 'bench serve', cwd: projectRoot });
     const ready = JSON.parse(await firstLine(serve, 20_000, 'bench serve')) as { port: number };
     const target = `ws://${serverHost.address}:${ready.port}`;
+    const [sampleFile, ...sampleArgs] = local(container('sampler'));
+    const sampler = outputOf(serverHost.exec(sampleFile!, [...sampleArgs, '--drain', '0.5s'], { env, label: 'bench sample', cwd: projectRoot }), 40_000, 'bench sample');
 
-    // The pods' command line, from the rendered Job itself.
-    const startAtMs = Math.ceil((Date.now() + 5000) / 1000) * 1000;
-    const job = renderManifests({ scenario, runtime: 'node-ws', segments: SEGMENTS, image: 'bench:sim', startAtMs, load: { cpus: 1 } }).find((o) => o.kind === 'Job') as Job;
     const podCommand = job.spec!.template.spec!.containers.find((c) => c.name === 'load')!.command!;
-    const argv = podCommand.map((a) => (a === PATHS.scenarioFile ? scenarioFile : a.startsWith('ws://') ? target : a === 'node' ? process.execPath : a));
+    const argv = local(podCommand).map((a) => (a.startsWith('ws://') ? target : a));
     assert.ok(argv.includes(`$(JOB_COMPLETION_INDEX)/${SEGMENTS}`));
     const line = `exec ${argv.map(shellWord).join(' ')}`;
     const segments = loadHosts.map((h, i) =>
@@ -144,13 +152,23 @@ describe('multi-host simulation: 3 load segments in their own network namespaces
     assert.equal(results[2]!.load.delivery.expected, 0, 'segment 2 could not know what others sent: all it heard was deferred');
     assert.ok(results[2]!.load.delivery.received > 0);
 
-    const b = bufferIo(['merge', ...files, '--out', path.join(dir, 'merged')], currentHost());
+    const sampled = await sampler;
+    assert.equal(sampled.code, 0, sampled.stderr);
+    const serverBlock = parseResultBlocks(sampled.stdout).find((x) => x.kind === 'server-sample');
+    assert.ok(serverBlock, 'the sampler printed its block');
+    writeFileSync(path.join(dir, 'server-sample.json'), JSON.stringify(serverBlock.payload));
+
+    const b = bufferIo(['merge', ...files, '--server-sample', path.join(dir, 'server-sample.json'), '--out', path.join(dir, 'merged')], currentHost());
     const code = await runCli(b.io);
     assert.equal(code, 0, b.out.stderr);
     const merged = JSON.parse(readFileSync(path.join(dir, 'merged', 'result.json'), 'utf8')) as RunResult;
     const cell = merged.cells[0]!;
     assert.equal(merged.status, 'completed');
     assert.equal(cell.runtime, 'node-ws');
+    // The server's side from its sampler: the runtime it reported, its CPU over the agreed window.
+    assert.equal(cell.server!.library, 'ws');
+    assert.ok(cell.metrics!.serverCpuUsPerMsg! > 0);
+    assert.ok(!cell.warnings.some((w) => w.code === 'server-unobserved'));
 
     // The same scenario case from one process (three workers: the segments' split) against the same server.
     const single = loadHosts[0]!.exec(process.execPath, [path.join(projectRoot, 'dist', 'cli', 'main.js'), 'load', '--scenario', scenarioFile, '--target', target, '--workers', String(SEGMENTS), '--json'], {
