@@ -239,9 +239,11 @@ export function modelNeeds(m: LoadModel): Pick<ConnectionNeed, 'sourceAddresses'
 /** The connection needs of one case of a run: its scenario's count, named by the scenario's field. */
 export function caseNeed(c: ScenarioCase, workers: number, serverIsOurs: boolean): ConnectionNeed {
   const needs = modelNeeds(c.model);
+  // A capacity search opens its top level's connections, which may be above the scenario's (its reference).
+  const peak = modelOf(c.model).peakConnections?.(c.model, c.scenario.connections) ?? c.scenario.connections;
   return {
-    field: `scenario "${c.scenario.name}": connections`,
-    connections: c.scenario.connections,
+    field: `scenario "${c.scenario.name}": ${peak !== c.scenario.connections ? 'load.levels' : 'connections'}`,
+    connections: peak,
     workers,
     ...needs,
     serverFdsPerConnection: serverIsOurs ? needs.serverFdsPerConnection : 0,

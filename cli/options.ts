@@ -177,6 +177,7 @@ export const RUN: CommandDef = {
     'bench run --json | jq .summary                # machine-readable result on stdout, table on stderr',
     'bench run --server-cmd "node my-server.js" --server-label mine --scenario echo-rate',
     'bench run --target ws://127.0.0.1:9001 --target-pid 4242 --scenario echo',
+    'bench run --scenario voice-agent-capacity dashboard-capacity --repeat 3 --for 100000   # capacity per core at the SLO, servers for 100k',
   ],
   options: [
     { flags: '--runtime <id...>', description: `runtimes to compare: ${RUNTIME_IDS.join(', ')}; or the groups all (the four bare runtimes) and stacks (the three Socket.IO stacks); default: all usable bare ones; the same id twice (bun,bun) is an A/A check`, parse: collectList('--runtime') },
@@ -212,6 +213,7 @@ export const RUN: CommandDef = {
     { flags: '--json', description: 'print the result JSON on stdout (same as --format json)' },
     { flags: '--baseline <result>', description: 'after the run, compare with this result (file or folder, as bench compare BASE) and print the comparison on stderr', parse: parseText('--baseline', MAX_PATH_CHARS) },
     { flags: '--verbose', description: 'also print the per-cell tables on the terminal (they are always in the result folder)' },
+    { flags: '--for <n>', description: "capacity scenarios: project the servers (and cores) needed for this many sessions, members, connections or msg/s (a projection, labelled so); default: the scenario's projectFor", parse: parseIntAtLeast('--for', 1, 1e12) },
   ],
 };
 
@@ -348,7 +350,7 @@ export const COMPARE: CommandDef = {
     { flags: '--format <name>', description: `${either(COMPARISON_FORMAT_NAMES)} (table: terminal; markdown: a pull-request comment; html: one page with the distributions drawn)`, defaultValue: 'table', choices: COMPARISON_FORMAT_NAMES },
     { flags: '--fail-on-regression', description: 'exit 10 when any row is a regression' },
     { flags: '--force', description: 'compare results whose environment, settings or scenarios differ; the differences are printed in the header' },
-    { flags: '--threshold <metric=pct...>', description: 'minimum effect per metric (msgs, p50, p99, p999, cpu, rss, conn-bytes, relay, relay-p99), optionally per scenario: scenario:metric=pct', parse: collectThresholds },
+    { flags: '--threshold <metric=pct...>', description: 'minimum effect per metric (msgs, p50, p99, p999, cpu, rss, conn-bytes, relay, relay-p99, capacity), optionally per scenario: scenario:metric=pct', parse: collectThresholds },
     { flags: '--thresholds <file>', description: 'JSON file of minimum effects: { "metrics": { "p99": 15 }, "scenarios": { "echo-rate": { "msgs": 3 } } }', parse: parseText('--thresholds', MAX_PATH_CHARS) },
     { flags: '--noise <calibration>', description: 'calibration.json (or its folder) from bench calibrate: warn where a threshold is below twice the noise floor', parse: parseText('--noise', MAX_PATH_CHARS) },
   ],

@@ -55,7 +55,8 @@ export function maxLooksFor(budgetMs: number, firstRoundMs: number, maxRounds = 
 
 /**
  * Runs rounds until every case is settled, the budget cannot pay for the next round (estimated from the open
- * cases' share of the rounds so far), the most looks are taken, or `stopped()`. The first round always runs.
+ * cases' share of the rounds so far), the most looks are taken, or `stopped()`. The first FIRST_LOOK_ROUND rounds
+ * always run (a budget too small for them is stretched to them).
  */
 export async function runBudgeted(spec: BudgetSpec): Promise<BudgetOutcome> {
   const t0 = spec.now();
@@ -76,7 +77,9 @@ export async function runBudgeted(spec: BudgetSpec): Promise<BudgetOutcome> {
       stop = 'interrupted';
       break;
     }
-    if (round > 0) {
+    // The first FIRST_LOOK_ROUND rounds always run: no verdict exists before them, and a run that spent its whole
+    // budget to end without one would be the worst use of it (the budget stretches; the CLI says by how much).
+    if (round >= FIRST_LOOK_ROUND) {
       const next = active.reduce((a, c) => a + mean(costMs.get(c) ?? []), 0);
       if (spec.now() - t0 + next > spec.budgetMs) {
         stop = 'budget';

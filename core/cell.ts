@@ -9,6 +9,7 @@ import { modelOf } from '../loadgen/models/index.js';
 import type { LoadResult } from '../loadgen/types.js';
 import type { CellResult, ParityState, VoiceMetrics, Warning } from '../schema/result.js';
 import { CONTRACT_SETTINGS, SHUTDOWN_GRACE_MS } from '../servers/settings.js';
+import { runCapacityCell } from './capacity.js';
 import { runCeilingCell } from './ceiling.js';
 import type { ServerHandle, UpstreamHandle } from './launcher.js';
 import { computeCellMetrics, type PhaseSamples } from './metrics.js';
@@ -49,6 +50,12 @@ export async function runCell(cell: CellResult, c: ScenarioCase, plan: RunPlan, 
   }
 }
 
+/** The server's /proc sampler and baseline, once taken (the baseline is taken while the load generator starts). */
+interface Probe {
+  sampler?: Sampler;
+  baseline?: ProcSample;
+}
+
 /** Where the cell's server is: one bench started (with its handle), or a --target it can only reach. */
 interface Served {
   server: ServerHandle | undefined;
@@ -63,22 +70,33 @@ async function serveCell(cell: CellResult, c: ScenarioCase, plan: RunPlan, deps:
   const spawnedAt = performance.now();
   const served = await launch(cell.runtime, plan, deps, upstream);
   const { server, pid } = served;
-  let sampler: Sampler | undefined;
+  const probe: Probe = {};
   try {
     step('ready');
     verify(cell, served, plan, parity, upstream, performance.now() - spawnedAt);
     step('verified');
-    await delay(deps.baselineSettleMs ?? 200);
-    if (pid !== undefined) sampler = startSampler(pid, 250);
-    const baseline = sampler ? sampler.sampleNow() : UNOBSERVED;
-    if (!baseline) throw serverGone(cell.runtime, server, 'before the load started');
-    step('baseline');
+    // The server's baseline: after it settled from its start, before any load. Idle and at rest.
+    const takeBaseline = async (): Promise<ProcSample> => {
+      await delay(deps.baselineSettleMs ?? 200);
+      if (pid !== undefined) probe.sampler = startSampler(pid, 250);
+      const baseline = probe.sampler ? probe.sampler.sampleNow() : UNOBSERVED;
+      if (!baseline) throw serverGone(cell.runtime, server, 'before the load started');
+      probe.baseline = baseline;
+      step('baseline');
+      return baseline;
+    };
     const url = `ws://${served.host}:${served.port}${c.scenario.route}`;
-    if (modelOf(c.model).runsAs(c.model) === 'search') {
-      await runCeilingCell({ cell, scenarioCase: c, plan, deps, url, pid, server, sampler, baseline, step });
+    if (modelOf(c.model).runsAs(c.model) === 'capacity') {
+      const baseline = await takeBaseline();
+      await runCapacityCell({ cell, scenarioCase: c, plan, deps, url, pid, server, sampler: probe.sampler, baseline, upstream, step });
       return;
     }
-    const { load, phases, upstreamMarks } = await measure(cell, c, url, plan, deps, served, sampler, baseline, upstream, step);
+    if (modelOf(c.model).runsAs(c.model) === 'search') {
+      const baseline = await takeBaseline();
+      await runCeilingCell({ cell, scenarioCase: c, plan, deps, url, pid, server, sampler: probe.sampler, baseline, step });
+      return;
+    }
+    const { load, phases, upstreamMarks } = await measure(cell, c, url, plan, deps, served, probe, takeBaseline, upstream, step);
     const up = upstream ? await upstreamFiguresOf(upstream, upstreamMarks, load.measuredMs, plan, deps) : undefined;
     const { metrics, warnings } = computeCellMetrics(load, phases, c.model, up ? { upstream: up } : {});
     cell.metrics = metrics;
@@ -98,7 +116,7 @@ async function serveCell(cell: CellResult, c: ScenarioCase, plan: RunPlan, deps:
     }
     throw e;
   } finally {
-    sampler?.stop();
+    probe.sampler?.stop();
     step('stop');
     // Interrupted: the whole exit must fit in 2 s, so the server gets less grace than the contract's 2 s.
     const r = server ? await server.stop(deps.signal?.aborted ? 500 : undefined) : { forced: false };
@@ -200,8 +218,8 @@ async function measure(
   plan: RunPlan,
   deps: RunDeps,
   served: Served,
-  sampler: Sampler | undefined,
-  baseline: ProcSample,
+  probe: Probe,
+  takeBaseline: () => Promise<ProcSample>,
   upstream: UpstreamHandle | undefined,
   step: (s: LifecycleStep) => void,
 ): Promise<{ load: LoadResult; phases: PhaseSamples; upstreamMarks: { start?: ProcSample; end?: ProcSample } }> {
@@ -217,7 +235,7 @@ async function measure(
     : new Promise<never>(() => {});
   serverDied.catch(() => {});
   const at = (p: 'connected' | 'measure-start' | 'measure-end' | 'done') => {
-    const s = sampler ? sampler.sampleNow() : UNOBSERVED;
+    const s = probe.sampler ? probe.sampler.sampleNow() : UNOBSERVED;
     if (p === 'connected') {
       if (s) marks.connected = s;
       step('connected');
@@ -239,10 +257,14 @@ async function measure(
         ...(deps.signal ? { signal: deps.signal } : {}),
         onProgress: (p) => deps.onEvent?.({ type: 'progress', cellId: cell.id, progress: p }),
         onPhase: at,
+        // The baseline settles while the load generator's workers start.
+        beforeConnect: async () => void (await takeBaseline()),
       }),
       serverDied,
     ]);
     step('drain-done');
+    const { sampler } = probe;
+    const baseline = probe.baseline ?? UNOBSERVED;
     const end = sampler ? (sampler.sampleNow() ?? sampler.samples[sampler.samples.length - 1]!) : UNOBSERVED;
     const all = sampler ? sampler.stop() : [UNOBSERVED];
     const phases: PhaseSamples = {

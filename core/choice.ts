@@ -96,7 +96,7 @@ export function primaryMetric(result: RunResult, rows: readonly SummaryRow[]): M
     | undefined;
   const model = scenario?.load?.model;
   const has = (id: MetricId) => rows.some((r) => r[id] !== undefined);
-  const byModel: Record<string, MetricId> = { closed: 'msgsPerSec', http: 'msgsPerSec', open: 'latencyP99Us', broadcast: 'latencyP99Us', idle: 'bytesPerConnection' };
+  const byModel: Record<string, MetricId> = { closed: 'msgsPerSec', http: 'msgsPerSec', open: 'latencyP99Us', broadcast: 'latencyP99Us', idle: 'bytesPerConnection', capacity: 'capacityPerCore' };
   const preferred = model ? byModel[model] : undefined;
   if (preferred && has(preferred)) return preferred;
   return (['msgsPerSec', 'latencyP99Us', 'bytesPerConnection', 'serverCpuUsPerMsg'] as const).find(has) ?? 'msgsPerSec';

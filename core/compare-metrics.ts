@@ -18,7 +18,8 @@ export type MetricId =
   | 'rssEndBytes'
   | 'bytesPerConnection'
   | 'relayOverheadP50Us'
-  | 'relayOverheadP99Us';
+  | 'relayOverheadP99Us'
+  | 'capacityPerCore';
 
 export interface MetricDef {
   id: MetricId;
@@ -26,7 +27,8 @@ export interface MetricDef {
   alias: string;
   /** Human label in reports. */
   label: string;
-  unit: 'msgs/s' | 'µs' | 'µs/msg' | 'bytes';
+  /** `count`: a capacity, in its search's unit (sessions, members, connections, msg/s) per server core. */
+  unit: 'msgs/s' | 'µs' | 'µs/msg' | 'bytes' | 'count';
   /** Which way is better: more messages per second, less of everything else. */
   better: 'higher' | 'lower';
   /** Default minimum effect, % of the base median, a change must exceed (with its whole CI) to count. */
@@ -41,6 +43,8 @@ export interface MetricDef {
  * 20% for p99.9, which rests on one sample in a thousand and moves most
  * between identical runs. The relay's share of a voice turn: 10% at p50, 20%
  * at p99 (hundreds of samples per repetition, not hundreds of thousands).
+ * Capacity per core: 10%, about one bisection step of a search that doubles
+ * its levels and bisects twice (a capacity moves in steps, not smoothly).
  */
 export const METRICS: readonly MetricDef[] = [
   { id: 'msgsPerSec', alias: 'msgs', label: 'msgs/s', unit: 'msgs/s', better: 'higher', defaultThresholdPct: 5, clientBound: true },
@@ -54,6 +58,8 @@ export const METRICS: readonly MetricDef[] = [
   // Voice relay: the server's share of the first-chunk time, which a 200–800 ms think time would hide in p50 latency.
   { id: 'relayOverheadP50Us', alias: 'relay', label: 'relay adds p50', unit: 'µs', better: 'lower', defaultThresholdPct: 10, clientBound: true },
   { id: 'relayOverheadP99Us', alias: 'relay-p99', label: 'relay adds p99', unit: 'µs', better: 'lower', defaultThresholdPct: 20, clientBound: true },
+  // Capacity at the SLO (core/capacity.ts): where the load generator stopped the search, it is the client's bound.
+  { id: 'capacityPerCore', alias: 'capacity', label: 'capacity/core', unit: 'count', better: 'higher', defaultThresholdPct: 10, clientBound: true },
 ];
 
 export function metricDef(id: MetricId): MetricDef {

@@ -12,6 +12,7 @@ import { hodgesLehmann, holmAdjust, isNonEmpty, madPct, mannWhitneyU, median } f
 import {
   EMPTY_THRESHOLDS,
   METRICS,
+  metricDef,
   metricValues,
   thresholdFor,
   type MetricDef,
@@ -22,6 +23,7 @@ import { BenchError } from '../base/errors.js';
 import type { CellResult, RunResult, SummaryRow } from '../schema/result.js';
 import { summarizeCells } from './summarize.js';
 import { casesOfResult, gatingMetrics } from './decide.js';
+import { affectedByLoadgen } from './validity.js';
 
 /** Significance level of the Holm-adjusted p-values. */
 export const DEFAULT_ALPHA = 0.05;
@@ -364,10 +366,6 @@ function sideStats(values: number[], lowerBound: boolean): SideStats {
   return { n: values.length, median: median(ne), madPct: values.length < 2 ? null : madPct(ne), lowerBound, values: [...values] };
 }
 
-function isLowerBound(row: SummaryRow): boolean {
-  return row.throughputIsLowerBound || row.warnings.some((w) => w.code === 'loadgen-bound');
-}
-
 function sideInfo(r: RunResult, runs: number): SideInfo {
   return {
     label: r.label,
@@ -434,8 +432,10 @@ export function compareResults(base: RunResult, head: RunResult, opts: CompareOp
       const x = metricValues(br, def.id);
       const y = metricValues(hr, def.id);
       if (!x || !y || !isNonEmpty(x) || !isNonEmpty(y)) continue;
-      const b = sideStats(x, def.clientBound && isLowerBound(br));
-      const h = sideStats(y, def.clientBound && isLowerBound(hr));
+      // Marked where the load generator's limits affected this figure (core/validity.ts), not the whole cell.
+      const affected = (r: RunResult) => r.cells.some((c) => c.case === hr.case && c.runtime === hr.runtime && c.status === 'completed' && affectedByLoadgen(def.id, c));
+      const b = sideStats(x, def.clientBound && affected(base));
+      const h = sideStats(y, def.clientBound && affected(head));
       const mw = mannWhitneyU(x, y);
       const hl = hodgesLehmann(x, y, { confidence });
       const scale = b.median > 0 ? 100 / b.median : null;
@@ -502,6 +502,16 @@ export function compareResults(base: RunResult, head: RunResult, opts: CompareOp
     }
   }
   notes.unshift(...familyNotes);
+  // The trap a fixed rate sets: a server short of CPU batches, its CPU per message falls while its latency rises.
+  for (const r of rows) {
+    if (!r.primary || r.metric !== 'serverCpuUsPerMsg' || r.verdict !== 'improvement') continue;
+    const slower = rows.find((x) => x.primary && x.case === r.case && x.runtime === r.runtime && x.verdict === 'regression' && x.metric !== r.metric);
+    if (slower) {
+      notes.push(
+        `${r.case} · ${r.runtime}: CPU per message fell while ${metricDef(slower.metric).label} rose: a server short of CPU batches its work, so the latency is the regression and the lower cost is its symptom`,
+      );
+    }
+  }
   const known = new Set(rows.flatMap((r) => [r.scenario, r.case]));
   for (const scope of Object.keys(thresholds.scenarios)) {
     if (!known.has(scope)) notes.push(`thresholds for "${scope}": no compared scenario or case has that name (${[...new Set(rows.map((r) => r.scenario))].join(', ') || 'none'})`);

@@ -95,6 +95,7 @@ export function computeCellMetrics(
   const own = modelOf(model).metrics?.(model, load, {
     phases: ph,
     receivedMsgs: totalReceived,
+    serverCpuUs,
     sentMsgs: totalSent,
     windowMs,
     msgsPerSec,

@@ -98,9 +98,13 @@ export function validateScenario(raw: unknown, source: string): { scenario?: Sce
     if (modelName) {
       const def = modelNamed(modelName);
       models = def.validate(load, 'load', problems);
-      if (route && !(def.routes as readonly string[]).includes(route)) {
-        const users = MODEL_NAMES.filter((n) => (modelNamed(n).routes as readonly string[]).includes(route));
-        problems.push(`route: the ${modelName} model drives ${def.routes.join(' or ')}, got "${route}"${users.length > 0 ? ` (${route} is for the ${users.join(', ')} model${users.length > 1 ? 's' : ''})` : ''}`);
+      // A model that runs another's load (a capacity search) takes that model's routes.
+      const inner = models[0] !== undefined ? def.workload?.(models[0]) : undefined;
+      const routes: readonly string[] = inner ? modelOf(inner).routes : def.routes;
+      if (route && !routes.includes(route)) {
+        // Models that run another's load (a capacity search) take its routes: the hint names the workloads.
+        const users = MODEL_NAMES.filter((n) => modelNamed(n).workload === undefined && (modelNamed(n).routes as readonly string[]).includes(route));
+        problems.push(`route: the ${inner ? `${inner.model} workload` : `${modelName} model`} drives ${routes.join(' or ')}, got "${route}"${users.length > 0 ? ` (${route} is for the ${users.join(', ')} model${users.length > 1 ? 's' : ''})` : ''}`);
       }
       const m = models[0];
       if (m && connections !== undefined) problems.push(...(def.checkConnections?.(m, connections, 'connections') ?? []));
@@ -109,7 +113,9 @@ export function validateScenario(raw: unknown, source: string): { scenario?: Sce
 
   let message: MessageShape | undefined;
   const first = models[0];
-  const sends = first !== undefined ? modelOf(first).message : 'none';
+  // A model that runs another's load (a capacity search) sends that model's messages, by its rule.
+  const sender = first !== undefined ? (modelOf(first).workload?.(first) ?? first) : undefined;
+  const sends = sender !== undefined ? modelOf(sender).message : 'none';
   if (obj['message'] !== undefined) {
     const errs = validateShape(obj['message'], 'message');
     problems.push(...errs);
@@ -117,7 +123,7 @@ export function validateScenario(raw: unknown, source: string): { scenario?: Sce
     // Such a model matches every reply or delivery to its sender and send time; a template without those
     // fields would leave every message unaccounted for.
     if (message && first && sends === 'accounted' && !shapeHasHeader(message)) {
-      problems.push(`message.template: the ${first.model} model needs {{conn}}, {{seq}} and {{sentAtUs}} to account for every delivery`);
+      problems.push(`message.template: the ${sender!.model} model needs {{conn}}, {{seq}} and {{sentAtUs}} to account for every delivery`);
     }
   } else if (sends !== 'none') problems.push('message: is required for a model that sends messages');
 
@@ -251,5 +257,6 @@ export function resolveScenario(nameOrPath: string, cwd: string): Scenario {
 function applyModelQuick(load: Record<string, unknown>, q: QuickOverrides): Record<string, unknown> {
   const name = load['model'] as AnyModel['model'];
   const def = MODEL_NAMES.includes(name) ? modelNamed(name) : undefined;
-  return def?.applyQuick && q.ratesPerSec ? def.applyQuick(load, { ratesPerSec: q.ratesPerSec }) : load;
+  // Every model with a preset of its own applies it (open loop: ratesPerSec; a capacity search: its load.quick).
+  return def?.applyQuick ? def.applyQuick(load, q.ratesPerSec ? { ratesPerSec: q.ratesPerSec } : {}) : load;
 }

@@ -104,6 +104,7 @@ function summarizeRow(caseName: string, runtime: string, cells: readonly CellRes
   const relayed = metrics.filter((m) => m.voice && m.voice.relayOverheadUs.count > 0);
   set('relayOverheadP50Us', pick(relayed, (m) => m.voice!.relayOverheadUs.p50Us));
   set('relayOverheadP99Us', pick(relayed, (m) => m.voice!.relayOverheadUs.p99Us));
+  set('capacityPerCore', pick(metrics, (m) => m.capacity?.perCore));
 
   const computed: Warning[] = [];
   const spreads = [spreadOf('msgs/s', row.msgsPerSec), spreadOf('p99 latency', row.latencyP99Us)].filter((x) => x !== undefined);

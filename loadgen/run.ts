@@ -24,6 +24,12 @@ export interface RunLoadOptions {
   signal?: AbortSignal;
   /** Extra Node flags for the workers, e.g. ['--cpu-prof', '--cpu-prof-dir=/tmp/p'] to profile the hot path. */
   workerExecArgv?: string[];
+  /**
+   * Awaited after the workers are spawned and before they connect: the caller's last quiet reading of the server
+   * (its baseline) overlaps the workers' start-up (a Node process and its modules, ~0.3 s a cell) instead of
+   * following it. A rejection ends the load before any connection, workers gone.
+   */
+  beforeConnect?: () => Promise<void>;
   /** When warmup starts, on the workers' epoch clock (schedule.ts epochClockUs), µs; default: 50 ms after every connection is open. A load segment's agreed start. */
   startAtUs?: number;
   /** The workers' raw results and every sender's sent count, before they are merged (a load segment keeps them for the merge of segments). */
@@ -142,6 +148,7 @@ export async function runLoad(plan: LoadPlan, opts: RunLoadOptions): Promise<Loa
   });
   const phaseTimers: NodeJS.Timeout[] = [];
   try {
+    await opts.beforeConnect?.();
     const firstConnIds = counts.map((_, i) => (seg?.firstConnId ?? 0) + counts.slice(0, i).reduce((a, b) => a + b, 0));
     // Spinning for send times is only fair when every worker has a CPU to itself and shares it with no other process.
     const ownCpus = plan.cpus !== undefined && expandCpuList(plan.cpus).length >= counts.length;

@@ -1,4 +1,4 @@
-import type { DeliveryCounts, ErrorKind, HistogramSummary, LoadClient, OpenLoopCounts, SaturationVerdict, SlowConsumerResult, TimelineBucket, WorkerStats } from '../schema/result.js';
+import type { CapacityDimension, CapacitySlo, DeliveryCounts, ErrorKind, HistogramSummary, LoadClient, OpenLoopCounts, SaturationVerdict, SlowConsumerResult, TimelineBucket, WorkerStats } from '../schema/result.js';
 export type { DeliveryCounts, ErrorKind, LoadClient, OpenLoopCounts, SaturationVerdict, SlowConsumerResult, TimelineBucket, WorkerStats };
 
 /**
@@ -134,6 +134,31 @@ export interface CeilingModel {
   sourceAddresses: number;
 }
 
+/**
+ * Capacity at an SLO: a fixed-rate workload (open loop, broadcast, voice) run at rising levels of one dimension,
+ * each plateau a fresh load on the same server, judged against the SLO, with bisection between the last good
+ * and the first bad level. Run by core/capacity.ts, plateau by plateau through runLoad; never sent to a worker
+ * (each plateau's plan carries the workload at its level).
+ */
+export interface CapacityModel {
+  model: 'capacity';
+  /** The load at the scenario's `connections` (the reference the levels scale from). */
+  workload: OpenModel | BroadcastModel | VoiceModel;
+  /**
+   * What a level counts: `rate` (open loop: the aggregate msg/s, connections fixed), `connections` (open loop:
+   * connections, each at the reference's rate per connection), `sessions` (voice), `members` (broadcast: room
+   * members, rooms of the reference's size with its share of publishers).
+   */
+  dimension: CapacityDimension;
+  /** The levels to step through, increasing. */
+  levels: number[];
+  /** Bisection steps between the last good and the first bad level (0: none). */
+  bisectSteps: number;
+  slo: CapacitySlo;
+  /** Units to project servers for (the scenario's; `--for` wins); null: none. */
+  projectFor: number | null;
+}
+
 /** Plain HTTP against /health, driven by autocannon (keep-alive connections, optional pipelining). */
 export interface HttpModel {
   model: 'http';
@@ -141,7 +166,7 @@ export interface HttpModel {
   pipelining: number;
 }
 
-export type LoadModel = ClosedModel | OpenModel | BroadcastModel | IdleModel | HttpModel | CeilingModel | VoiceModel;
+export type LoadModel = ClosedModel | OpenModel | BroadcastModel | IdleModel | HttpModel | CeilingModel | VoiceModel | CapacityModel;
 
 export interface LoadPlan {
   /** ws://host:port/path of the server. */

@@ -2,6 +2,7 @@
 // scripts: raw numbers in the units their column names state, no rounding.
 
 import type { CellResult, RunResult } from '../schema/result.js';
+import { CAPACITY_CSV_COLUMNS, hasCapacity } from './capacity.js';
 import { CEILING_CSV_COLUMNS, hasCeilings } from './ceiling.js';
 import type { ReportFormat } from './format.js';
 
@@ -95,6 +96,7 @@ export const csvFormat: ReportFormat = {
     const columns = [
       ...CSV_COLUMNS,
       ...(hasCeilings(result) ? CEILING_CSV_COLUMNS : []),
+      ...(hasCapacity(result) ? CAPACITY_CSV_COLUMNS : []),
       ...(result.cells.some((c) => c.metrics?.voice) ? VOICE_CSV_COLUMNS : []),
       ...(result.cells.some((c) => c.metrics?.slowConsumers) ? SLOW_CSV_COLUMNS : []),
     ];

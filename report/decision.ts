@@ -210,7 +210,7 @@ export function decisionVerdict(d: Decision, title = 'Verdict: which runtime'): 
   return { title, summary: d.cases.map((c) => `${c.case}: ${outcomeWords(c)}`).join(' · '), ...(tone ? { tone } : {}), blocks };
 }
 
-const PRIMARY_UNIT: Record<CaseDecisionData['primary']['metric'], Figure['unit']> = { msgsPerSec: 'msgs/s', serverCpuUsPerMsg: 'µs/msg', bytesPerConnection: 'bytes' };
+const PRIMARY_UNIT: Record<CaseDecisionData['primary']['metric'], Figure['unit']> = { msgsPerSec: 'msgs/s', serverCpuUsPerMsg: 'µs/msg', bytesPerConnection: 'bytes', capacityPerCore: 'count' };
 
 /**
  * The decision of a run (issue 12: core/decide.ts, stored as `result.decisions`, or decided again from the raw

@@ -89,6 +89,7 @@ const METRIC_AXES: Record<MetricId, ValueAxis> = {
   bytesPerConnection: { label: 'bytes per connection', unit: 'bytes', scale: 'linear' },
   relayOverheadP50Us: { label: 'relay adds, p50', unit: 'µs', scale: 'log' },
   relayOverheadP99Us: { label: 'relay adds, p99', unit: 'µs', scale: 'log' },
+  capacityPerCore: { label: 'capacity at the SLO per server core', unit: 'count', scale: 'linear' },
 };
 
 /** The repetitions of `metric` per runtime as dots beside their medians (the summary's values and medians, as the tables show them). */

@@ -52,6 +52,7 @@ const PRIMARY: Record<CaseDecision['primary']['metric'], { header: string; unit:
   msgsPerSec: { header: 'msgs/s', unit: 'msgs/s' },
   serverCpuUsPerMsg: { header: 'CPU µs/msg', unit: 'µs/msg' },
   bytesPerConnection: { header: 'bytes/conn', unit: 'bytes' },
+  capacityPerCore: { header: 'capacity/core', unit: 'count' },
 };
 
 const WHY: Record<CaseDecision['primary']['why'], string> = {
@@ -60,6 +61,7 @@ const WHY: Record<CaseDecision['primary']['why'], string> = {
   'sustained-cost': "the server's CPU per message at the offered rate, which every runtime carried",
   'not-sustained': 'the rate carried, because not every runtime carried the offered rate (CPU per message would favour an overloaded server)',
   'memory-slope': 'memory per connection, the slope of RSS over the plateaus',
+  'capacity-slo': 'the most load one server core carried within the SLO (capacity per core)',
 };
 
 /** Why a comparison is not settled, in words a reader can act on. */

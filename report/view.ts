@@ -4,9 +4,11 @@
 
 import type { Aggregate, CellResult, RunResult, SummaryRow } from '../schema/result.js';
 import { summarizeCells } from '../core/summarize.js';
+import { casesOfResult } from '../core/decide.js';
 import { median } from '../stats/descriptive.js';
 import { isNonEmpty } from '../stats/errors.js';
 import { formatBytes, formatCount, formatPct, formatRate, formatRatio, formatUs, sig3 } from './units.js';
+import { capacityViews } from './capacity.js';
 import { ceilingViews, hasCeilings } from './ceiling.js';
 import { shapeViews } from './shapes.js';
 import { stackParityLines } from './stacks.js';
@@ -107,7 +109,7 @@ export interface ReportView {
   cases: CaseView[];
   /** Connection ceilings (report/ceiling.ts), one per ceiling case; absent when the result has none. */
   ceilings?: CaseView[];
-  /** Real message shapes (report/shapes.ts): the two-gap table, the voice relay, slow consumers; empty when none ran. */
+  /** Real message shapes (report/shapes.ts): the two-gap table, the voice relay, slow consumers; and capacity searches (report/capacity.ts); empty when none ran. */
   shapes: CaseView[];
   legend: string[];
   warnings: WarningView[];
@@ -303,11 +305,20 @@ function caseViews(result: RunResult, summary: SummaryRow[]): CaseView[] {
       };
       return { values, row, x };
     });
-    const columns = COLUMNS.filter((c) => raw.some((r) => r.values[c.id] !== undefined));
+    // A closed loop's latency is Little's law (connections × depth ÷ throughput): a property of the load, labelled so.
+    const closed = casesOfResult(result).find((x) => x.name === name)?.model.model === 'closed';
+    const columns = COLUMNS.filter((c) => raw.some((r) => r.values[c.id] !== undefined)).map((c) =>
+      closed && c.id === 'p50' ? { ...c, header: ['closed-loop', 'latency p50'] } : c,
+    );
     const footnotes: string[] = [];
     if (raw.some((r) => r.row.throughputIsLowerBound && r.row.msgsPerSec)) {
       footnotes.push(
         `${LOWER_BOUND_MARK} lower bound: the load generator limited at least one repetition, so the server can do at least this much; ratios involving it are bounds too`,
+      );
+    }
+    if (closed && columns.some((c) => c.id === 'p50')) {
+      footnotes.push(
+        "closed-loop latency: each connection waits for its replies, so latency is connections × depth ÷ throughput (Little's law), a property of the load rather than of the server; compare servers' latency at a fixed rate (echo-rate)",
       );
     }
     if (raw.some((r) => r.x.saturated)) {
@@ -357,7 +368,7 @@ export function buildView(result: RunResult): ReportView {
     settings: settingsLines(result),
     cases: caseViews(result, summary),
     ...(hasCeilings(result) ? { ceilings: ceilingViews(result) } : {}),
-    shapes: shapeViews(result, summary),
+    shapes: [...shapeViews(result, summary), ...capacityViews(result)],
     legend: [
       'msgs/s: median over completed repetitions ± MAD/median',
       `×ref: ratio of medians to ${ref}`,

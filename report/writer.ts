@@ -55,16 +55,18 @@ function htmlReport(result: RunResult): string {
  */
 export async function writeRunReports(dir: string, result: RunResult): Promise<string[]> {
   await mkdir(dir, { recursive: true });
-  const files: [string, string][] = [
-    [RUN_REPORT_FILES.json, jsonFormat.render(result)],
-    [RUN_REPORT_FILES.markdown, markdownFormat.render(result)],
-    [RUN_REPORT_FILES.csv, csvFormat.render(result)],
-    [RUN_REPORT_FILES.html, htmlReport(result)],
+  // Each rendered just before it is written, the result first: an interrupted run that must exit within 2 s keeps
+  // its result.json even when the slower renderings (the HTML page) do not make it.
+  const files: [string, () => string][] = [
+    [RUN_REPORT_FILES.json, () => jsonFormat.render(result)],
+    [RUN_REPORT_FILES.markdown, () => markdownFormat.render(result)],
+    [RUN_REPORT_FILES.csv, () => csvFormat.render(result)],
+    [RUN_REPORT_FILES.html, () => htmlReport(result)],
   ];
   const written: string[] = [];
-  for (const [name, text] of files) {
+  for (const [name, render] of files) {
     const file = path.join(dir, name);
-    await writeAtomic(file, text);
+    await writeAtomic(file, render());
     written.push(file);
   }
   return written;

@@ -168,6 +168,8 @@ export interface CellMetrics {
   http?: { requestsPerSec: number; non2xx: number };
   /** Ceiling scenarios: the search, its stop and the plateau series (core/ceiling.ts). */
   ceiling?: CeilingMetrics;
+  /** Capacity scenarios: the most load that met the SLO, per core, what broke first, the cost there (core/capacity.ts). */
+  capacity?: CapacityMetrics;
   /** Idle scenarios opened in steps: memory per connection as a fit over the plateaus (`bytesPerConnection` is its slope). */
   memory?: MemoryPerConnection;
   /** Voice-agent scenarios: the relay's figures. */
@@ -329,6 +331,140 @@ export interface CeilingMetrics {
   searchMs: number;
 }
 
+// ---- capacity at an SLO (core/capacity.ts) ----
+
+/**
+ * Why a capacity search stopped. The runtime's limits: `latency` (a latency bound of the SLO), `loss` (messages
+ * lost, connects refused, connections closed beyond the loss bound), `cpu` (server CPU at its bound), `memory`
+ * (RSS above the budget), `crash`. This machine's: `loadgen` (the load generator fell behind), `upstream` (the
+ * simulated model service of a voice workload was busy). `max-level`: every level met the SLO.
+ */
+export type CapacityCause = 'latency' | 'loss' | 'cpu' | 'memory' | 'crash' | 'loadgen' | 'upstream' | 'max-level';
+
+/** What a capacity search's load level counts: an aggregate rate, connections, voice sessions or room members. */
+export type CapacityDimension = 'rate' | 'connections' | 'sessions' | 'members';
+
+/** The service level every plateau of a capacity search must meet (loadgen/models/capacity.ts has the defaults). */
+export interface CapacitySlo {
+  /**
+   * Bound on the workload's own latency p99, ms: the echo round trip (open loop), the delivery to every member
+   * (broadcast), the relay's share of the first reply chunk (voice).
+   */
+  latencyP99Ms: number;
+  /** Voice: bound on the time to the first reply chunk p99 (think time included), ms; null: none. */
+  firstChunkP99Ms: number | null;
+  /** Broadcast: bound on the time until the last member of a room has a message, p99, ms; null: none. */
+  lastMemberP99Ms: number | null;
+  /** Bound on lost (and corrupted or misdelivered) messages ÷ owed, on failed connects ÷ connections, and on connections the server closed ÷ connections, each as a fraction. */
+  maxLossRatio: number;
+  /** Bound on server CPU over the window, % of the CPUs it may use. */
+  maxServerCpuPct: number;
+  /** Bound on server RSS at the end of the window, MiB; null: no budget. */
+  memoryBudgetMiB: number | null;
+}
+
+/** A capacity plateau's verdict as data; reports word it (report/capacity.ts). */
+export interface CapacityVerdict {
+  ok: boolean;
+  cause?: CapacityCause;
+  limitClass?: LimitClass;
+  /** `latency`: which bounds broke: the workload's latency, the voice first chunk, the broadcast last member. */
+  latency?: ('latency' | 'firstChunk' | 'lastMember')[];
+  /** `loss`: which ratios broke: messages, connects, connections the server closed. */
+  loss?: ('messages' | 'connects' | 'closes')[];
+  /** `crash`: how the server ended ("code 1", "SIGSEGV") and its last stderr line, when known. */
+  serverExit?: string;
+  serverSaid?: string;
+  /** `loadgen`: why the load generator fell behind (loadgen/saturation.ts). */
+  loadgenReasons?: SaturationReason[];
+  /**
+   * `loadgen` on a plateau that met the SLO: the level held, but the generator was saturated at it, so no higher
+   * level could be offered (the plateau counts as good and the search ends there).
+   */
+  lastLevel?: boolean;
+}
+
+/** One plateau of a capacity search: a fresh load at one level on the same server process, judged. */
+export interface CapacityPlateau {
+  /** The level the plateau ran at (its dimension's unit), and the connections it opened / asked for. */
+  level: number;
+  bisection: boolean;
+  connections: number;
+  opened: number;
+  /** Messages per second the load offered (the schedule's target: sends, or publishes), sent, and received. */
+  offeredPerSec: number;
+  sentPerSec: number;
+  msgsPerSec: number;
+  /** The workload's latency (the SLO's latencyP99Ms figure), µs; null when nothing was measured. */
+  latencyP50Us: number | null;
+  latencyP99Us: number | null;
+  /** Voice: first reply chunk p99; broadcast: last member p99, µs; null otherwise. */
+  firstChunkP99Us: number | null;
+  lastMemberP99Us: number | null;
+  /** Messages owed in the window and how many were lost, corrupted or misdelivered. */
+  expected: number;
+  lost: number;
+  faulty: number;
+  failedConnects: number;
+  closedByServer: number;
+  /** Server CPU over the window, % of one core; per received (voice: relayed) message, µs. */
+  serverCpuPct: number | null;
+  serverCpuUsPerMsg: number | null;
+  /** Server RSS at the end of the window (the load still on), bytes. */
+  rssBytes: number | null;
+  loadgenSaturated: boolean;
+  /** The busiest load-generator CPU list, % of its CPUs (spin-waiting workers excluded). */
+  loadgenCpuPct: number | null;
+  /** Voice: the simulated upstream's CPU over the window (% of one core) and reply chunks it dropped. */
+  upstreamCpuPct: number | null;
+  upstreamChunksDropped: number | null;
+  ok: boolean;
+  verdict: CapacityVerdict;
+}
+
+/** Capacity at an SLO: where the search stopped, why, what the load cost there, and projections labelled as such. */
+export interface CapacityMetrics {
+  workload: 'open' | 'broadcast' | 'voice';
+  dimension: CapacityDimension;
+  /**
+   * The last level that met the SLO (the bisection's, or interpolated to the memory budget, when `refined`);
+   * null when even the first level broke it.
+   */
+  capacity: number | null;
+  /** True when not the server but this machine (load generator, upstream) or the end of the levels stopped the search: the server carries at least `capacity`. */
+  lowerBound: boolean;
+  refined: 'bisection' | 'interpolated' | null;
+  /** capacity ÷ serverCpus, when the server was pinned (null when unpinned: its cores are unknown). */
+  perCore: number | null;
+  /** CPUs the server was pinned to (its taskset list's size), or the CPUs it could use when unpinned. */
+  serverCpus: number;
+  serverPinned: boolean;
+  /** The last stepped level that met the SLO, and the first that did not. */
+  lastGood: number | null;
+  firstBad: number | null;
+  cause: CapacityCause;
+  limitClass: LimitClass;
+  /** The verdict that stopped the search, with the level it was taken at (null: the levels ran out). */
+  stop: CapacityVerdict & { level: number | null };
+  /** `loadgen` and `upstream`: which part of the machine was the limit, on which CPUs (shared: the upstream ran on the load generator's). */
+  limit?: { part: 'loadgen' | 'upstream'; cpus: string | null; shared: boolean };
+  /** The figures at capacity (the plateau at `capacity`, or the last good one). */
+  atCapacity: { level: number; msgsPerSec: number; serverCpuUsPerMsg: number | null; serverCpuPct: number | null; latencyP99Us: number | null; rssBytes: number | null } | null;
+  /**
+   * Memory per unit (connection, session, member): the slope of server RSS over the good stepped plateaus, only
+   * with at least 3 of them and a positive slope; `unitsPerGiB`, a projection: 1 GiB ÷ that slope. Null for the
+   * rate dimension (its connections do not change).
+   */
+  memory: { fit: MemoryFit | null; bytesPerUnit: number | null; unitsPerGiB: number | null };
+  /** Projections, labelled as such: servers like this one (and cores) needed for `for` units (`--for`, or the scenario's `projectFor`). */
+  projection: { for: number; serversNeeded: number; coresNeeded: number | null } | null;
+  slo: CapacitySlo;
+  levels: number[];
+  bisectSteps: number;
+  plateaus: CapacityPlateau[];
+  searchMs: number;
+}
+
 export interface CellResult {
   /** Stable id: `<scenario case>/<runtime>/<repetition>`. */
   id: string;
@@ -388,6 +524,8 @@ export interface SummaryRow {
   /** Voice cases: what the relay added to the first reply chunk (relay in + relay out), p50 and p99. */
   relayOverheadP50Us?: Aggregate;
   relayOverheadP99Us?: Aggregate;
+  /** Capacity cases: the capacity at the SLO per server core (core/capacity.ts). */
+  capacityPerCore?: Aggregate;
   /** True when any repetition was load-generator-bound. */
   throughputIsLowerBound: boolean;
   /** Ratio of this runtime's median to the reference runtime's, per metric (e.g. 2.1 = 2.1× the reference). */
@@ -412,6 +550,8 @@ export interface RunSettings {
   budgetMs?: number;
   /** The sequential test's settings of a budgeted run (alpha, the most looks, the spending function). */
   decision?: DecisionSettings;
+  /** Capacity scenarios: the units (sessions, members, msg/s) the projections are made for (`--for`); else each scenario's own. */
+  capacityFor?: number;
 }
 
 /**
@@ -440,14 +580,15 @@ export interface DecisionSettings {
 
 /** The figure a case ranks its runtimes on, and why that one is valid here (core/decide.ts primaryFigureOf). */
 export interface PrimaryFigure {
-  metric: 'msgsPerSec' | 'serverCpuUsPerMsg' | 'bytesPerConnection';
+  metric: 'msgsPerSec' | 'serverCpuUsPerMsg' | 'bytesPerConnection' | 'capacityPerCore';
   /**
    * `server-bound`: throughput, the server was the limit in every cell; `cpu-cost`: CPU per message, the load
    * generator or the server's CPU share did not make throughput the server's; `sustained-cost`: CPU per message
    * at a rate every runtime carried; `not-sustained`: the rate carried, some runtime did not carry the offered
-   * rate; `memory-slope`: bytes per connection, a slope over plateaus.
+   * rate; `memory-slope`: bytes per connection, a slope over plateaus; `capacity-slo`: the most load one server
+   * core carried within the scenario's SLO (a capacity search).
    */
-  why: 'server-bound' | 'cpu-cost' | 'sustained-cost' | 'not-sustained' | 'memory-slope';
+  why: 'server-bound' | 'cpu-cost' | 'sustained-cost' | 'not-sustained' | 'memory-slope' | 'capacity-slo';
 }
 
 /** Why a pair (or a runtime against the best) is not settled yet (stats/sequential.ts UndecidedReason). */

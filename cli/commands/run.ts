@@ -155,7 +155,8 @@ export async function runCommand(opts: Record<string, unknown>, _args: string[],
   scenarios = scenarios.map((s) => ({ ...s, ...(warmup !== undefined ? { warmupSec: warmup } : {}), ...(duration !== undefined ? { durationSec: duration } : {}) }));
   const cases = scenarios.flatMap(expandCases);
 
-  const needsUpstream = cases.some((c) => modelOf(c.model).upstream !== undefined);
+  // Called, not only present: a capacity search has the hook and needs an upstream only for a voice workload.
+  const needsUpstream = cases.some((c) => modelOf(c.model).upstream?.(c.model) !== undefined);
   const pins = pinningPlan(environment.allowedCpus, opts['serverCpus'] as string | undefined, opts['loadgenCpus'] as string | undefined, needsUpstream);
   const loadgenCpuCount = pins.loadgen ? expandCpuList(pins.loadgen).length : 1;
   const reference = external ? runtimes[0]! : String(opts['reference']);
@@ -183,6 +184,7 @@ export async function runCommand(opts: Record<string, unknown>, _args: string[],
     referenceRuntime: runtimes.includes(reference) ? reference : runtimes[0]!,
     ...(external ? { external } : {}),
     client: opts['client'] as RunPlan['client'],
+    ...(opts['for'] !== undefined ? { capacityFor: opts['for'] as number } : {}),
     workers: (opts['workers'] as number | undefined) ?? loadgenCpuCount,
     label,
     commandLine: ['bench', ...io.argv],
@@ -197,12 +199,28 @@ export async function runCommand(opts: Record<string, unknown>, _args: string[],
     if (!abort.signal.aborted) io.stderr.write('\ninterrupted: stopping the load and the server, writing the partial report…\n');
     abort.abort();
   });
-  // Saves are queued so that writes never overlap and the last one wins.
-  let saving: Promise<unknown> = Promise.resolve();
+  // Writes never overlap, and a save asked for while one is writing replaces any still waiting: only the latest
+  // state matters, and an interrupted run's last save must not queue behind stale ones (it has 2 s).
+  let latest: RunResult | undefined;
+  let saving: Promise<void> = Promise.resolve();
+  let writing = false;
   const save = (r: RunResult) => {
-    const snapshot = JSON.parse(JSON.stringify(r)) as RunResult;
-    saving = saving.then(() => writeRunReports(outDir, snapshot));
-    return saving as Promise<void>;
+    latest = JSON.parse(JSON.stringify(r)) as RunResult;
+    if (!writing) {
+      writing = true;
+      saving = (async () => {
+        try {
+          while (latest) {
+            const snapshot = latest;
+            latest = undefined;
+            await writeRunReports(outDir, snapshot);
+          }
+        } finally {
+          writing = false;
+        }
+      })();
+    }
+    return saving;
   };
   io.stderr.write(
     `bench ${version}: ${runtimes.join(', ')} × ${cases.map((c) => c.name).join(', ')} × ${budgetMs !== undefined ? `a ${fmtClock(budgetMs)} budget` : `${plan.repeat} repetition${plan.repeat === 1 ? '' : 's'}`}` +

@@ -6,7 +6,7 @@ import type { WorkerResult } from '../ipc.js';
 import { intersect, type IdRange, type ModelSegmentShare, type SegmentContext } from '../segment.js';
 import { deliveryOf, WsSession, type Conn, type ModelResult } from '../session.js';
 import type { BroadcastModel, SlowConsumerResult } from '../types.js';
-import { DEFAULT_DRAIN_TIMEOUT_MS, SUSTAINED_SHARE } from './common.js';
+import { carried, DEFAULT_DRAIN_TIMEOUT_MS } from './common.js';
 import type { LoadModelDef, PhaseSamples } from './model.js';
 
 /** Slow consumers read what the server buffered for them at full speed in the drain; megabytes take a moment. */
@@ -265,7 +265,7 @@ export const broadcast: LoadModelDef<BroadcastModel> = {
     // publishes into the deliveries owed; carried when (nearly) all of them arrived in the window.
     const fanout = load.delivery.sent > 0 ? load.delivery.expected / load.delivery.sent : 0;
     const owed = ctx.sentMsgs * fanout;
-    const sustained = owed > 0 && ctx.receivedMsgs >= SUSTAINED_SHARE * owed;
+    const sustained = carried(ctx.receivedMsgs, owed);
     return { metrics: { sustained, ...(load.slowConsumers ? { slowConsumers: slowConsumerMetrics(load.slowConsumers, ctx.phases) } : {}) }, warnings: [] };
   },
   describe: (m) => `broadcast: ${m.publishers} publishers × ${m.ratePerSecPerPublisher} msg/s into ${m.rooms} room${m.rooms === 1 ? '' : 's'}`,

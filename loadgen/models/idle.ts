@@ -65,7 +65,9 @@ export function idleAsCeiling(m: IdleModel): CeilingModel {
     steps: m.steps ?? 1,
     heartbeat: null,
     slo: { heartbeatP99Ms: Number.MAX_SAFE_INTEGER, maxErrorRatio: 0, memoryBudgetMiB: null, maxServerCpuPct: 100 },
-    settle: CEILING_DEFAULTS.settle,
+    // Idle sockets add no churn: RSS holding ±1% over 0.3 s (three readings) is settled; the ceiling's 0.5 s is
+    // for plateaus under heartbeats.
+    settle: { ...CEILING_DEFAULTS.settle, windowMs: 300 },
     bisectSteps: 0,
     stopShortOfFdLimitBy: 0,
     sourceAddresses: CEILING_DEFAULTS.sourceAddresses,

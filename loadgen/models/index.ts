@@ -2,6 +2,7 @@
 // `load`. Adding a model is one file here (its LoadModelDef) and one line below.
 import type { LoadModel } from '../types.js';
 import { broadcast } from './broadcast.js';
+import { capacity } from './capacity.js';
 import { ceiling } from './ceiling.js';
 import { closed } from './closed.js';
 import { http } from './http.js';
@@ -11,6 +12,7 @@ import { open } from './open.js';
 import { voice } from './voice.js';
 
 export type { LoadModelDef, MetricsContext, PhaseSamples, Route } from './model.js';
+export { describeSlo, unitOf } from './capacity.js';
 
 /** Every load shape a scenario can name. */
 export type AnyModel = LoadModel;
@@ -24,6 +26,7 @@ export const MODELS: { [K in AnyModel['model']]: LoadModelDef<Extract<AnyModel, 
   http,
   ceiling,
   voice,
+  capacity,
 };
 
 export const MODEL_NAMES = Object.keys(MODELS) as AnyModel['model'][];

@@ -38,6 +38,8 @@ export interface MetricsContext {
   windowMs: number;
   /** Median of the window's 1-second buckets of received messages. */
   msgsPerSec: number;
+  /** The server's CPU over the window, µs: precise (schedstat) where it agrees with the tick count, else ticks. */
+  serverCpuUs: number;
   /** The simulated upstream's CPU and counters (voice cells). */
   upstream?: NonNullable<CellMetrics['voice']>['upstream'];
 }
@@ -66,16 +68,27 @@ export interface LoadModelDef<M extends LoadModel = LoadModel> {
    * The rule that picks the figure a case is ranked on so that it is valid on this machine (core/decide.ts
    * primaryFigureOf): `capacity` (throughput where the server was the limit, else CPU per message), `fixed-rate`
    * (CPU per message where the offered rate was carried, else the rate carried), `memory` (bytes per connection
-   * from a slope), `none` (not ranked).
+   * from a slope), `capacity-slo` (a capacity search: the most load per server core within the SLO), `none`
+   * (not ranked).
    */
-  readonly primary: 'capacity' | 'fixed-rate' | 'memory' | 'none';
+  readonly primary: 'capacity' | 'fixed-rate' | 'memory' | 'capacity-slo' | 'none';
   /**
    * The latency figure that gates a comparison of two runs beside the primary figure, where the load generator
    * kept its schedule on both sides (an open loop's p99; the voice relay's own share of a turn). Absent: none.
    */
   readonly primaryLatency?: 'latencyP99Us' | 'relayOverheadP99Us';
-  /** How a cell runs: one load to the end (runLoad), or a stepped search driven plateau by plateau. */
-  runsAs(m: M): 'load' | 'search';
+  /**
+   * How a cell runs: one load to the end (runLoad), a stepped connection search driven plateau by plateau
+   * (core/ceiling.ts), or a capacity search: a fresh load per level on the same server (core/capacity.ts).
+   */
+  runsAs(m: M): 'load' | 'search' | 'capacity';
+  /**
+   * A model that runs another model's load (a capacity search over a workload): that model, whose route and
+   * message rules the scenario must meet.
+   */
+  workload?(m: M): LoadModel;
+  /** The most connections a case opens at once, when not the scenario's `connections` (a capacity search's top level). */
+  peakConnections?(m: M, connections: number): number;
   /**
    * Whether the load splits into independent segments (`--segment I/N`, k8s/) that together are exactly it:
    * no for a stepped search (plateau by plateau) or a client the model does not own (autocannon).
@@ -92,8 +105,8 @@ export interface LoadModelDef<M extends LoadModel = LoadModel> {
    * SLO) and whether only memory is measured (a stepped idle run: no heartbeats, held at its top plateau).
    */
   search?(m: M): { model: CeilingModel; memoryOnly: boolean };
-  /** The simulated upstream a cell needs (voice), or undefined. */
-  upstream?(m: M): Partial<UpstreamConfig>;
+  /** The simulated upstream a cell needs (voice), or undefined (a capacity search over a workload without one). */
+  upstream?(m: M): Partial<UpstreamConfig> | undefined;
   /** After the window: how long to wait for what is still owed, ms. */
   drainTimeoutMs(m: M): number;
   /** Adjusts the orchestrator's default plan (workers, connect pacing, URL scheme, message). */

@@ -2,7 +2,7 @@ import { checkNumber, checkObject, checkString, type Problems } from '../../base
 import type { Warning } from '../../schema/result.js';
 import { deliveryOf, WsSession, type Conn, type ModelResult } from '../session.js';
 import type { OpenModel } from '../types.js';
-import { DEFAULT_DRAIN_TIMEOUT_MS, rateMissedWarning, SUSTAINED_SHARE } from './common.js';
+import { carried, DEFAULT_DRAIN_TIMEOUT_MS, rateMissedWarning } from './common.js';
 import type { LoadModelDef } from './model.js';
 
 /**
@@ -86,7 +86,7 @@ export const open: LoadModelDef<OpenModel> = {
     const w = load.openLoop ? rateMissedWarning(load, ctx.receivedMsgs, ctx.windowMs, { echoes: true }) : undefined;
     if (w) warnings.push(w);
     // Every send is owed its echo: carried when (nearly) every message of the window came back.
-    return { metrics: { sustained: ctx.sentMsgs > 0 && ctx.receivedMsgs >= SUSTAINED_SHARE * ctx.sentMsgs }, warnings };
+    return { metrics: { sustained: carried(ctx.receivedMsgs, ctx.sentMsgs) }, warnings };
   },
   describe: (m) => `open loop at ${m.ratePerSec} msg/s (${m.arrivals} arrivals)`,
 };

@@ -18,6 +18,8 @@ export function formatMetric(id: MetricId, v: number): string {
       return `${sig3(v)} µs`;
     case 'bytes':
       return formatBytes(v);
+    case 'count':
+      return Number.isInteger(v) ? v.toLocaleString('en-US') : sig3(v);
   }
 }
 
@@ -41,6 +43,7 @@ export function metricLabel(def: MetricDef): string {
     bytesPerConnection: 'bytes/conn',
     relayOverheadP50Us: 'relay p50',
     relayOverheadP99Us: 'relay p99',
+    capacityPerCore: 'capacity/core',
   };
   return `${short[def.id]} ${def.better === 'higher' ? '↑' : '↓'}`;
 }

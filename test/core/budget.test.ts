@@ -59,6 +59,20 @@ describe('runBudgeted on a fake clock', () => {
     assert.deepEqual(out.cases[0], { case: 'never', look: 3, settled: false, rounds: 5 });
   });
 
+  test('a budget too small for the first look is stretched to it, then stops: never a run without a verdict', async () => {
+    let now = 0;
+    const out = await runBudgeted({
+      cases: ['a'],
+      budgetMs: 5_000,
+      now: () => now,
+      runRound: async () => void (now += 4_000),
+      settled: () => false,
+    });
+    assert.equal(out.rounds, FIRST_LOOK_ROUND);
+    assert.equal(out.stop, 'budget');
+    assert.deepEqual(out.cases[0], { case: 'a', look: 1, settled: false, rounds: FIRST_LOOK_ROUND });
+  });
+
   test('never takes more looks than fixed after the first round, even when the rounds get cheaper', async () => {
     let now = 0;
     let round = 0;

@@ -317,7 +317,7 @@ describe('thresholds', () => {
     assert.equal(e.exitCode, 2);
     assert.deepEqual(e.details, [
       'extra: unknown key (allowed: metrics, scenarios)',
-      'metrics.p98: unknown metric (metrics: msgs (msgsPerSec), p50 (latencyP50Us), p99 (latencyP99Us), p999 (latencyP999Us), cpu (serverCpuUsPerMsg), rss (rssPeakBytes), rss-end (rssEndBytes), conn-bytes (bytesPerConnection), relay (relayOverheadP50Us), relay-p99 (relayOverheadP99Us))',
+      'metrics.p98: unknown metric (metrics: msgs (msgsPerSec), p50 (latencyP50Us), p99 (latencyP99Us), p999 (latencyP999Us), cpu (serverCpuUsPerMsg), rss (rssPeakBytes), rss-end (rssEndBytes), conn-bytes (bytesPerConnection), relay (relayOverheadP50Us), relay-p99 (relayOverheadP99Us), capacity (capacityPerCore))',
       'metrics.p99: must be a percentage from 0 to 999 (e.g. 5 for 5%), got "ten"',
       'scenarios.echo.cpu: must be a percentage from 0 to 999 (e.g. 5 for 5%), got -1',
       'scenarios.idle: must be an object of metric: pct',

@@ -68,7 +68,24 @@ describe('validateScenario', () => {
 describe('built-in scenarios', () => {
   test('all are valid and each has a description', () => {
     const all = builtinScenarios();
-    assert.deepEqual(all.map((s) => s.name).sort(), ['broadcast', 'ceiling', 'chat', 'dashboard', 'echo', 'echo-rate', 'echo-rate-text', 'echo-text', 'http', 'idle', 'slow-consumer', 'voice-agent']);
+    assert.deepEqual(all.map((s) => s.name).sort(), [
+      'broadcast',
+      'ceiling',
+      'chat',
+      'chat-capacity',
+      'dashboard',
+      'dashboard-capacity',
+      'echo',
+      'echo-rate',
+      'echo-rate-capacity',
+      'echo-rate-text',
+      'echo-text',
+      'http',
+      'idle',
+      'slow-consumer',
+      'voice-agent',
+      'voice-agent-capacity',
+    ]);
     for (const s of all) assert.ok(s.description.length > 40, s.name);
   });
 

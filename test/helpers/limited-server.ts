@@ -1,11 +1,16 @@
-// A deliberately limited WebSocket echo server for the ceiling tests, started
-// as a child process (`node limited-server.js MODE N`) with PORT set, like a
-// user's server under --server-cmd. Modes, each limited from the N-th connection:
+// A deliberately limited WebSocket echo server for the ceiling and capacity
+// tests, started as a child process (`node limited-server.js MODE N`) with PORT
+// set, like a user's server under --server-cmd. Modes, each limited from the
+// N-th connection:
 //   stop-accepting  stops listening after N connections (later connects are refused)
 //   close           closes every connection once N are open
 //   slow            delays each echo by 1.5 s once more than N connections are open
+//   drop            echoes nothing to a connection that found N others open (it serves N sessions)
 //   crash           exits with code 3 when connection N+1 arrives
-//   memory          holds N KiB of memory per connection (N = KiB)
+//   memory          holds N KiB of memory per open connection (N = KiB); with --expose-gc it is
+//                   collected soon after a connection closes, so RSS follows the open connections
+//   cost            does N thousand loop iterations of work per message before echoing it: a fixed CPU cost
+//                   per message (instructions, not wall time, so a busy machine cannot shrink it)
 import http from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
 
@@ -16,22 +21,35 @@ const server = http.createServer((_req, res) => res.writeHead(426).end());
 const wss = new WebSocketServer({ server, perMessageDeflate: false });
 const open = new Set<WebSocket>();
 const held = new Map<WebSocket, Buffer>();
+// Freed buffers go back once collected: collect soon after closes (one collection for a burst of them).
+const gc = (globalThis as { gc?: () => void }).gc;
+let collecting: NodeJS.Timeout | undefined;
+const collectSoon = () => {
+  if (gc && !collecting) collecting = setTimeout(() => ((collecting = undefined), gc()), 20);
+};
 
 wss.on('connection', (ws) => {
   open.add(ws);
   if (mode === 'crash' && open.size > n) process.exit(3);
   if (mode === 'memory') held.set(ws, Buffer.alloc(n * 1024, 1));
+  const unserved = mode === 'drop' && open.size > n;
   if (mode === 'stop-accepting' && open.size >= n) server.close();
   if (mode === 'close' && open.size >= n) for (const c of open) c.terminate();
   ws.on('message', (data, isBinary) => {
+    if (mode === 'cost') {
+      let x = 0;
+      for (let i = 0; i < n * 1000; i++) x = (x * 31 + i) | 0;
+      // Kept observable so the loop cannot be optimised away.
+      if (x === 42) process.stderr.write('');
+    }
     if (mode === 'slow') {
       const delayMs = open.size > n ? 1500 : 0;
       setTimeout(() => ws.send(data, { binary: isBinary }), delayMs);
-    } else ws.send(data, { binary: isBinary });
+    } else if (!unserved) ws.send(data, { binary: isBinary });
   });
   ws.on('close', () => {
     open.delete(ws);
-    held.delete(ws);
+    if (held.delete(ws)) collectSoon();
   });
   ws.on('error', () => {});
 });

@@ -20,6 +20,8 @@ export function mockLoad(o: MockLoadOptions = {}) {
   const run = async (plan: LoadPlan, opts: RunLoadOptions): Promise<LoadResult> => {
     plans.push(plan);
     const rate = o.msgsPerSec ?? 1000;
+    // As the real one: the caller's baseline is taken after the workers start, before they connect.
+    await opts.beforeConnect?.();
     opts.onPhase?.('connected');
     opts.onPhase?.('measure-start');
     await o.duringMeasure?.();

@@ -103,3 +103,16 @@ describe('views carry numbers with units', () => {
     assert.match(formatCell(cell), /^\d[\d.]* (µs|ms)$/);
   });
 });
+
+describe('closed-loop latency is labelled as such', () => {
+  test("a closed loop's latency column says closed-loop, with Little's law in a footnote; an open loop's does not", async () => {
+    const { syntheticResult } = await import('../helpers/synthetic.js');
+    const v = buildView(syntheticResult({ cases: ['echo', 'echo-rate@10000/s'] }));
+    const closed = v.cases.find((c) => c.name === 'echo')!;
+    const open = v.cases.find((c) => c.name === 'echo-rate@10000/s')!;
+    assert.deepEqual(closed.columns.find((c) => c.id === 'p50')?.header, ['closed-loop', 'latency p50']);
+    assert.ok(closed.footnotes.some((f) => /Little's law/.test(f)));
+    assert.deepEqual(open.columns.find((c) => c.id === 'p50')?.header, ['latency', 'p50']);
+    assert.ok(!open.footnotes.some((f) => /Little's law/.test(f)));
+  });
+});

@@ -12,9 +12,10 @@ import { RESULT_SCHEMA_VERSION } from '../../schema/result.js';
 const FINGERPRINTS: Record<number, string> = {
   2: '6ea70f8c2698211c',
   // 3: the Socket.IO stacks (client 'socketio', ServerInfo.stack, ParityState.stacks), the budgeted decision (decisions, budget), held sends;
-  // then (issue 16, still 3: every addition is optional, older results read the same) results merged from load segments
-  // (RunResult.segments, the clock-offset warning, server-unobserved's reason 'remote').
-  3: '9036855fda3462ff',
+  // capacity at an SLO (CellMetrics.capacity, SummaryRow.capacityPerCore, RunSettings.capacityFor, the capacity-slo primary figure);
+  // results merged from load segments (RunResult.segments, the clock-offset warning, server-unobserved's reason 'remote', issue 16):
+  // optional fields a version-3 reader ignores, so the version stays.
+  3: '17099b2f56c84c22',
 };
 
 /** The declarations of a TypeScript file without comments and with white space collapsed. */

@@ -1,0 +1,64 @@
+// A real regression planted in a server, not in a timing threshold: the same test server twice, the second doing
+// twice the work per message (a fixed count of instructions, so a busy machine cannot shrink it). `bench run` on
+// each side, then `bench compare --fail-on-regression` with the defaults: the primary figure (server CPU per
+// message at a rate both carried) must be called a regression and the command exit 10.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { runCli } from '../../cli/index.js';
+import { bufferIo } from '../../cli/io.js';
+import type { Comparison } from '../../core/compare.js';
+import { currentHost } from '../../core/host.js';
+import { liveServers, stopAllServers } from '../../core/launcher.js';
+import { projectRoot } from '../../core/paths.js';
+
+const host = currentHost();
+after(() => stopAllServers());
+
+async function cli(argv: string[]) {
+  const b = bufferIo(argv, host);
+  const code = await runCli(b.io);
+  return { code, ...b.out };
+}
+
+describe('a regression planted in the server', () => {
+  test('twice the CPU per message is a regression on the primary figure: compare exits 10 and names it', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-planted-'));
+    // A low fixed rate every side carries on a busy machine: 200 msg/s of 50k loop iterations (base) or 100k, the loop well above the echo's own cost.
+    const scenario = path.join(dir, 'planted.json');
+    writeFileSync(
+      scenario,
+      JSON.stringify({
+        name: 'planted',
+        description: 'open loop at a low rate against a server of known cost per message',
+        route: '/echo',
+        connections: 8,
+        warmupSec: 0.3,
+        durationSec: 0.6,
+        load: { model: 'open', ratesPerSec: [200], arrivals: 'constant' },
+        message: { kind: 'binary', size: { type: 'fixed', bytes: 64 } },
+      }),
+    );
+    const server = (kIterations: number) => `node ${path.join(projectRoot, 'dist/test/helpers/limited-server.js')} cost ${kIterations}`;
+    const side = async (label: string, k: number) => {
+      const out = path.join(dir, label);
+      const r = await cli(['run', '--server-cmd', server(k), '--server-label', 'planted', '--scenario', scenario, '--repeat', '5', '--seed', '3', '--out', out]);
+      assert.equal(r.code, 0, r.stderr);
+      return path.join(out, readdirSync(out)[0]!);
+    };
+    const base = await side('base', 50);
+    const head = await side('head', 100);
+    const c = await cli(['compare', base, head, '--fail-on-regression', '--format', 'json']);
+    assert.equal(c.code, 10, c.stderr);
+    const comparison = JSON.parse(c.stdout) as Comparison;
+    const cpu = comparison.rows.find((r) => r.metric === 'serverCpuUsPerMsg')!;
+    assert.equal(cpu.primary, true);
+    assert.equal(cpu.verdict, 'regression');
+    // About twice the cost: the loop dominates the echo's own work.
+    assert.ok(cpu.head.median > 1.4 * cpu.base.median, `${cpu.base.median} → ${cpu.head.median} µs/msg`);
+    assert.match(c.stderr, /1 regression/);
+    assert.equal(liveServers().length, 0);
+  });
+});
