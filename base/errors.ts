@@ -40,6 +40,8 @@ export type ErrorCode =
   | 'E_INVALID_CALIBRATION'
   /** `--segment I/N` (loadgen/segment.ts): not I/N, I outside 0..N-1, or more segments than connections. */
   | 'E_INVALID_SEGMENT'
+  /** A load segment (`bench load --segment`) was not connected before its measured window began (--start-at + warmup). */
+  | 'E_SEGMENT_LATE'
   /** Network namespaces (core/netns.ts): cannot be made here, or an `ip` command failed. */
   | 'E_NETNS'
   /** A runtime id's version part is malformed (`bun@1.x`) or not allowed for that runtime (`deno@system`). */
@@ -73,6 +75,7 @@ const exitCodeOf: Record<ErrorCode, ExitCodeValue> = {
   E_INVALID_THRESHOLDS: ExitCode.badInput,
   E_INVALID_CALIBRATION: ExitCode.badInput,
   E_INVALID_SEGMENT: ExitCode.badInput,
+  E_SEGMENT_LATE: ExitCode.runFailed,
   E_NETNS: ExitCode.runFailed,
   E_INVALID_RUNTIME_VERSION: ExitCode.badInput,
   E_UNKNOWN_RUNTIME_VERSION: ExitCode.badInput,

@@ -16,6 +16,8 @@ import { BenchError, type ErrorCode } from '../base/errors.js';
 import { quote } from '../base/validate.js';
 import { FD_MARGIN } from '../core/doctor.js';
 import { readMachineFacts, type MachineFacts } from '../core/environment.js';
+import type { KernelFacts } from '../core/kernel-limits.js';
+import type { KernelLimit } from '../schema/result.js';
 import type { RunPlan } from '../core/run.js';
 import type { ScenarioCase } from '../core/scenario.js';
 import { modelOf } from '../loadgen/models/index.js';
@@ -247,6 +249,46 @@ export function caseNeed(c: ScenarioCase, workers: number, serverIsOurs: boolean
     serverFdsPerConnection: serverIsOurs ? needs.serverFdsPerConnection : 0,
     code: 'E_INVALID_SCENARIO',
   };
+}
+
+// ---- a load segment's kernel limits ------------------------------------------------
+
+/**
+ * The kernel limits one load segment (`bench load --segment`) meets, checked and reported before it starts:
+ * - RLIMIT_NOFILE: each worker's connections plus FD_MARGIN (refused above it, as checkConnections does);
+ * - the ephemeral port range: the segment's connections all go from its one address to one server address,
+ *   each on its own local port (refused above the range);
+ * - the conntrack table, where the module is loaded: one entry per connection while it is tracked; above the
+ *   free entries the kernel drops new connections' packets, so the segment starts but warns (the table is the
+ *   node's, shared with everything else on it, and only its administrator can grow it).
+ * Pure: `facts` comes from core/kernel-limits.ts readKernelFacts (tests pass fakes). `findings` are the refusals.
+ */
+export function segmentKernelLimits(need: { field: string; connections: number; workers: number }, facts: KernelFacts): { limits: KernelLimit[]; findings: Finding[] } {
+  const findings = checkConnections({ field: need.field, connections: need.connections, workers: need.workers, sourceAddresses: 1, serverFdsPerConnection: 0, stopsAtLimits: false }, facts);
+  const started = workersStarted(need.connections, need.workers);
+  const perWorker = Math.ceil(need.connections / Math.max(1, started)) + FD_MARGIN;
+  const fds: KernelLimit = { name: 'RLIMIT_NOFILE', needed: perWorker, available: facts.openFileLimit, status: facts.openFileLimit === null ? 'unknown' : perWorker > facts.openFileLimit ? 'refused' : 'ok' };
+  if (fds.status === 'refused') fds.fix = `ulimit -n ${perWorker} before starting bench (the hard limit is ${facts.openFileHardLimit ?? 'unlimited'}), or more --workers`;
+  const range = facts.ephemeralPortRange;
+  const ports = range === null ? null : range[1] - range[0] + 1;
+  const portLimit: KernelLimit = { name: 'net.ipv4.ip_local_port_range', needed: need.connections, available: ports, status: ports === null ? 'unknown' : need.connections > ports ? 'refused' : 'ok' };
+  if (portLimit.status === 'refused') portLimit.fix = 'sysctl -w net.ipv4.ip_local_port_range="1024 65535" (a safe, per-namespace sysctl: a pod sets it in securityContext.sysctls), or more segments';
+  const free = facts.conntrackMax === null ? null : Math.max(0, facts.conntrackMax - (facts.conntrackCount ?? 0));
+  const conntrack: KernelLimit = { name: 'net.netfilter.nf_conntrack_max', needed: need.connections, available: free, status: free === null ? 'unknown' : need.connections > free ? 'warn' : 'ok' };
+  if (conntrack.status === 'warn') {
+    conntrack.fix = `as root on the node: sysctl -w net.netfilter.nf_conntrack_max=${(facts.conntrackMax ?? 0) + need.connections - (free ?? 0)} at least (past a full table new connections' packets are dropped)`;
+  }
+  return { limits: [fds, portLimit, conntrack], findings };
+}
+
+/** The limits in lines for stderr, one per limit: name, needed, available, status and the fix. */
+export function formatKernelLimits(limits: readonly KernelLimit[]): string {
+  return limits
+    .map((l) => {
+      const avail = l.available === null ? 'unreadable here' : l.available.toLocaleString('en-US');
+      return `  ${l.status.padEnd(8)} ${l.name}: needs ${l.needed.toLocaleString('en-US')}, has ${avail}${l.fix ? `\n           fix: ${l.fix}` : ''}`;
+    })
+    .join('\n') + '\n';
 }
 
 // ---- the result folder -----------------------------------------------------------

@@ -10,6 +10,7 @@ import { parseThresholdOverride, type ThresholdOverride } from '../core/compare-
 import { RUNTIME_IDS } from '../core/runtimes.js';
 import { MAX_CONNECTIONS, MAX_DURATION_SEC, MAX_WARMUP_SEC, MIN_DURATION_SEC } from '../core/scenario.js';
 import { MAX_PAYLOAD_BYTES } from '../loadgen/payload.js';
+import { MAX_SEGMENTS, parseSegment, parseStartAt } from '../loadgen/segment.js';
 import { FORMAT_NAMES } from '../report/format.js';
 import { CHOICE_FORMAT_NAMES, COMPARISON_FORMAT_NAMES } from '../report/compare/format.js';
 
@@ -31,6 +32,8 @@ export interface OptionDef {
 }
 
 export interface CommandDef {
+  /** A subcommand's parent (`bench k8s render`: group "k8s", name "render"). */
+  group?: string;
   name: string;
   summary: string;
   /** Positional arguments, e.g. "<what>". */
@@ -225,14 +228,17 @@ export const REPORT: CommandDef = {
 
 export const LOAD: CommandDef = {
   name: 'load',
-  summary: "Drive a WebSocket server of your own with bench's load generator; summary on stderr, --json on stdout",
+  summary:
+    "Drive a WebSocket server with bench's load generator: from flags (--url), or one scenario case (--scenario, --target), whole or as segment I of N of a load spread over machines; summary on stderr",
   examples: [
     'bench load --url ws://127.0.0.1:9001/echo --connections 100 --depth 16 --duration 10s',
     'bench load --url ws://127.0.0.1:9001/echo --rate 20000 --json',
     'bench load --url ws://127.0.0.1:9001/broadcast --publishers 5 --rate 50 --connections 500',
+    'bench load --scenario chat --target ws://10.0.0.5:9001 --json',
+    'bench load --scenario chat --target ws://10.0.0.5:9001 --segment 2/8 --start-at 2026-01-01T12:00:00Z --out seg2.json',
   ],
   options: [
-    { flags: '--url <url>', description: 'ws://host:port/path of the server', required: true, parse: parseText('--url', MAX_PATH_CHARS) },
+    { flags: '--url <url>', description: 'ws://host:port/path of the server (a load from the flags below)', parse: parseText('--url', MAX_PATH_CHARS) },
     { flags: '--connections <n>', description: 'WebSocket connections', defaultValue: 10, parse: parseIntAtLeast('--connections', 1, MAX_CONNECTIONS) },
     { flags: '--depth <n>', description: 'closed loop: messages in flight per connection', defaultValue: 1, parse: parseIntAtLeast('--depth', 1, MAX_DEPTH) },
     { flags: '--rate <n>', description: 'open loop: aggregate messages/s (broadcast: per publisher); omit for a closed loop', parse: parseIntAtLeast('--rate', 1, MAX_RATE_PER_SEC) },
@@ -247,6 +253,19 @@ export const LOAD: CommandDef = {
     { flags: '--cpus <list>', description: 'pin the load generator to these CPUs', parse: parseCpuList('--cpus') },
     { flags: '--client <impl>', description: 'raw (our client) or ws (cross-check)', defaultValue: 'raw', choices: ['raw', 'ws'] },
     { flags: '--json', description: 'print the full result as JSON on stdout' },
+    { flags: '--scenario <name-or-path>', description: 'instead of --url and the load flags: a scenario (built-in name or JSON file), whose case this runs against --target', parse: parseText('--scenario', MAX_PATH_CHARS) },
+    { flags: '--case <name>', description: 'with --scenario: the case to run when the scenario has several (e.g. echo-rate@10000/s)', parse: parseText('--case', MAX_PATH_CHARS) },
+    { flags: '--quick', description: "with --scenario: apply the scenario's quick preset" },
+    { flags: '--target <url>', description: 'with --scenario: the server, ws://host:port (the scenario gives the route)', parse: parseText('--target', MAX_PATH_CHARS) },
+    {
+      flags: '--segment <I/N>',
+      description: `with --scenario: run segment I of N (0-based, as an Indexed Job's JOB_COMPLETION_INDEX; N at most ${MAX_SEGMENTS}): its share of the connections, publishers and rates, its own ids and seed; prints its segment result between markers on stdout, for bench merge`,
+      parse: (v: string) => parseSegment(v, '--segment'),
+    },
+    { flags: '--start-at <time>', description: 'with --segment: when every segment starts its warmup, epoch milliseconds or an ISO 8601 time with a zone', parse: (v: string) => parseStartAt(v, '--start-at') },
+    { flags: '--seed <n>', description: 'seed of the generated traffic (each segment derives its own)', defaultValue: 1, parse: parseIntAtLeast('--seed', 0, MAX_SEED) },
+    { flags: '--server-label <name>', description: 'with --scenario: the name of the server in the merged result (its runtime)', defaultValue: 'custom', parse: parseText('--server-label', MAX_LABEL_CHARS) },
+    { flags: '--out <file>', description: 'also write the result JSON to this file (a segment: its segment result)', parse: parseText('--out', MAX_PATH_CHARS) },
   ],
 };
 
@@ -275,6 +294,28 @@ export const SERVE: CommandDef = {
     { flags: '--port <n>', description: 'port to listen on; 0 picks a free one', defaultValue: 0, parse: parsePort('--port') },
     { flags: '--host <addr>', description: 'address to listen on: an IP address of this machine (127.0.0.1, ::1, 0.0.0.0 for all, or one `ip addr` lists) or localhost', defaultValue: '127.0.0.1', parse: parseText('--host', 255) },
     { flags: '--cpus <list>', description: 'pin the server (every thread) to these CPUs with taskset', parse: parseCpuList('--cpus') },
+    { flags: '--ready-file <path>', description: 'also write the ready line to this file (bench sample reads the pid from it)', parse: parseText('--ready-file', MAX_PATH_CHARS) },
+  ],
+};
+
+/** How often bench sample reads the server: 10 ms to a minute. */
+export const SAMPLE_INTERVAL_BOUNDS: DurationBounds = { minSec: 0.01, maxSec: 60 };
+
+export const SAMPLE: CommandDef = {
+  name: 'sample',
+  summary: "Sample a server's CPU and memory from /proc through a run whose load comes from segments elsewhere: every interval and exactly at the agreed phase edges; prints a server-sample block for bench merge",
+  examples: [
+    'bench sample --ready-file /run/bench/server-ready.json --start-at 2026-01-01T12:00:00Z --warmup 2s --duration 8s > server.log',
+    'bench merge seg0.json seg1.json --server-sample server.json --out results/chat-2seg',
+  ],
+  options: [
+    { flags: '--ready-file <path>', description: "the server's ready line (bench serve --ready-file), read for its pid; waited for until the start", required: true, parse: parseText('--ready-file', MAX_PATH_CHARS) },
+    { flags: '--start-at <time>', description: "the segments' agreed start (epoch ms or ISO 8601 with a zone)", required: true, parse: (v: string) => parseStartAt(v, '--start-at') },
+    { flags: '--warmup <duration>', description: "the scenario's warmup", defaultValue: 0, parse: parseDuration('--warmup', WARMUP_BOUNDS) },
+    { flags: '--duration <duration>', description: "the scenario's measured window", required: true, parse: parseDuration('--duration') },
+    { flags: '--interval <duration>', description: 'time between readings', defaultValue: '250ms', parse: parseDuration('--interval', SAMPLE_INTERVAL_BOUNDS) },
+    { flags: '--drain <duration>', description: 'after the window: when to take the last reading', defaultValue: '2s', parse: parseDuration('--drain', WARMUP_BOUNDS) },
+    { flags: '--out <file>', description: 'also write the sample JSON to this file', parse: parseText('--out', MAX_PATH_CHARS) },
   ],
 };
 
@@ -347,4 +388,91 @@ export const CALIBRATE: CommandDef = {
   ],
 };
 
-export const COMMANDS: CommandDef[] = [RUN, LIST, DOCTOR, LOAD, SERVE, REPORT, COMPARE, CHOOSE, CALIBRATE];
+export const MERGE: CommandDef = {
+  name: 'merge',
+  summary: 'Merge the results of load segments (bench load --segment) into one result, as one load generator with all their workers would have measured it',
+  args: [{ syntax: '<segment-results...>', description: 'segment result files (bench load --segment … --out FILE), every segment of one run once' }],
+  examples: ['bench merge seg0.json seg1.json seg2.json --out results/chat-3seg', 'bench report results/chat-3seg --format markdown'],
+  options: [
+    { flags: '--out <dir>', description: 'the result folder (result.json with Markdown, CSV and HTML beside it, as bench run writes)', required: true, parse: parseText('--out', MAX_PATH_CHARS) },
+    { flags: '--server-sample <file>', description: "the server's readings (bench sample --out): its CPU per message and memory in the merged result", parse: parseText('--server-sample', MAX_PATH_CHARS) },
+    { flags: '--label <text>', description: 'label of the merged result (default: <case>-<server>-<N>seg)', parse: parseText('--label', MAX_LABEL_CHARS) },
+    { flags: '--json', description: 'print the merged result JSON on stdout' },
+  ],
+};
+
+/** Resource quantities as Kubernetes writes them: 512Mi, 2Gi. */
+function parseQuantity(flag: string) {
+  return (value: string): string => {
+    if (!/^[1-9][0-9]*(Ki|Mi|Gi|Ti)$/.test(value)) throw bad(flag, `must be a memory quantity such as 512Mi or 2Gi, got ${quote(value)}`);
+    return value;
+  };
+}
+
+/** A DNS label (names and namespaces of Kubernetes objects). */
+function parseDnsLabel(flag: string, max: number) {
+  return (value: string): string => {
+    if (value.length > max || !/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(value)) throw bad(flag, `must be a DNS label (lower-case letters, digits and dashes, at most ${max} characters), got ${quote(value)}`);
+    return value;
+  };
+}
+
+export const K8S_RENDER: CommandDef = {
+  group: 'k8s',
+  name: 'render',
+  summary: 'Write the Kubernetes manifests of one benchmark on stdout: the server Pod and headless Service, the scenario ConfigMap, the load as an Indexed Job of N segments',
+  examples: [
+    'bench k8s render --scenario chat --runtime bun --segments 8 --image registry.example.com/bench:0.1.0 > bench.yaml',
+    'bench k8s render --scenario echo-rate --case echo-rate@10000/s --runtime node-ws --segments 4 --start-at 2026-01-01T12:00:00Z',
+  ],
+  options: [
+    { flags: '--scenario <name-or-path>', description: 'the scenario (built-in name or JSON file)', required: true, parse: parseText('--scenario', MAX_PATH_CHARS) },
+    { flags: '--case <name>', description: 'the case, when the scenario has several', parse: parseText('--case', MAX_PATH_CHARS) },
+    { flags: '--quick', description: "apply the scenario's quick preset" },
+    { flags: '--runtime <id>', description: `the server: ${either(RUNTIME_IDS)} (bare WebSocket runtimes only)`, required: true, parse: parseText('--runtime', MAX_LABEL_CHARS) },
+    { flags: '--segments <n>', description: `load segments: pods of the Indexed Job, 1 to min(connections, ${MAX_SEGMENTS})`, required: true, parse: parseIntAtLeast('--segments', 1, MAX_SEGMENTS) },
+    { flags: '--image <ref>', description: 'the bench image every pod runs (built from k8s/Dockerfile, pushed to a registry the nodes pull from)', defaultValue: 'bench:latest', parse: parseText('--image', MAX_PATH_CHARS) },
+    { flags: '--start-at <time>', description: 'when every segment starts its warmup (epoch ms or ISO 8601 with a zone); default: 3 minutes from now, time to pull the image and connect', parse: (v: string) => parseStartAt(v, '--start-at') },
+    { flags: '--namespace <name>', description: 'Kubernetes namespace of every object (it must exist)', defaultValue: 'bench', parse: parseDnsLabel('--namespace', 63) },
+    { flags: '--name <name>', description: 'base name of the objects (default bench-<scenario>-<runtime>)', parse: parseDnsLabel('--name', 40) },
+    { flags: '--seed <n>', description: 'seed of the generated traffic (each segment derives its own)', defaultValue: 1, parse: parseIntAtLeast('--seed', 0, MAX_SEED) },
+    { flags: '--server-cpus <n>', description: "the server container's whole CPUs (requests = limits, for the static CPU manager)", defaultValue: 1, parse: parseIntAtLeast('--server-cpus', 1, 256) },
+    { flags: '--server-memory <quantity>', description: "the server container's memory", defaultValue: '2Gi', parse: parseQuantity('--server-memory') },
+    { flags: '--load-cpus <n>', description: "each load pod's whole CPUs (one load-generator worker per CPU)", defaultValue: 2, parse: parseIntAtLeast('--load-cpus', 1, 256) },
+    { flags: '--load-memory <quantity>', description: "each load pod's memory", defaultValue: '2Gi', parse: parseQuantity('--load-memory') },
+    { flags: '--spread <how>', description: 'keep load pods off each other\'s nodes: preferred, required (needs N nodes besides the server\'s) or none; never on the server\'s node', defaultValue: 'preferred', choices: ['preferred', 'required', 'none'] },
+    { flags: '--pull-policy <policy>', description: 'imagePullPolicy of every container', defaultValue: 'IfNotPresent', choices: ['Always', 'IfNotPresent', 'Never'] },
+  ],
+};
+
+export const K8S_COLLECT: CommandDef = {
+  group: 'k8s',
+  name: 'collect',
+  summary: "Read the segment results from the load pods' logs and the server's readings from its sampler's (kubectl logs), and merge them into one result, as bench merge does",
+  examples: [
+    'bench k8s collect --name bench-chat-bun --segments 8 --out results/chat-bun-8x',
+    'kubectl -n bench logs -l app.kubernetes.io/component=load --prefix --tail=-1 > load.log && bench k8s collect --log load.log --segments 8 --out results/chat-bun-8x',
+  ],
+  options: [
+    { flags: '--name <name>', description: 'base name of the objects, as rendered (bench-<scenario>-<runtime>)', parse: parseDnsLabel('--name', 40) },
+    { flags: '--namespace <name>', description: 'Kubernetes namespace of the run', defaultValue: 'bench', parse: parseDnsLabel('--namespace', 63) },
+    { flags: '--segments <n>', description: 'load segments of the run (N of the Job)', required: true, parse: parseIntAtLeast('--segments', 1, MAX_SEGMENTS) },
+    { flags: '--out <dir>', description: 'the merged result folder', required: true, parse: parseText('--out', MAX_PATH_CHARS) },
+    { flags: '--log <file>', description: 'read the pods\' logs from this file (kubectl logs --prefix output) instead of running kubectl', parse: parseText('--log', MAX_PATH_CHARS) },
+    { flags: '--server-log <file>', description: "with --log: the sampler's log (its server-sample block) from this file", parse: parseText('--server-log', MAX_PATH_CHARS) },
+    { flags: '--kubectl <path>', description: 'the kubectl to run', defaultValue: 'kubectl', parse: parseText('--kubectl', MAX_PATH_CHARS) },
+    { flags: '--label <text>', description: 'label of the merged result', parse: parseText('--label', MAX_LABEL_CHARS) },
+  ],
+};
+
+export const COMMANDS: CommandDef[] = [RUN, LIST, DOCTOR, LOAD, SERVE, REPORT, COMPARE, CHOOSE, CALIBRATE, MERGE, SAMPLE, K8S_RENDER, K8S_COLLECT];
+
+/** What each group of subcommands is for (`bench k8s --help`). */
+export const GROUPS: Record<string, string> = {
+  k8s: 'Run a benchmark on Kubernetes with its load spread over N segments: render the manifests, collect and merge the results',
+};
+
+/** The key of a command in the actions table: "load", or "k8s render" for a subcommand. */
+export function commandKey(def: Pick<CommandDef, 'group' | 'name'>): string {
+  return def.group ? `${def.group} ${def.name}` : def.name;
+}

@@ -3,7 +3,7 @@ import { BenchError, clip, ExitCode, formatError, isBenchError } from '../base/e
 import { quote } from '../base/validate.js';
 import type { Io } from './io.js';
 import type { CommandDef } from './options.js';
-import { COMMANDS } from './options.js';
+import { commandKey, COMMANDS, GROUPS } from './options.js';
 
 /** What a command's action returns: the process exit code. */
 export type Action = (opts: Record<string, unknown>, args: string[], io: Io) => Promise<number>;
@@ -34,7 +34,7 @@ export function defineCommand(parent: Command, def: CommandDef, action: Action, 
           // Parsers throw BenchError naming the flag; anything else becomes one, never commander's echo of the raw value.
           if (isBenchError(e)) throw e;
           const message = (e as Error).message;
-          throw new BenchError('E_USAGE', clip(message.startsWith(long) ? message : `${long}: ${message}`, 400), { hint: `see bench ${def.name} --help` });
+          throw new BenchError('E_USAGE', clip(message.startsWith(long) ? message : `${long}: ${message}`, 400), { hint: `see bench ${commandKey(def)} --help` });
         }
       });
     }
@@ -71,11 +71,19 @@ export function createProgram(io: Io, actions: Record<string, Action>, version: 
     .showHelpAfterError('(add --help for usage)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(boundedErr(s)) });
+  const output = { writeOut: (s: string) => io.stdout.write(s), writeErr: (s: string) => io.stderr.write(boundedErr(s)) };
+  // Subcommands (`bench k8s render`) hang off a parent command made once per group.
+  const groups = new Map<string, Command>();
   for (const def of COMMANDS) {
-    const action = actions[def.name];
+    const action = actions[commandKey(def)];
     if (!action) continue;
-    const cmd = defineCommand(program, def, action, io, setExit);
-    cmd.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(boundedErr(s)) });
+    let parent: Command = program;
+    if (def.group) {
+      parent = groups.get(def.group) ?? program.command(def.group).description(GROUPS[def.group] ?? def.group).exitOverride().configureOutput(output);
+      groups.set(def.group, parent);
+    }
+    const cmd = defineCommand(parent, def, action, io, setExit);
+    cmd.exitOverride().configureOutput(output);
   }
   return program;
 }

@@ -1,6 +1,7 @@
-import { execFile, execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { BenchError } from '../base/errors.js';
+import { DEFAULT_GRACE_MS, execCapture, spawnManaged, type ManagedProcess } from './process.js';
 
 /**
  * Several "hosts" on one machine, for the multi-host simulation of issue 16: each host is a Linux network
@@ -20,9 +21,12 @@ import { BenchError } from '../base/errors.js';
  * later run can tell a crashed run's namespaces (creator gone) from a concurrent run's (creator alive) and
  * remove only the former (`removeStaleNamespaces`, called by createHosts).
  *
- * Besides the launcher and the load generator's coordinator, this is the one other module that spawns
- * processes: `ip` itself, and what a test runs inside a host. It needs root (CAP_SYS_ADMIN and CAP_NET_ADMIN)
- * and iproute2; `canCreateNamespaces` says whether it can work here and why not.
+ * Processes start through core/process.ts only: what runs inside a host (`exec`) is a managed process
+ * (spawnManaged: the leader of its own process group, registered with the watchdog, so it is stopped with its
+ * group however bench ends, even by SIGKILL), and the short `ip` commands run to their end (execCapture). The
+ * one exception is the synchronous `ip netns del` of the exit handler: at process exit nothing asynchronous
+ * runs. It needs root (CAP_SYS_ADMIN and CAP_NET_ADMIN) and iproute2; `canCreateNamespaces` says whether it
+ * can work here and why not.
  */
 
 /** A simulated host: one network namespace with one address on the shared bridge. */
@@ -38,8 +42,12 @@ export interface NetHost {
    * through its own launcher (the server launcher, the load generator) instead of `exec`.
    */
   command(cmd: string, args?: readonly string[]): { file: string; args: string[] };
-  /** Starts `cmd args` inside this host (through `ip netns exec`); tracked, and killed by `destroy`. */
-  exec(cmd: string, args?: readonly string[], options?: SpawnOptions): ChildProcess;
+  /**
+   * Starts `cmd args` inside this host (`ip netns exec`, which execs the command: the pid is the command's) as a
+   * managed process (core/process.ts spawnManaged: its own process group, stdout and stderr piped, the
+   * watchdog told); stopped by `destroy` if still running. `env` is the child's whole environment.
+   */
+  exec(cmd: string, args: readonly string[], options: { env: Record<string, string | undefined>; label?: string; cwd?: string }): ManagedProcess;
   /** Runs a short command inside this host to its end: exit code, stdout and stderr (utf8). */
   run(cmd: string, args?: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }>;
 }
@@ -99,13 +107,9 @@ interface IpResult {
   stderr: string;
 }
 
-function runFile(file: string, args: readonly string[]): Promise<IpResult> {
-  return new Promise((resolve) => {
-    execFile(file, args, { encoding: 'utf8', timeout: 15_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : -1) : 0;
-      resolve({ code, stdout: String(stdout ?? ''), stderr: String(stderr ?? (err ? err.message : '')) });
-    });
-  });
+async function runFile(file: string, args: readonly string[]): Promise<IpResult> {
+  const r = await execCapture(file, [...args], { timeoutMs: 15_000 });
+  return { code: r.code ?? -1, stdout: r.stdout, stderr: r.error ?? r.stderr };
 }
 
 /** Runs `ip args…`; throws E_NETNS with the command and its stderr when it fails. */
@@ -252,22 +256,14 @@ export async function createHosts(n: number, options: CreateHostsOptions = {}): 
   const runId = `${prefix}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   const switchName = `${runId}-sw`;
   const made: string[] = [];
-  const children = new Set<ChildProcess>();
+  const children = new Set<ManagedProcess>();
   let destroyed: Promise<void> | undefined;
 
-  const destroy = (graceMs = 2000): Promise<void> => {
+  const destroy = (graceMs = DEFAULT_GRACE_MS): Promise<void> => {
     destroyed ??= (async () => {
       process.removeListener('exit', onExit);
-      const live = [...children].filter((c) => c.exitCode === null && c.signalCode === null);
-      await Promise.all(
-        live.map(async (c) => {
-          const exited = new Promise((r) => c.once('exit', r));
-          c.kill('SIGTERM');
-          const t = setTimeout(() => c.kill('SIGKILL'), graceMs);
-          await exited;
-          clearTimeout(t);
-        }),
-      );
+      // Each group: SIGTERM, SIGKILL after the grace, then whatever it left behind.
+      await Promise.all([...children].map((c) => c.stop(graceMs)));
       // Hosts first (their processes, then the namespace), the switch last.
       for (const name of [...made].reverse()) await deleteNamespace(name);
     })();
@@ -276,7 +272,13 @@ export async function createHosts(n: number, options: CreateHostsOptions = {}): 
   // A run that exits without destroy (an uncaught error) still removes its namespaces; a crash is left to
   // the next run's removeStaleNamespaces.
   const onExit = () => {
-    for (const c of children) if (c.pid !== undefined && c.exitCode === null) c.kill('SIGKILL');
+    for (const c of children) {
+      try {
+        process.kill(-c.pid, 'SIGKILL');
+      } catch {
+        // Its group is gone.
+      }
+    }
     for (const name of [...made].reverse()) {
       try {
         execFileSync(IP, ['netns', 'del', name], { stdio: 'ignore' });
@@ -312,12 +314,12 @@ export async function createHosts(n: number, options: CreateHostsOptions = {}): 
         name,
         address,
         command,
-        exec(cmd, args = [], opts = {}) {
+        exec(cmd, args, opts) {
           if (destroyed) throw new BenchError('E_NETNS', `host ${name} was destroyed`);
           const c = command(cmd, args);
-          const child = spawn(c.file, c.args, opts);
+          const child = spawnManaged({ label: opts.label ?? `${cmd} in ${name}`, command: c.file, args: c.args, env: opts.env, ...(opts.cwd ? { cwd: opts.cwd } : {}) });
           children.add(child);
-          child.once('exit', () => children.delete(child));
+          void child.exited.then(() => children.delete(child));
           return child;
         },
         run(cmd, args = []) {

@@ -221,3 +221,22 @@ export function execText(command: string, args: string[], opts: { timeoutMs?: nu
     });
   });
 }
+
+/**
+ * Runs a command that prints a lot (`kubectl logs` of every load pod) to its end and returns its exit code and
+ * output, or the error that kept it from running (ENOENT). Not for processes that are measured or must be
+ * stopped: those are spawnManaged's.
+ */
+export function execCapture(
+  command: string,
+  args: string[],
+  opts: { timeoutMs?: number; maxBufferBytes?: number } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string; error?: string }> {
+  return new Promise((resolve) => {
+    execFile(command, args, { timeout: opts.timeoutMs ?? 120_000, maxBuffer: opts.maxBufferBytes ?? 512 * 2 ** 20, encoding: 'utf8' }, (err, stdout, stderr) => {
+      const e = err as (NodeJS.ErrnoException & { code?: unknown }) | null;
+      const code = e === null ? 0 : typeof e.code === 'number' ? e.code : null;
+      resolve({ code, stdout: String(stdout ?? ''), stderr: String(stderr ?? ''), ...(e && typeof e.code !== 'number' ? { error: e.message } : {}) });
+    });
+  });
+}

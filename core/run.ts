@@ -107,7 +107,12 @@ export function planCells(plan: RunPlan): CellResult[] {
  * `protocol` is what the server speaks (core/runtimes.ts protocolOf): a Socket.IO stack's plan says so, and
  * the workers speak Engine.IO/Socket.IO to it.
  */
-export function loadPlanFor(c: ScenarioCase, url: string, plan: RunPlan, protocol: ServerProtocol = 'websocket'): LoadPlan {
+export function loadPlanFor(
+  c: ScenarioCase,
+  url: string,
+  plan: Pick<RunPlan, 'workers' | 'loadgenCpus' | 'upstreamCpus' | 'client' | 'seed'>,
+  protocol: ServerProtocol = 'websocket',
+): LoadPlan {
   const s = c.scenario;
   const def = modelOf(c.model);
   const base: LoadPlan = {

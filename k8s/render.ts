@@ -385,6 +385,9 @@ export function renderManifests(o: RenderOptions): Manifest[] {
                 String(seed),
                 '--workers',
                 String(loadCpus),
+                // The merged result names the server by its runtime.
+                '--server-label',
+                o.runtime,
               ),
               resources: guaranteed(cpu(loadCpus), loadMemory),
               volumeMounts: [{ name: 'scenario', mountPath: PATHS.scenarioDir, readOnly: true }],

@@ -114,6 +114,54 @@ export interface DeliveryTotals {
   streamsWithLoss: number;
 }
 
+/**
+ * The member streams of one sender whose sent count is not known where they were received: a broadcast
+ * publisher in another load segment (loadgen/segment.ts), whose count only the merge of the segments' results
+ * knows. Everything that does not depend on that count (received, duplicated, out of order, corrupted, beyond
+ * the window; and arrivals on streams to non-members, which are misdelivered whatever was sent) was counted
+ * where they arrived; this keeps what `finish` needs to count the rest, compactly: the distinct counts of the
+ * members' streams as a multiset, not one entry per stream.
+ */
+export interface DeferredStreams {
+  sender: number;
+  /** Every arrival on these member streams, duplicates included (all unexpected if the sender turns out to have sent nothing). */
+  received: number;
+  /** Members for the whole run: [distinct messages received, members with that count]; a member that heard nothing has 0. */
+  whole: [number, number][];
+  /** Members for part of the run (churn) that heard the sender: [lowest seq, highest seq, distinct, members]; the others are owed nothing. */
+  partial: [number, number, number, number][];
+}
+
+/** What deferred streams add to the totals once every sender's count is known (resolveDeferred). */
+export type ResolvedTotals = Pick<DeliveryTotals, 'expected' | 'lost' | 'unexpected' | 'streamsWithLoss'>;
+
+/**
+ * Completes deferred streams against every sender's sent count, exactly as `finish` would have with the count
+ * at hand: a whole-run member is owed everything sent, a part-time member from its lowest to its highest
+ * sequence number seen (within what was sent); a sender missing from `sentBySender` sent nothing, so every
+ * arrival from it was unexpected. Pure; sums over any split of the entries.
+ */
+export function resolveDeferred(entries: readonly DeferredStreams[], sentBySender: ReadonlyMap<number, number>): ResolvedTotals {
+  const t: ResolvedTotals = { expected: 0, lost: 0, unexpected: 0, streamsWithLoss: 0 };
+  const add = (owed: number, distinct: number, members: number) => {
+    t.expected += owed * members;
+    if (distinct < owed) {
+      t.lost += (owed - distinct) * members;
+      t.streamsWithLoss += members;
+    } else t.unexpected += (distinct - owed) * members;
+  };
+  for (const e of entries) {
+    const sent = sentBySender.get(e.sender);
+    if (sent === undefined) {
+      t.unexpected += e.received;
+      continue;
+    }
+    for (const [distinct, members] of e.whole) add(sent, distinct, members);
+    for (const [lowest, highest, distinct, members] of e.partial) add(lowest >= sent ? 0 : Math.min(highest, sent - 1) - lowest + 1, distinct, members);
+  }
+  return t;
+}
+
 /** Sums totals, e.g. over workers that each accounted for their own receivers. */
 export function sumDeliveryTotals(list: readonly DeliveryTotals[]): DeliveryTotals {
   const out = emptyTotals();
@@ -207,14 +255,25 @@ export class DeliveryAccounting {
    * highest sequence number received, gaps count as lost; a sender they
    * heard nothing from is expected nothing, since where the membership
    * began and ended is not known to the message.
+   *
+   * `deferred` senders (not in `sentBySender`: their counts are known only
+   * elsewhere, see `deferStreams`) leave their member streams out of
+   * `unexpected`; their arrivals still count in received and the rest.
    */
   finish(
     sentBySender: ReadonlyMap<number, number>,
     recipientsOf: (senderConnId: number) => Iterable<number> = (s) => [s],
     isPartial?: (receiverConnId: number) => boolean,
+    deferred?: Iterable<number>,
   ): DeliveryTotals {
     const t = emptyTotals();
     const expectedStreams = new Set<StreamState>();
+    for (const sender of deferred ?? []) {
+      for (const receiver of recipientsOf(sender)) {
+        const s = this.byReceiver.get(receiver)?.get(sender);
+        if (s !== undefined) expectedStreams.add(s);
+      }
+    }
     for (const [sender, sentCount] of sentBySender) {
       for (const receiver of recipientsOf(sender)) {
         const s = this.byReceiver.get(receiver)?.get(sender);
@@ -248,5 +307,40 @@ export class DeliveryAccounting {
     t.corrupted += this.unattributableCorrupted;
     t.unattributable = this.unattributable;
     return t;
+  }
+
+  /**
+   * The member streams of `senders` whose counts are not known here, kept for `resolveDeferred` (pass the
+   * same senders to `finish` as `deferred`). `recipientsOf` and `isPartial` as for `finish`. Senders without
+   * a member here are left out: they are owed nothing here. Does not modify the state.
+   */
+  deferStreams(
+    senders: Iterable<number>,
+    recipientsOf: (senderConnId: number) => Iterable<number>,
+    isPartial?: (receiverConnId: number) => boolean,
+  ): DeferredStreams[] {
+    const out: DeferredStreams[] = [];
+    for (const sender of senders) {
+      const whole = new Map<number, number>();
+      const partial = new Map<string, [number, number, number, number]>();
+      let received = 0;
+      let members = 0;
+      for (const receiver of recipientsOf(sender)) {
+        members++;
+        const s = this.byReceiver.get(receiver)?.get(sender);
+        const distinct = s === undefined ? 0 : s.received - s.duplicated;
+        if (s !== undefined) received += s.received;
+        if (isPartial !== undefined && isPartial(receiver)) {
+          if (s === undefined) continue;
+          const key = `${s.lowestSeq}:${s.highestSeq}:${distinct}`;
+          const e = partial.get(key);
+          if (e) e[3]++;
+          else partial.set(key, [s.lowestSeq, s.highestSeq, distinct, 1]);
+        } else whole.set(distinct, (whole.get(distinct) ?? 0) + 1);
+      }
+      if (members === 0) continue;
+      out.push({ sender, received, whole: [...whole].sort((a, b) => a[0] - b[0]), partial: [...partial.values()] });
+    }
+    return out;
   }
 }

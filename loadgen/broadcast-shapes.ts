@@ -7,7 +7,7 @@
 //   read freely in the drain, so everything the server kept is counted, and are reported apart.
 //
 // Kept out of worker.ts so the worker's hot path gains only a boolean test per message.
-import { DeliveryAccounting } from './accounting.js';
+import { DeliveryAccounting, type DeferredStreams } from './accounting.js';
 import { createLatencyHistogram, encodeHistogram, LatencyRecorder } from './histogram.js';
 import { mulberry32, type Rng } from '../stats/random.js';
 import { createSchedule, epochClockUs, type Schedule } from './schedule.js';
@@ -15,8 +15,11 @@ import type { Transport } from './transport.js';
 import type { BroadcastModel, ErrorKind, LoadPlan, SlowConsumerResult } from './types.js';
 import type { Conn } from './session.js';
 
-/** A worker's slow consumers as reported to the coordinator: the result's counts to sum, its latency encoded to merge. */
-export type SlowConsumerPart = Omit<SlowConsumerResult, 'latency'> & { latencyEncoded: string };
+/**
+ * A worker's slow consumers as reported to the coordinator: the result's counts to sum, its latency encoded to
+ * merge; in a load segment, the streams of other segments' publishers, which the merge completes.
+ */
+export type SlowConsumerPart = Omit<SlowConsumerResult, 'latency'> & { latencyEncoded: string; deferred?: DeferredStreams[] };
 
 /** A worker's churn counts. */
 export interface ChurnPart {
@@ -107,11 +110,14 @@ export class SlowConsumers {
   /**
    * Against every sender's count of sent messages: each slow consumer joined before the first publish, so
    * it is owed everything published into its room; after a server close, the rest counts as missing.
+   * `deferred`: publishers whose counts are known only to the merge of load segments (their streams are kept
+   * in the part's `deferred`).
    */
-  result(sent: ReadonlyMap<number, number>, rooms: number): SlowConsumerPart {
+  result(sent: ReadonlyMap<number, number>, rooms: number, deferred: readonly number[] = []): SlowConsumerPart {
     const byRoom = new Map<number, number[]>();
     for (const c of this.members) byRoom.set(c.room, [...(byRoom.get(c.room) ?? []), c.id]);
-    const t = this.accounting.finish(sent, (sender) => byRoom.get(sender % rooms) ?? []);
+    const recipientsOf = (sender: number) => byRoom.get(sender % rooms) ?? [];
+    const t = this.accounting.finish(sent, recipientsOf, undefined, deferred);
     const latency = createLatencyHistogram();
     this.latencyRec.flushInto(latency);
     return {
@@ -124,6 +130,7 @@ export class SlowConsumers {
       closedByServer: this.closedByServer,
       closeCodes: { ...this.closeCodes },
       latencyEncoded: encodeHistogram(latency),
+      ...(deferred.length > 0 ? { deferred: this.accounting.deferStreams(deferred, recipientsOf) } : {}),
     };
   }
 }

@@ -1,4 +1,5 @@
 import type { ErrorKind, LoadPlan, OpenLoopCounts, TimelineBucket, DeliveryCounts } from './types.js';
+import type { DeferredStreams } from './accounting.js';
 import type { ChurnPart, SlowConsumerPart } from './broadcast-shapes.js';
 import type { VoicePart } from './voice.js';
 import type { CeilingFromWorker, CeilingToWorker } from './ceiling.js';
@@ -60,8 +61,17 @@ export interface WorkerResult {
   closeCodes: Record<string, number>;
   delivery: DeliveryCounts;
   openLoop?: OpenLoopCounts;
-  /** Broadcast: per published message (key `connId:seq`), the latest delivery latency this worker saw and how many deliveries. */
-  lastRecipient?: { key: string; maxLatencyUs: number; deliveries: number }[];
+  /**
+   * Broadcast: per published message (key `connId·2^32 + seq`), the latest and the earliest delivery latency this
+   * worker saw and how many deliveries (the earliest: a segment's first arrival, which the merge compares across
+   * segments to estimate their clock offsets).
+   */
+  lastRecipient?: { key: string; maxLatencyUs: number; minLatencyUs?: number; deliveries: number }[];
+  /**
+   * A load segment's broadcast (plan.segment): the member streams of publishers in other segments, whose sent
+   * counts only the merge knows; `delivery` leaves them out of expected, lost and misdelivered until then.
+   */
+  deferred?: DeferredStreams[];
   cpuUs: number;
   measuredMs: number;
   eventLoopDelayP99Us: number;

@@ -30,6 +30,10 @@ export interface RunLoadOptions {
    * following it. A rejection ends the load before any connection, workers gone.
    */
   beforeConnect?: () => Promise<void>;
+  /** When warmup starts, on the workers' epoch clock (schedule.ts epochClockUs), µs; default: 50 ms after every connection is open. A load segment's agreed start. */
+  startAtUs?: number;
+  /** The workers' raw results and every sender's sent count, before they are merged (a load segment keeps them for the merge of segments). */
+  onWorkerResults?: (results: WorkerResult[], sentBySender: [number, number][]) => void;
 }
 
 function addCounts<K extends string>(into: Partial<Record<K, number>>, from: Partial<Record<K, number>>) {
@@ -117,7 +121,9 @@ export function mergeWorkerResults(plan: LoadPlan, results: WorkerResult[], cpuL
  * when it settles, however it ends.
  */
 export async function runLoad(plan: LoadPlan, opts: RunLoadOptions): Promise<LoadResult> {
-  const counts = splitConnections(plan.connections, plan.workers, opts.maxConnectionsPerWorker ?? DEFAULT_MAX_CONNECTIONS_PER_WORKER);
+  // A segment opens its own ids only; plan.connections stays the scenario's total (loadgen/segment.ts).
+  const seg = plan.segment;
+  const counts = splitConnections(seg ? seg.connections : plan.connections, plan.workers, opts.maxConnectionsPerWorker ?? DEFAULT_MAX_CONNECTIONS_PER_WORKER);
   const recvLast = new Map<number, number>();
   const openNow = new Map<number, number>();
   const t0 = performance.now();
@@ -143,7 +149,7 @@ export async function runLoad(plan: LoadPlan, opts: RunLoadOptions): Promise<Loa
   const phaseTimers: NodeJS.Timeout[] = [];
   try {
     await opts.beforeConnect?.();
-    const firstConnIds = counts.map((_, i) => counts.slice(0, i).reduce((a, b) => a + b, 0));
+    const firstConnIds = counts.map((_, i) => (seg?.firstConnId ?? 0) + counts.slice(0, i).reduce((a, b) => a + b, 0));
     // Spinning for send times is only fair when every worker has a CPU to itself and shares it with no other process.
     const ownCpus = plan.cpus !== undefined && expandCpuList(plan.cpus).length >= counts.length;
     const spinWait = ownCpus && plan.cpusShared !== true;
@@ -173,8 +179,8 @@ export async function runLoad(plan: LoadPlan, opts: RunLoadOptions): Promise<Loa
     }
     opts.onPhase?.('connected');
     // A shared start time lets every worker's windows line up, whatever its startup lag.
-    const leadMs = 50;
-    const startAtUs = (performance.timeOrigin + performance.now() + leadMs) * 1000;
+    const startAtUs = opts.startAtUs ?? (performance.timeOrigin + performance.now() + 50) * 1000;
+    const leadMs = Math.max(0, startAtUs / 1000 - (performance.timeOrigin + performance.now()));
     phaseTimers.push(setTimeout(() => opts.onPhase?.('measure-start'), leadMs + plan.warmupMs));
     phaseTimers.push(setTimeout(() => opts.onPhase?.('measure-end'), leadMs + plan.warmupMs + plan.durationMs));
     const drained = await pool.request('drained', () => ({ type: 'start', startAtUs }), leadMs + plan.warmupMs + plan.durationMs + plan.drainTimeoutMs + 30_000);
@@ -182,6 +188,7 @@ export async function runLoad(plan: LoadPlan, opts: RunLoadOptions): Promise<Loa
     const sentBySender = drained.flatMap((m) => m.sentBySender);
     const results = await pool.request('result', () => ({ type: 'finish', sentBySender }), 30_000);
     opts.onPhase?.('done');
+    opts.onWorkerResults?.(results.map((m) => m.result), sentBySender);
     return mergeWorkerResults(
       plan,
       results.map((m) => m.result),

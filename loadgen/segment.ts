@@ -1,5 +1,11 @@
 import { BenchError } from '../base/errors.js';
-import type { LoadModel, LoadPlan } from './types.js';
+import { intersect, type IdRange } from './id-range.js';
+import { modelOf } from './models/index.js';
+import type { LoadPlan } from './types.js';
+
+// The load models import intersect from id-range.ts, not from here: this module imports the model registry, so
+// a model importing it would be a cycle that breaks when a model is the first module loaded.
+export { intersect, type IdRange };
 
 /**
  * Load segments: one scenario cut into N parts that separate processes (or Kubernetes pods, or network
@@ -17,6 +23,9 @@ import type { LoadModel, LoadPlan } from './types.js';
  *   churnable subscribers (churn), so the segments' rates add up to the scenario's.
  * - **Seeds**: each segment gets its own, derived from the scenario's seed and its index, so no two segments
  *   draw the same arrivals or sizes; a single segment (`0/1`) keeps the scenario's seed.
+ *
+ * What is the model's own (its publishers, slow consumers, rates) comes from its definition's `segment` hook
+ * (loadgen/models/<model>.ts, `LoadModelDef.segment`): nothing here names a model.
  *
  * One consequence of contiguous ranges, on purpose: a broadcast with fewer publishers than a segment's
  * connections has all of them in segment 0. Publishing is 1/members of a broadcast's traffic (the fan-out is
@@ -101,12 +110,6 @@ export function formatSegment(s: Segment): string {
   return `${s.index}/${s.count}`;
 }
 
-/** A range of global connection ids: [first, first + count). */
-export interface IdRange {
-  first: number;
-  count: number;
-}
-
 /**
  * Segment `seg`'s contiguous part of `total` items: sizes ⌊total/N⌋ or ⌈total/N⌉, the larger ones first, so
  * that the N ranges are disjoint, in order and cover [0, total) exactly.
@@ -124,13 +127,6 @@ export function segmentOfId(id: number, total: number, count: number): number {
   const extra = total % count;
   const boundary = extra * (base + 1);
   return id < boundary ? Math.floor(id / (base + 1)) : extra + Math.floor((id - boundary) / base);
-}
-
-/** The part of `a` inside `b` (count 0, first at the clamp, when they do not meet). */
-export function intersect(a: IdRange, b: IdRange): IdRange {
-  const first = Math.max(a.first, b.first);
-  const end = Math.min(a.first + a.count, b.first + b.count);
-  return { first: Math.min(first, Math.max(end, first)), count: Math.max(0, end - first) };
 }
 
 /** murmur3's 32-bit finaliser (fmix32): a bijection on 32-bit integers that spreads every input bit over the output. */
@@ -182,14 +178,34 @@ export interface SegmentShare {
   leavesPerSec?: number;
   /** Its share of the connect rate, connections per second, when the plan sets one. */
   connectRatePerSec?: number;
+  /** Its connections whose messages receivers in other segments hear (a broadcast's publishers here); otherwise count 0. */
+  crossSenders: IdRange;
 }
 
-/** Broadcast membership in global ids: the first `publishers` publish, the last `slowConsumers.count` read slowly. */
-function broadcastSets(total: number, m: Extract<LoadModel, { model: 'broadcast' }>): { publishers: IdRange; slow: IdRange } {
-  const slowCount = m.slowConsumers?.count ?? 0;
-  // core/scenario.ts bounds slow consumers by connections − publishers, so the two sets never overlap.
-  const slowFirst = Math.max(m.publishers, total - slowCount);
-  return { publishers: { first: 0, count: Math.min(m.publishers, total) }, slow: { first: slowFirst, count: Math.max(0, total - slowFirst) } };
+/** What segmentShare hands a model's `segment` hook (LoadModelDef.segment). */
+export interface SegmentContext {
+  segment: Segment;
+  /** The scenario's connection count (all segments). */
+  total: number;
+  /** This segment's connections, as global ids. */
+  connections: IdRange;
+}
+
+/**
+ * A model's own part of a segment's share, from its `segment` hook; a field it leaves out is none (count 0,
+ * no rate). Integer parts must sum exactly over the N segments; rates to the scenario's aggregate.
+ */
+export interface ModelSegmentShare {
+  /**
+   * The global ids whose messages receivers in *other* segments hear (a broadcast's publishers, heard by every
+   * member of their room). Their streams can only be accounted once the merge knows what each sent.
+   */
+  crossSenders?: IdRange;
+  publishers?: IdRange;
+  slowConsumers?: IdRange;
+  churnableSubscribers?: number;
+  sendRatePerSec?: number;
+  leavesPerSec?: number;
 }
 
 /**
@@ -220,21 +236,16 @@ export function segmentShare(plan: SegmentablePlan, seg: Segment): SegmentShare 
     publishers: none,
     slowConsumers: none,
     churnableSubscribers: 0,
+    crossSenders: none,
   };
   const fraction = connections.count / total;
-  if (m.model === 'open') share.sendRatePerSec = m.ratePerSec * fraction;
-  else if (m.model === 'voice') share.sendRatePerSec = (connections.count * 1000) / m.frameIntervalMs;
-  else if (m.model === 'broadcast') {
-    const sets = broadcastSets(total, m);
-    share.publishers = intersect(connections, sets.publishers);
-    share.slowConsumers = intersect(connections, sets.slow);
-    share.churnableSubscribers = connections.count - share.publishers.count - share.slowConsumers.count;
-    share.sendRatePerSec = share.publishers.count * m.ratePerSecPerPublisher;
-    if (m.churn) {
-      const allChurnable = total - sets.publishers.count - sets.slow.count;
-      share.leavesPerSec = allChurnable > 0 ? (m.churn.leavesPerSec * share.churnableSubscribers) / allChurnable : 0;
-    }
-  }
+  const own = modelOf(m).segment?.(m, { segment: seg, total, connections }) ?? {};
+  if (own.publishers) share.publishers = own.publishers;
+  if (own.slowConsumers) share.slowConsumers = own.slowConsumers;
+  if (own.churnableSubscribers !== undefined) share.churnableSubscribers = own.churnableSubscribers;
+  if (own.sendRatePerSec !== undefined) share.sendRatePerSec = own.sendRatePerSec;
+  if (own.leavesPerSec !== undefined) share.leavesPerSec = own.leavesPerSec;
+  if (own.crossSenders) share.crossSenders = intersect(connections, own.crossSenders);
   if (plan.connect?.ratePerSec !== undefined) share.connectRatePerSec = plan.connect.ratePerSec * fraction;
   return share;
 }
@@ -246,13 +257,13 @@ export function segmentShare(plan: SegmentablePlan, seg: Segment): SegmentShare 
  * this segment's receivers). Empty for other models and for a single segment.
  */
 export function remotePublishers(plan: SegmentablePlan, seg: Segment): { segment: number; publishers: IdRange }[] {
-  const m = plan.load;
-  if (m.model !== 'broadcast') return [];
-  const { publishers } = broadcastSets(plan.connections, m);
+  const total = plan.connections;
+  const senders = modelOf(plan.load).segment?.(plan.load, { segment: seg, total, connections: segmentRange(total, seg) })?.crossSenders;
+  if (!senders || senders.count === 0) return [];
   const out: { segment: number; publishers: IdRange }[] = [];
   for (let j = 0; j < seg.count; j++) {
     if (j === seg.index) continue;
-    const theirs = intersect(segmentRange(plan.connections, { index: j, count: seg.count }), publishers);
+    const theirs = intersect(segmentRange(total, { index: j, count: seg.count }), senders);
     if (theirs.count > 0) out.push({ segment: j, publishers: theirs });
   }
   return out;

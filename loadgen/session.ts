@@ -55,7 +55,7 @@ export interface Conn {
 }
 
 /** The part of a worker's result that depends on the model (its delivery view, its extra figures). */
-export type ModelResult = Partial<Pick<WorkerResult, 'delivery' | 'latencyEncoded' | 'openLoop' | 'lastRecipient' | 'slowConsumers' | 'churn' | 'voice'>>;
+export type ModelResult = Partial<Pick<WorkerResult, 'delivery' | 'latencyEncoded' | 'openLoop' | 'lastRecipient' | 'slowConsumers' | 'churn' | 'voice' | 'deferred'>>;
 
 export abstract class WsSession implements Runner {
   readonly plan: LoadPlan;

@@ -198,6 +198,23 @@ export interface LoadPlan {
    */
   cpusShared?: boolean;
   seed: number;
+  /**
+   * This plan is one segment of a scenario that several processes run at once (loadgen/segment.ts; built by
+   * loadgen/segment-run.ts). `connections` above stays the scenario's total, so that every id keeps its global
+   * role; this process opens `connections` ids from `firstConnId` on. A broadcast's receivers then defer the
+   * streams of other segments' publishers to the merge (WorkerResult.deferred).
+   */
+  segment?: PlanSegment;
+}
+
+/** The segment part of a LoadPlan: which segment, and its global connection ids. */
+export interface PlanSegment {
+  /** 0-based, as JOB_COMPLETION_INDEX. */
+  index: number;
+  count: number;
+  /** This segment's ids are [firstConnId, firstConnId + connections). */
+  firstConnId: number;
+  connections: number;
 }
 
 

@@ -65,6 +65,11 @@ const WORDS: { [C in WarningCode]: (w: Extract<WarningData, { code: C }>) => War
   'server-unobserved': (w) =>
     w.reason === 'no-pid'
       ? { message: 'no server pid: server CPU, memory, threads and fds were not measured (shown as 0)', hint: 'pass --target-pid PID, or let bench start the server with --server-cmd' }
+      : w.reason === 'remote'
+        ? {
+            message: 'merged from load segments: the server ran on another machine, so its CPU, memory, threads and fds were not measured here (shown as 0)',
+            hint: "read them on the server's machine (the k8s manifests' sampler sidecar prints them in its log)",
+          }
       : {
           message: `no process of the command's group was seen listening on port ${w.port}: the measured pid ${w.pid} is the command's own`,
           hint: 'let the command exec the server (no wrapper that forks it away), or make it print a bench ready line with its pid',
@@ -77,6 +82,18 @@ const WORDS: { [C in WarningCode]: (w: Extract<WarningData, { code: C }>) => War
           ? 'bench did not start this server, so it could not pin it'
           : 'the server was not pinned: server and load generator share CPUs',
     hint: 'pin the server and the load generator to separate CPUs (--server-cpus, --loadgen-cpus)',
+  }),
+  'clock-offset': (w) => ({
+    message:
+      w.basis === 'cross-segment'
+        ? `the clocks of load segments ${w.from} and ${w.segment} differ by about ${w.offsetMs.toFixed(2)} ms (from their first arrivals of the same messages), more than the ${w.boundMs.toFixed(2)} ms the latency figures can bear: latencies between them are off by that much`
+        : w.basis === 'wall-step'
+          ? `load segment ${w.segment}'s wall clock moved ${w.offsetMs.toFixed(2)} ms against its monotonic clock during its run, more than the ${w.boundMs.toFixed(2)} ms the window can bear: its window was not the others'`
+          : `load segment ${w.segment} was ready ${(-w.offsetMs).toFixed(0)} ms after the agreed start (its warmup shortened by that), more than the ${w.boundMs.toFixed(0)} ms the window can bear`,
+    hint:
+      w.basis === 'late-start'
+        ? 'give the segments more time before --start-at (image pull, connecting)'
+        : 'synchronise the load machines\' clocks (chrony or PTP) and keep them from stepping during a run',
   }),
   'server-killed': (w) => ({ message: `the server ignored SIGTERM for ${(w.graceMs / 1000).toFixed(1)} s and was killed`, hint: 'check its shutdown path (servers/CONTRACT.md)' }),
   'rss-unsettled': (w) => ({

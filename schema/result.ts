@@ -49,8 +49,19 @@ export type WarningData =
   | { code: 'upstream-bound'; cpuPct: number; chunksDropped: number }
   /** A user's server printed no ready line: its settings are unchecked. */
   | { code: 'parity-unknown' }
-  /** The server could not be observed: no pid (`no-pid`), or no process of a command's group listened on `port` (`no-listener`). */
-  | { code: 'server-unobserved'; reason: 'no-pid' | 'no-listener'; port?: number; pid?: number }
+  /**
+   * The server could not be observed: no pid (`no-pid`), no process of a command's group listened on `port`
+   * (`no-listener`), or it ran on another machine than the load segments whose results were merged (`remote`).
+   */
+  | { code: 'server-unobserved'; reason: 'no-pid' | 'no-listener' | 'remote'; port?: number; pid?: number }
+  /**
+   * Load segments' clocks disagreed more than the figures can bear (`boundMs`): the offset estimated between
+   * segment `from` and `segment` from their first arrivals of the same broadcast messages (`cross-segment`,
+   * bound: a share of the latency p50), or a segment's wall clock moved against its monotonic clock during its
+   * run (`wall-step`), or a segment was ready only after the agreed start (`late-start`, its warmup shortened);
+   * those two bound by a share of the window.
+   */
+  | { code: 'clock-offset'; basis: 'cross-segment' | 'wall-step' | 'late-start'; segment: number; from?: number; offsetMs: number; boundMs: number }
   /** The server was not confined to its CPUs: not pinned, not started by bench, or `stray` of `threads` threads outside `cpus`. */
   | { code: 'server-cpu-unpinned'; reason: 'not-pinned' | 'not-started' | 'stray-threads'; stray?: number; threads?: number; cpus?: string }
   /** The server ignored SIGTERM for `graceMs` and was killed. */
@@ -657,6 +668,64 @@ export interface RunResult {
   decisions?: CaseDecision[];
   /** A budgeted run: how many rounds it took and why it stopped. */
   budget?: BudgetOutcomeData;
+  /** A result merged from load segments (`bench merge`): the segments and their clocks. */
+  segments?: SegmentsInfo;
+}
+
+/** How a result merged from load segments was made: each segment, and the clock offsets estimated between them. */
+export interface SegmentsInfo {
+  count: number;
+  /** The agreed start of every segment's warmup (--start-at), epoch ms. */
+  startAtMs: number;
+  parts: SegmentInfo[];
+  /** Offsets estimated between segments whose messages crossed (broadcast); empty when none did. */
+  offsets: ClockOffsetEstimate[];
+}
+
+/** One load segment of a merged result. */
+export interface SegmentInfo {
+  index: number;
+  hostname: string;
+  /** Its global connection ids: [firstConnId, firstConnId + connections). */
+  firstConnId: number;
+  connections: number;
+  workers: number;
+  seed: number;
+  /** Its wall clock (Date.now) minus its workers' monotonic epoch clock as it began, ms: what it corrected its start by. */
+  wallMinusMonotonicMs: number;
+  /** How much that difference moved until the window's end, ms (to a millisecond): the wall clock stepped or slewed meanwhile. */
+  wallStepMs: number;
+  /** The agreed start minus the wall-clock time its connections were all open, ms (negative: late, warmup shortened). */
+  readyMarginMs: number;
+  /** The kernel limits it checked before it started. */
+  kernel: KernelLimit[];
+}
+
+/** A kernel limit a load segment checked before it started: what it needed, what the kernel allowed, the fix. */
+export interface KernelLimit {
+  /** `RLIMIT_NOFILE`, `net.ipv4.ip_local_port_range`, `net.netfilter.nf_conntrack_max`. */
+  name: string;
+  needed: number;
+  /** What the kernel allows (open files, ports in the range, free conntrack entries); null where unreadable. */
+  available: number | null;
+  /** `refused`: the segment did not start; `warn`: it started, connections may be dropped. */
+  status: 'ok' | 'warn' | 'refused' | 'unknown';
+  fix?: string;
+}
+
+/**
+ * The clock offset between two segments, estimated from broadcast messages published in `from` and heard in
+ * `to`: the median over those messages of (first arrival in `to` − first arrival in `from`), each arrival read
+ * on its own segment's clock, so ≈ clock(to) − clock(from), biased by the order in which the server sends to
+ * members; `spreadMs` is the interquartile range of the differences: an offset inside it cannot be told from
+ * that order (on one machine, with one clock, the estimates stay inside it).
+ */
+export interface ClockOffsetEstimate {
+  from: number;
+  to: number;
+  offsetMs: number;
+  spreadMs: number;
+  messages: number;
 }
 
 // ---- leaf types, shared by the load generator (its wire results), the orchestrator and the reports ----

@@ -1,5 +1,7 @@
+import path from 'node:path';
 import { assertPortFree, startServer } from '../../core/launcher.js';
-import { ExitCode } from '../../base/errors.js';
+import { writeAtomic } from '../../report/writer.js';
+import { BenchError, ExitCode } from '../../base/errors.js';
 import { labelRequest, resolveRunRuntimes, serverBinaries } from '../../core/runtime-versions/labels.js';
 import { verifyRuntime } from '../../core/run.js';
 import { runtimeDeps } from '../runtime-deps.js';
@@ -34,6 +36,16 @@ export async function serveCommand(opts: Record<string, unknown>, _args: string[
     throw e;
   }
   io.stdout.write(JSON.stringify(server.ready) + '\n');
+  // Atomically: a reader polling the file (bench sample) never sees half a line.
+  if (typeof opts['readyFile'] === 'string') {
+    const file = path.resolve(io.cwd, opts['readyFile']);
+    try {
+      await writeAtomic(file, JSON.stringify(server.ready) + '\n');
+    } catch (e) {
+      await server.stop();
+      throw new BenchError('E_USAGE', `--ready-file: cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { hint: 'give a file in a folder that exists and is writable' });
+    }
+  }
   server.process.child.stderr?.on('data', (chunk: string | Buffer) => io.stderr.write(String(chunk)));
   const unsubscribe = io.onSignal(() => void server.stop());
   try {

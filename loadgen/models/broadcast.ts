@@ -3,6 +3,8 @@ import type { SlowConsumerMetrics } from '../../schema/result.js';
 import { Churn, isSlowConsumerId, SlowConsumers } from '../broadcast-shapes.js';
 import { createLatencyHistogram, decodeHistogram, encodeHistogram, mergeHistograms, recordUs, summarizeHistogram } from '../histogram.js';
 import type { WorkerResult } from '../ipc.js';
+import { intersect, type IdRange } from '../id-range.js';
+import type { ModelSegmentShare, SegmentContext } from '../segment.js';
 import { deliveryOf, WsSession, type Conn, type ModelResult } from '../session.js';
 import type { BroadcastModel, SlowConsumerResult } from '../types.js';
 import { carried, DEFAULT_DRAIN_TIMEOUT_MS } from './common.js';
@@ -20,8 +22,8 @@ const KEYS = ['model', 'publishers', 'ratePerSecPerPublisher', 'rooms', 'arrival
  */
 class BroadcastSession extends WsSession {
   readonly m = this.plan.load as BroadcastModel;
-  /** Per message key (connId·2^32 + seq) sent in the window, the latest delivery latency seen here. */
-  readonly lastRecipient = new Map<number, { maxLatencyUs: number; deliveries: number }>();
+  /** Per message key (connId·2^32 + seq) sent in the window, the latest and the earliest delivery latency seen here. */
+  readonly lastRecipient = new Map<number, { maxLatencyUs: number; minLatencyUs: number; deliveries: number }>();
   slow: SlowConsumers | undefined = this.m.slowConsumers ? new SlowConsumers(this.m.slowConsumers, this.transport) : undefined;
   churn: Churn | undefined;
 
@@ -85,7 +87,8 @@ class BroadcastSession extends WsSession {
     if (e) {
       e.deliveries++;
       if (latencyUs > e.maxLatencyUs) e.maxLatencyUs = latencyUs;
-    } else this.lastRecipient.set(key, { maxLatencyUs: latencyUs, deliveries: 1 });
+      else if (latencyUs < e.minLatencyUs) e.minLatencyUs = latencyUs;
+    } else this.lastRecipient.set(key, { maxLatencyUs: latencyUs, minLatencyUs: latencyUs, deliveries: 1 });
   }
 
   override onClose(c: Conn, code: number, byUs: boolean): void {
@@ -105,6 +108,19 @@ class BroadcastSession extends WsSession {
     return this.quietFor(200) && (this.slow === undefined || this.quietFor(500, this.slow.lastRecvAtUs));
   }
 
+  /**
+   * In a load segment, the publishers of the other segments: what they sent is known only to the merge, so their
+   * member streams here are deferred to it (accounting.ts deferStreams); empty for a whole run.
+   */
+  remotePublishers(): number[] {
+    const seg = this.plan.segment;
+    if (seg === undefined || seg.count === 1) return [];
+    const out: number[] = [];
+    const end = seg.firstConnId + seg.connections;
+    for (let id = 0; id < Math.min(this.m.publishers, this.plan.connections); id++) if (id < seg.firstConnId || id >= end) out.push(id);
+    return out;
+  }
+
   modelResult(sent: Map<number, number>): ModelResult {
     const m = this.m;
     const membersByRoom = new Map<number, number[]>();
@@ -116,15 +132,15 @@ class BroadcastSession extends WsSession {
       list.push(c.id);
       membersByRoom.set(c.room, list);
     }
-    const totals = this.accounting.finish(
-      sent,
-      (sender) => membersByRoom.get(sender % m.rooms) ?? [],
-      partial.size > 0 ? (receiver) => partial.has(receiver) : undefined,
-    );
+    const recipientsOf = (sender: number) => membersByRoom.get(sender % m.rooms) ?? [];
+    const isPartial = partial.size > 0 ? (receiver: number) => partial.has(receiver) : undefined;
+    const remote = this.remotePublishers();
+    const totals = this.accounting.finish(sent, recipientsOf, isPartial, remote);
     return {
       delivery: deliveryOf(this.conns.reduce((a, c) => a + c.seq, 0), totals),
       lastRecipient: [...this.lastRecipient].map(([key, v]) => ({ key: String(key), ...v })),
-      ...(this.slow ? { slowConsumers: this.slow.result(sent, m.rooms) } : {}),
+      ...(remote.length > 0 ? { deferred: this.accounting.deferStreams(remote, recipientsOf, isPartial) } : {}),
+      ...(this.slow ? { slowConsumers: this.slow.result(sent, m.rooms, remote) } : {}),
       ...(m.churn ? { churn: this.churn?.result() ?? { leaves: 0, rejoins: 0, failedRejoins: 0 } } : {}),
     };
   }
@@ -180,6 +196,38 @@ export function slowConsumerMetrics(sc: SlowConsumerResult, ph: PhaseSamples): S
   return { ...sc, outcome, rssGrowthBytes: ph.measureEnd.rssBytes - ph.measureStart.rssBytes, rssPeakGrowthBytes: peak - ph.measureStart.rssBytes };
 }
 
+/** Broadcast membership in global ids: the first `publishers` publish, the last `slowConsumers.count` read slowly. */
+function broadcastSets(total: number, m: BroadcastModel): { publishers: IdRange; slow: IdRange } {
+  const slowCount = m.slowConsumers?.count ?? 0;
+  // checkConnections bounds slow consumers by connections − publishers, so the two sets never overlap.
+  const slowFirst = Math.max(m.publishers, total - slowCount);
+  return { publishers: { first: 0, count: Math.min(m.publishers, total) }, slow: { first: slowFirst, count: Math.max(0, total - slowFirst) } };
+}
+
+/**
+ * A segment's part of a broadcast: the publishers and slow consumers among its ids (roles are global, as the
+ * worker gives them: id < publishers publishes), its publish rate, its churnable subscribers' share of the
+ * leaves; and the publishers as the senders every other segment's members hear.
+ */
+function segmentOf(m: BroadcastModel, ctx: SegmentContext): ModelSegmentShare {
+  const sets = broadcastSets(ctx.total, m);
+  const publishers = intersect(ctx.connections, sets.publishers);
+  const slowConsumers = intersect(ctx.connections, sets.slow);
+  const churnableSubscribers = ctx.connections.count - publishers.count - slowConsumers.count;
+  const out: ModelSegmentShare = {
+    crossSenders: sets.publishers,
+    publishers,
+    slowConsumers,
+    churnableSubscribers,
+    sendRatePerSec: publishers.count * m.ratePerSecPerPublisher,
+  };
+  if (m.churn) {
+    const allChurnable = ctx.total - sets.publishers.count - sets.slow.count;
+    out.leavesPerSec = allChurnable > 0 ? (m.churn.leavesPerSec * churnableSubscribers) / allChurnable : 0;
+  }
+  return out;
+}
+
 export const broadcast: LoadModelDef<BroadcastModel> = {
   name: 'broadcast',
   description: 'broadcast: publishers send at a rate into rooms; every member receives every message, the sender included',
@@ -192,6 +240,7 @@ export const broadcast: LoadModelDef<BroadcastModel> = {
   primaryLatency: 'latencyP99Us',
   runsAs: () => 'load',
   segmentable: () => true,
+  segment: segmentOf,
   drainTimeoutMs: (m) => (m.slowConsumers ? SLOW_CONSUMER_DRAIN_TIMEOUT_MS : DEFAULT_DRAIN_TIMEOUT_MS),
   createRunner: (_m, init, post) => new BroadcastSession(init, post),
   mergeParts(results, out) {

@@ -8,6 +8,7 @@ import type { Problems } from '../../base/validate.js';
 import type { CellMetrics, ProcSample, Warning } from '../../schema/result.js';
 import type { UpstreamConfig } from '../../upstream/config.js';
 import type { WorkerResult } from '../ipc.js';
+import type { ModelSegmentShare, SegmentContext } from '../segment.js';
 import type { Init, Post, Runner } from '../session.js';
 import type { CeilingModel, LoadModel, LoadPlan, LoadResult } from '../types.js';
 
@@ -93,6 +94,12 @@ export interface LoadModelDef<M extends LoadModel = LoadModel> {
    * no for a stepped search (plateau by plateau) or a client the model does not own (autocannon).
    */
   segmentable(m: M): boolean;
+  /**
+   * A segmentable model's own part of segment `ctx.segment`'s share (loadgen/segment.ts segmentShare): its
+   * aggregate send rate's share, its roles among the segment's ids, the senders other segments hear. Absent:
+   * nothing but connections to split (closed loop, idle).
+   */
+  segment?(m: M, ctx: SegmentContext): ModelSegmentShare;
   /**
    * A model that runs as a stepped search: the ceiling model to search with (plateaus, settling, heartbeats,
    * SLO) and whether only memory is measured (a stepped idle run: no heartbeats, held at its top plateau).

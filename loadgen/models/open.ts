@@ -76,6 +76,8 @@ export const open: LoadModelDef<OpenModel> = {
   primaryLatency: 'latencyP99Us',
   runsAs: () => 'load',
   segmentable: () => true,
+  // The aggregate rate in proportion to the segment's connections, as the workers split it.
+  segment: (m, ctx) => ({ sendRatePerSec: (m.ratePerSec * ctx.connections.count) / ctx.total }),
   drainTimeoutMs: () => DEFAULT_DRAIN_TIMEOUT_MS,
   createRunner: (_m, init, post) => new OpenSession(init, post),
   metrics(_m, load, ctx) {

@@ -158,6 +158,8 @@ export const voice: LoadModelDef<VoiceModel> = {
   primaryLatency: 'relayOverheadP99Us',
   runsAs: () => 'load',
   segmentable: () => true,
+  // One session per connection, each streaming an audio event per frame interval.
+  segment: (m, ctx) => ({ sendRatePerSec: (ctx.connections.count * 1000) / m.frameIntervalMs }),
   upstream: upstreamConfigOf,
   /** A turn triggered at the window's last moment is owed its whole reply (think time and burst). */
   drainTimeoutMs(m) {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { after, describe, test } from 'node:test';
 import { isBenchError } from '../../base/errors.js';
 import { canCreateNamespaces, createHosts, creatorPidOf, listNamespaces, removeStaleNamespaces, type HostNetwork } from '../../core/netns.js';
@@ -72,10 +72,11 @@ describe('network namespaces: several hosts on one machine', { skip }, () => {
     const route = await h2.run('ip', ['-o', 'route', 'get', h0.address]);
     assert.match(route.stdout, new RegExp(`${h0.address.replace(/\./g, '\\.')} dev eth0 src ${h2.address.replace(/\./g, '\\.')}`));
 
-    const server = h0.exec(node, ['-e', ECHO_SERVER, h0.address], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Managed processes (core/process.ts): their own process group, known to the watchdog.
+    const server = h0.exec(node, ['-e', ECHO_SERVER, h0.address], { env: process.env }).child;
     const serverLines = jsonLines(server, 3);
     const { port } = (await jsonLines(server, 1))[0] as { port: number };
-    const clients = [h1, h2].map((h) => h.exec(node, ['-e', ECHO_CLIENT, h0.address, String(port), `hello from ${h.name}`], { stdio: ['ignore', 'pipe', 'pipe'] }));
+    const clients = [h1, h2].map((h) => h.exec(node, ['-e', ECHO_CLIENT, h0.address, String(port), `hello from ${h.name}`], { env: process.env }).child);
     const replies = await Promise.all(clients.map((c) => jsonLines(c, 1).then((l) => l[0]!)));
     assert.deepEqual(replies, [
       { echoed: `hello from ${h1.name}`, local: h1.address },
@@ -92,7 +93,38 @@ describe('network namespaces: several hosts on one machine', { skip }, () => {
     const left = (await listNamespaces()).filter((n) => n.startsWith(net!.runId));
     assert.deepEqual(left, [], 'no namespace left');
     assert.deepEqual(rootLinks(), linksBefore, 'no interface left in the root namespace');
-    assert.throws(() => h0.exec(node, ['-e', '0']), (e) => isBenchError(e) && e.code === 'E_NETNS');
+    assert.throws(() => h0.exec(node, ['-e', '0'], { env: process.env }), (e) => isBenchError(e) && e.code === 'E_NETNS');
+  });
+
+  test('what runs inside a host is a managed process: the leader of its own group, which destroy stops with everything it forked', async () => {
+    const n = await createHosts(1, { prefix: PREFIX });
+    try {
+      // A shell that forks a sleeper and prints its pid: the fork stays in the shell's process group.
+      const p = n.hosts[0]!.exec('sh', ['-c', 'sleep 30 & echo $!; wait'], { env: process.env, label: 'forking shell' });
+      const pid = await new Promise<number>((resolve) => {
+        let buf = '';
+        p.child.stdout!.on('data', (d: Buffer) => {
+          buf += d.toString();
+          if (buf.includes('\n')) resolve(Number(buf.trim()));
+        });
+      });
+      const pgrp = (id: number) => Number(readFileSync(`/proc/${id}/stat`, 'utf8').split(') ')[1]!.split(' ')[2]);
+      assert.equal(pgrp(p.pid), p.pid, 'the leader of its own group');
+      assert.equal(pgrp(pid), p.pid, 'its fork is in that group');
+      await n.destroy(300);
+      // Gone, or dead and waiting for init to reap it (its parent went with it): polled, for at most 2 s.
+      const running = () => {
+        try {
+          return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+        } catch {
+          return false;
+        }
+      };
+      for (let i = 0; i < 100 && running(); i++) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(running(), false, 'the fork is gone');
+    } finally {
+      await n.destroy();
+    }
   });
 
   test("removeStaleNamespaces removes a dead run's namespaces (and what runs inside) and leaves a live run's alone", async () => {

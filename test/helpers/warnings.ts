@@ -10,6 +10,7 @@ export const SAMPLE_WARNINGS: { [C in WarningCode]: Extract<WarningData, { code:
   'parity-unknown': { code: 'parity-unknown' },
   'server-unobserved': { code: 'server-unobserved', reason: 'no-listener', port: 40_123, pid: 4242 },
   'server-cpu-unpinned': { code: 'server-cpu-unpinned', reason: 'stray-threads', stray: 2, threads: 11, cpus: '0' },
+  'clock-offset': { code: 'clock-offset', basis: 'cross-segment', segment: 2, from: 0, offsetMs: 1.25, boundMs: 0.05 },
   'server-killed': { code: 'server-killed', graceMs: 2000 },
   'rss-unsettled': { code: 'rss-unsettled', connections: 12_000, tolerancePct: 1, windowMs: 500, timeoutMs: 3000 },
   'high-spread': { code: 'high-spread', spreads: [{ figure: 'msgs/s', madPct: 14.2 }], n: 5 },

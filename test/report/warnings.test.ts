@@ -14,6 +14,7 @@ const SAYS: Record<WarningCode, RegExp[]> = {
   'parity-unknown': [/did not report its settings/],
   'server-unobserved': [/port 40123/, /pid 4242/],
   'server-cpu-unpinned': [/2 of 11 server threads are not confined to CPUs 0/],
+  'clock-offset': [/load segments 0 and 2 differ by about 1\.25 ms/, /more than the 0\.05 ms/],
   'server-killed': [/SIGTERM for 2\.0 s/],
   'rss-unsettled': [/±1% over 500 ms at 12,000 connections \(timeout 3000 ms\)/],
   'high-spread': [/msgs\/s varies ±14\.2% \(MAD\/median\) over 5 repetitions/],
@@ -28,6 +29,16 @@ describe('the words of every warning', () => {
       assert.ok(hint.length > 10, 'a hint that says what to change');
     });
   }
+
+  test('a clock offset is worded by what was measured: between segments, a stepped wall clock, a late start', () => {
+    const w = SAMPLE_WARNINGS['clock-offset'];
+    assert.match(describeWarning(w).hint, /synchronise the load machines' clocks/);
+    assert.match(describeWarning({ ...w, basis: 'wall-step', offsetMs: 12, boundMs: 10 }).message, /segment 2's wall clock moved 12\.00 ms against its monotonic clock/);
+    const late = describeWarning({ ...w, basis: 'late-start', offsetMs: -300, boundMs: 10 });
+    assert.match(late.message, /segment 2 was ready 300 ms after the agreed start/);
+    assert.match(late.hint, /more time before --start-at/);
+    assert.match(describeWarning({ code: 'server-unobserved', reason: 'remote' }).message, /merged from load segments: the server ran on another machine/);
+  });
 
   test('repetitions are said after the message', () => {
     assert.match(describeWarning({ ...SAMPLE_WARNINGS['rss-growing'], repetitions: { count: 2, of: 5 } }).message, /\(in 2 of 5 repetitions\)$/);

@@ -13,8 +13,9 @@ const FINGERPRINTS: Record<number, string> = {
   2: '6ea70f8c2698211c',
   // 3: the Socket.IO stacks (client 'socketio', ServerInfo.stack, ParityState.stacks), the budgeted decision (decisions, budget), held sends;
   // capacity at an SLO (CellMetrics.capacity, SummaryRow.capacityPerCore, RunSettings.capacityFor, the capacity-slo primary figure);
-  // runtime versions (RuntimeStatus.resolved): optional fields a version-3 reader ignores, so the version stays.
-  3: 'c0a5a88bcde57cb3',
+  // runtime versions (RuntimeStatus.resolved); results merged from load segments (RunResult.segments, the clock-offset
+  // warning, server-unobserved's reason 'remote', issue 16): optional fields a version-3 reader ignores, so the version stays.
+  3: 'edd42430b9d30f58',
 };
 
 /** The declarations of a TypeScript file without comments and with white space collapsed. */
