@@ -109,10 +109,11 @@ describe('multi-host simulation: 3 load segments in their own network namespaces
     const env = { ...process.env, NO_COLOR: '1' };
 
     // Every command line from the rendered objects themselves: the server pod's server and sampler, the Job's load.
-    const startAtMs = Math.ceil((Date.now() + 6000) / 1000) * 1000;
-    const objects = renderManifests({ scenario, runtime: 'node-ws', segments: SEGMENTS, image: 'bench:sim', startAtMs, load: { cpus: 1 } });
-    const pod = objects.find((o) => o.kind === 'Pod') as Pod;
-    const job = objects.find((o) => o.kind === 'Job') as Job;
+    // Rendered twice: the server's command first, then (once it listens, which takes seconds on a busy machine) the
+    // sampler's and the Job's with an agreed start far enough ahead for three segments to start and connect.
+    const render = (startAtMs: number) => renderManifests({ scenario, runtime: 'node-ws', segments: SEGMENTS, image: 'bench:sim', startAtMs, load: { cpus: 1 } });
+    let objects = render(Date.now() + 60_000);
+    let pod = objects.find((o) => o.kind === 'Pod') as Pod;
     const readyFile = path.join(dir, 'server-ready.json');
     const local = (cmd: string[]) => cmd.map((a) => (a === 'node' ? process.execPath : a === PATHS.readyFile ? readyFile : a === PATHS.scenarioFile ? scenarioFile : a));
     const container = (name: string) => pod.spec!.containers.find((c) => c.name === name)!.command!;
@@ -123,6 +124,9 @@ describe('multi-host simulation: 3 load segments in their own network namespaces
     const serve = serverHost.exec(serveFile!, serveArgs, { env, label: 'bench serve', cwd: projectRoot });
     const ready = JSON.parse(await firstLine(serve, 20_000, 'bench serve')) as { port: number };
     const target = `ws://${serverHost.address}:${ready.port}`;
+    objects = render(Math.ceil((Date.now() + 8000) / 1000) * 1000);
+    pod = objects.find((o) => o.kind === 'Pod') as Pod;
+    const job = objects.find((o) => o.kind === 'Job') as Job;
     const [sampleFile, ...sampleArgs] = local(container('sampler'));
     const sampler = outputOf(serverHost.exec(sampleFile!, [...sampleArgs, '--drain', '0.5s'], { env, label: 'bench sample', cwd: projectRoot }), 40_000, 'bench sample');
 

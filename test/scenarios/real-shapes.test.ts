@@ -1,7 +1,8 @@
 // Every real-shape scenario, shortened, against every runtime through the
 // CLI, as a user would run an edited copy of a built-in file: each cell must
 // complete with zero delivery errors, and the report must put the synthetic
-// and the real-shape gap side by side.
+// and the real-shape gap side by side (with --verbose: the main job's terminal
+// output leads with its decision and keeps the tables for --verbose).
 import '../helpers/system-node.js';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -59,7 +60,7 @@ function deliveryOf(c: CellResult) {
 
 describe('real message shapes on every runtime', () => {
   test('voice-agent, dashboard, chat and slow-consumer run with zero delivery errors, and the report shows both gaps', async () => {
-    const b = bufferIo(['run', '--scenario', ...files, '--repeat', '1', '--warmup', '0.5', '--duration', '1.5', '--out', path.join(dir, 'results'), '--json'], host);
+    const b = bufferIo(['run', '--scenario', ...files, '--repeat', '1', '--warmup', '0.5', '--duration', '1.5', '--verbose', '--out', path.join(dir, 'results'), '--json'], host);
     const code = await runCli(b.io);
     assert.ok(b.out.stdout.length > 0, b.out.stderr.slice(-3000));
     const result = JSON.parse(b.out.stdout) as RunResult;
