@@ -23,12 +23,18 @@ export interface Io {
   host: HostInfo;
   /** Subscribe to SIGINT, SIGTERM and SIGHUP; returns an unsubscribe function. */
   onSignal(handler: (signal: BenchSignal) => void): () => void;
+  /**
+   * Synchronous last words, run when bench exits before the command has finished (the interrupt's 2 s deadline or a
+   * second signal): no asynchronous work runs after them. Returns an unsubscribe function.
+   */
+  onForcedExit(handler: () => void): () => void;
 }
 
 /** An Io whose output is collected in strings, for tests. */
 export function bufferIo(argv: string[], host: HostInfo, env: Record<string, string | undefined> = {}) {
   const out = { stdout: '', stderr: '' };
   const handlers = new Set<(s: BenchSignal) => void>();
+  const lastWords = new Set<() => void>();
   const io: Io = {
     argv,
     env,
@@ -40,6 +46,10 @@ export function bufferIo(argv: string[], host: HostInfo, env: Record<string, str
       handlers.add(h);
       return () => handlers.delete(h);
     },
+    onForcedExit(h) {
+      lastWords.add(h);
+      return () => lastWords.delete(h);
+    },
   };
-  return { io, out, signal: (s: BenchSignal) => handlers.forEach((h) => h(s)) };
+  return { io, out, signal: (s: BenchSignal) => handlers.forEach((h) => h(s)), forceExit: () => lastWords.forEach((h) => h()) };
 }

@@ -17,9 +17,20 @@ const INTERRUPT_GRACE_MS = 500;
 const INTERRUPT_DEADLINE_MS = 1800;
 
 const handlers = new Set<(s: BenchSignal) => void>();
+const lastWords = new Set<() => void>();
 let received: BenchSignal | undefined;
 
 function exitNow(sig: BenchSignal): void {
+  // The command's synchronous last words (an interrupted run's result.json) before anything else: after them the
+  // process only kills its children and exits.
+  for (const h of lastWords) {
+    try {
+      h();
+    } catch (e) {
+      process.stderr.write(`bench: ${(e as Error).message}\n`);
+    }
+  }
+  lastWords.clear();
   void stopAll(0).finally(() => process.exit(128 + SIGNAL_NUMBERS[sig]));
 }
 
@@ -50,6 +61,10 @@ const io: Io = {
   onSignal(h) {
     handlers.add(h);
     return () => handlers.delete(h);
+  },
+  onForcedExit(h) {
+    lastWords.add(h);
+    return () => lastWords.delete(h);
   },
 };
 

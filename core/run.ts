@@ -314,6 +314,24 @@ export type ExternalServer = { kind: 'target'; url: string; pid?: number } | { k
  * a connection, or refused one: the run then fails (exit 3) however fast the server was. Slow consumers are
  * accounted apart (their loss is what the scenario measures) and never count here.
  */
+/**
+ * A copy of a run's last saved state as an interrupted run reports it: status 'interrupted', finished at `at`,
+ * the cell that was running marked skipped (E_INTERRUPTED), as runBenchmark marks it when it gets to. For the
+ * CLI's last save when the run could not finish its own within the exit deadline. Pure.
+ */
+export function asInterrupted(result: RunResult, at: Date): RunResult {
+  const r = JSON.parse(JSON.stringify(result)) as RunResult;
+  if (r.status !== 'running') return r;
+  r.status = 'interrupted';
+  r.finishedAt = at.toISOString();
+  for (const c of r.cells) {
+    if (c.status !== 'running') continue;
+    c.status = 'skipped';
+    c.error = { code: 'E_INTERRUPTED', message: 'interrupted', details: [] };
+  }
+  return r;
+}
+
 export function hasDeliveryFaults(cell: CellResult): boolean {
   return cell.status === 'completed' && cell.warnings.some((w) => w.code === 'delivery-errors');
 }

@@ -2,6 +2,7 @@
 // cell (conventions, point 15), so each write must replace the old file whole
 // or not at all: a crash or Ctrl-C mid-write must never leave half a file.
 
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { RunResult } from '../schema/result.js';
@@ -70,4 +71,28 @@ export async function writeRunReports(dir: string, result: RunResult): Promise<s
     written.push(file);
   }
   return written;
+}
+
+/**
+ * Writes `result.json` alone into `dir`, synchronously and atomically: for the last moment before bench must exit
+ * (an interrupt's deadline, a second signal), when nothing asynchronous will run again. Returns the path written.
+ */
+export function writeResultSync(dir: string, result: RunResult): string {
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, RUN_REPORT_FILES.json);
+  const tmp = `${file}.tmp-${process.pid}-${sequence++}`;
+  try {
+    const fd = openSync(tmp, 'w');
+    try {
+      writeSync(fd, jsonFormat.render(result));
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, file);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+  return file;
 }

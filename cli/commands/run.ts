@@ -3,7 +3,7 @@ import { captureEnvironment } from '../../core/environment.js';
 import { BenchError, ExitCode } from '../../base/errors.js';
 import { startCommand, startServer, startUpstream } from '../../core/launcher.js';
 import type { RunResult } from '../../schema/result.js';
-import { hasDeliveryFaults, runBenchmark, type ExternalServer, type RunEvent, type RunPlan } from '../../core/run.js';
+import { asInterrupted, hasDeliveryFaults, runBenchmark, type ExternalServer, type RunEvent, type RunPlan } from '../../core/run.js';
 import { parseRuntimeLabels, probeRuntimes, registryIdOf, RUNTIME_GROUPS, RUNTIME_IDS } from '../../core/runtimes.js';
 import { applyQuick, builtinScenarios, expandCases, resolveScenario, type Scenario } from '../../core/scenario.js';
 import { assertStackPlan, defaultScenariosFor } from '../../core/stack-plan.js';
@@ -12,7 +12,7 @@ import { modelOf } from '../../loadgen/models/index.js';
 import { getFormat } from '../../report/format.js';
 import { tableFormat } from '../../report/table.js';
 import { renderDecisionText } from '../../report/verdict.js';
-import { writeRunReports } from '../../report/writer.js';
+import { writeResultSync, writeRunReports } from '../../report/writer.js';
 import { compareResults } from '../../core/compare.js';
 import { compareTableFormat } from '../../report/compare/table.js';
 import { loadSide } from './compare.js';
@@ -226,10 +226,13 @@ export async function runCommand(opts: Record<string, unknown>, _args: string[],
   // Writes never overlap, and a save asked for while one is writing replaces any still waiting: only the latest
   // state matters, and an interrupted run's last save must not queue behind stale ones (it has 2 s).
   let latest: RunResult | undefined;
+  let newest: RunResult | undefined;
+  let onDisk: RunResult | undefined;
   let saving: Promise<void> = Promise.resolve();
   let writing = false;
   const save = (r: RunResult) => {
     latest = JSON.parse(JSON.stringify(r)) as RunResult;
+    newest = latest;
     if (!writing) {
       writing = true;
       saving = (async () => {
@@ -238,6 +241,7 @@ export async function runCommand(opts: Record<string, unknown>, _args: string[],
             const snapshot = latest;
             latest = undefined;
             await writeRunReports(outDir, snapshot);
+            onDisk = snapshot;
           }
         } finally {
           writing = false;
@@ -246,6 +250,11 @@ export async function runCommand(opts: Record<string, unknown>, _args: string[],
     }
     return saving;
   };
+  // When bench must exit before the run has saved its end (a server start that outlives the 2 s deadline), the
+  // newest state is written at once, marked interrupted: a result is never left "running" (seen 2 in 20 SIGHUPs).
+  const forgetLastWords = io.onForcedExit(() => {
+    if (newest && (newest !== onDisk || newest.status === 'running')) writeResultSync(outDir, asInterrupted(newest, new Date()));
+  });
   io.stderr.write(
     `bench ${version}: ${plan.runtimes.join(', ')} × ${cases.map((c) => c.name).join(', ')} × ${budgetMs !== undefined ? `a ${fmtClock(budgetMs)} budget` : `${plan.repeat} repetition${plan.repeat === 1 ? '' : 's'}`}` +
       `${quick ? ' (quick preset)' : ''}; server CPUs ${pins.server ?? 'unpinned'}, load generator CPUs ${pins.loadgen ?? 'unpinned'}` +
@@ -270,6 +279,7 @@ export async function runCommand(opts: Record<string, unknown>, _args: string[],
     await saving;
   } finally {
     unsubscribe();
+    forgetLastWords();
   }
   if (opts['verbose'] === true) io.stderr.write(tableFormat.render(result));
   io.stderr.write(renderDecisionText(result));
