@@ -88,6 +88,21 @@ export async function captureEnvironment(host: HostInfo, toolVersion: string): P
     git(['status', '--porcelain', '--untracked-files=no']),
   ]);
   return {
+    ...readHostFacts(host, runtimes.find((r) => r.id === 'node-ws')?.runtimeVersion ?? 'unknown'),
+    runtimes,
+    toolVersion,
+    gitRevision: rev,
+    gitDirty: status === null ? null : status.length > 0,
+  };
+}
+
+/**
+ * This host's facts as an environment block records them (CPU, kernel, memory, limits, ports, governor), with
+ * `nodeVersion` as the caller means it: the Node plain node-ws runs for a run, the load segment's own Node for a
+ * segment (kernel-limits.ts). Reads /proc, /sys and os.
+ */
+export function readHostFacts(host: { platform: string; arch: string }, nodeVersion: string): Omit<Environment, 'runtimes' | 'toolVersion' | 'gitRevision' | 'gitDirty'> {
+  return {
     hostname: os.hostname(),
     cpuModel: os.cpus()[0]?.model ?? 'unknown',
     logicalCpus: os.cpus().length,
@@ -99,10 +114,6 @@ export async function captureEnvironment(host: HostInfo, toolVersion: string): P
     openFileLimit: openFileLimit(),
     ephemeralPortRange: ephemeralPortRange(),
     cpuGovernor: readOr('/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor', (s) => s.trim(), null),
-    nodeVersion: runtimes.find((r) => r.id === 'node-ws')?.runtimeVersion ?? 'unknown',
-    runtimes,
-    toolVersion,
-    gitRevision: rev,
-    gitDirty: status === null ? null : status.length > 0,
+    nodeVersion,
   };
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import type { Environment } from '../schema/result.js';
-import { allowedCpus, ephemeralPortRange, openFileHardLimit, openFileLimit } from './environment.js';
+import { ephemeralPortRange, openFileHardLimit, openFileLimit, readHostFacts } from './environment.js';
 
 /**
  * What a load segment reads about its own machine before it starts (issue 16): the kernel limits its
@@ -53,24 +53,5 @@ export type LoadHostFacts = Omit<Environment, 'runtimes' | 'toolVersion' | 'gitR
  * which takes seconds and starts processes a segment has no use for.
  */
 export function readLoadHostFacts(host: { platform: string; arch: string }): LoadHostFacts {
-  let governor: string | null = null;
-  try {
-    governor = readFileSync('/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor', 'utf8').trim();
-  } catch {
-    governor = null;
-  }
-  return {
-    hostname: os.hostname(),
-    cpuModel: os.cpus()[0]?.model ?? 'unknown',
-    logicalCpus: os.cpus().length,
-    allowedCpus: allowedCpus(),
-    kernel: `${os.type()} ${os.release()}`,
-    platform: host.platform,
-    arch: host.arch,
-    memoryBytes: os.totalmem(),
-    openFileLimit: openFileLimit(),
-    ephemeralPortRange: ephemeralPortRange(),
-    cpuGovernor: governor,
-    nodeVersion: process.versions.node,
-  };
+  return readHostFacts(host, process.versions.node);
 }
