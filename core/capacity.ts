@@ -11,7 +11,7 @@
 import { expandCpuList } from '../base/cpus.js';
 import { isBenchError } from '../base/errors.js';
 import { createLatencyHistogram, encodeHistogram, summarizeHistogram } from '../loadgen/histogram.js';
-import { workloadAt } from '../loadgen/models/capacity.js';
+import { MIN_SAMPLES_FOR_P99, plateauDurationSec, workloadAt, type CapacityBound } from '../loadgen/models/capacity.js';
 import { UPSTREAM_BUSY_PCT } from '../loadgen/models/voice.js';
 import { busiestLoadgenCpuPct } from '../loadgen/saturation.js';
 import type { CapacityModel, LoadResult } from '../loadgen/types.js';
@@ -55,6 +55,10 @@ export interface CapacityObservation {
   latencyP99Us: number | null;
   firstChunkP99Us: number | null;
   lastMemberP99Us: number | null;
+  /** Samples behind each of those p99s (the histograms' counts): one below MIN_SAMPLES_FOR_P99 leaves its bound unjudged. */
+  latencySamples: number;
+  firstChunkSamples: number;
+  lastMemberSamples: number;
   /** Messages owed in the window, lost, and faulty (corrupted, misdelivered, duplicated, out of order). */
   expected: number;
   lost: number;
@@ -89,9 +93,37 @@ export interface CapacityJudgeContext {
  * bound (ceiling's rule: a p99 beyond the bound even after taking away the longest stall is the server's); the
  * simulated upstream when it was busy and latency or loss broke; then loss (messages, connects, closes) and
  * latency. Loss is the server's even beside a busy generator: a late reader still reads every message in the
- * drain. Late sends alone do not stop a search: their latency counts against the SLO already. Pure.
+ * drain. Late sends alone do not stop a search: their latency counts against the SLO already. A percentile bound
+ * whose p99 rests on fewer than MIN_SAMPLES_FOR_P99 samples is not judged (that p99 is the sample maximum: one
+ * scheduling stall would decide the level): the verdict lists it in `tooFewSamples`, and it is never a breach.
+ * Pure.
  */
 export function judgeCapacityPlateau(o: CapacityObservation, ctx: CapacityJudgeContext): CapacityVerdict {
+  const slo = ctx.slo;
+  const verdict = judgeBounds(o, ctx);
+  const unjudged = tooFewSamples(o, slo);
+  return unjudged.length > 0 && verdict.cause !== 'crash' ? { ...verdict, tooFewSamples: unjudged } : verdict;
+}
+
+/** The bounds with a p99 and an SLO bound whose samples are fewer than MIN_SAMPLES_FOR_P99, with their counts. */
+function tooFewSamples(o: CapacityObservation, slo: CapacitySlo): NonNullable<CapacityVerdict['tooFewSamples']> {
+  const out: NonNullable<CapacityVerdict['tooFewSamples']> = [];
+  for (const [bound, us, ms, n] of boundsOf(o, slo)) {
+    if (us !== null && ms !== null && n < MIN_SAMPLES_FOR_P99) out.push({ bound, samples: n, minSamples: MIN_SAMPLES_FOR_P99 });
+  }
+  return out;
+}
+
+/** Each percentile bound: its name, the p99 seen (µs), the SLO's bound (ms) and the samples behind the p99. */
+function boundsOf(o: CapacityObservation, slo: CapacitySlo): [CapacityBound, number | null, number | null, number][] {
+  return [
+    ['latency', o.latencyP99Us, slo.latencyP99Ms, o.latencySamples],
+    ['firstChunk', o.firstChunkP99Us, slo.firstChunkP99Ms, o.firstChunkSamples],
+    ['lastMember', o.lastMemberP99Us, slo.lastMemberP99Ms, o.lastMemberSamples],
+  ];
+}
+
+function judgeBounds(o: CapacityObservation, ctx: CapacityJudgeContext): CapacityVerdict {
   const slo = ctx.slo;
   if (!o.serverAlive) {
     const said = lastStderrLine(o.stderrTail);
@@ -103,12 +135,8 @@ export function judgeCapacityPlateau(o: CapacityObservation, ctx: CapacityJudgeC
   if (o.expected > 0 && (o.lost + o.faulty) / o.expected > slo.maxLossRatio) loss.push('messages');
   if (o.connections > 0 && o.failedConnects / o.connections > slo.maxLossRatio) loss.push('connects');
   if (o.connections > 0 && o.closedByServer / o.connections > slo.maxLossRatio) loss.push('closes');
-  const bounds: [NonNullable<CapacityVerdict['latency']>[number], number | null, number | null][] = [
-    ['latency', o.latencyP99Us, slo.latencyP99Ms],
-    ['firstChunk', o.firstChunkP99Us, slo.firstChunkP99Ms],
-    ['lastMember', o.lastMemberP99Us, slo.lastMemberP99Ms],
-  ];
-  const broken = bounds.filter(([, us, ms]) => us !== null && ms !== null && us > ms * 1000);
+  // Only a p99 from enough samples is judged (tooFewSamples above lists the others).
+  const broken = boundsOf(o, slo).filter(([, us, ms, n]) => us !== null && ms !== null && n >= MIN_SAMPLES_FOR_P99 && us > ms * 1000);
   const latency = broken.map(([k]) => k);
   const generator = { cause: 'loadgen' as const, limitClass: 'environment' as const, loadgenReasons: o.loadgen.reasons };
   if (o.sendsMissing) return { ok: false, ...generator };
@@ -268,7 +296,9 @@ export async function runCapacityCell(ctx: CapacityCellContext): Promise<void> {
 
   const runPlateau = async (level: number, bisection: boolean): Promise<Plateau> => {
     const at = workloadAt(m, level, sc.connections);
-    const lp = loadPlanFor({ name: c.name, scenario: { ...sc, connections: at.connections }, model: at.model }, ctx.url, plan, protocolFor(cell.runtime, plan));
+    // Held long enough for each percentile bound's samples (up to a cap): a p99 of fewer is the maximum.
+    const durationSec = plateauDurationSec(m, level, sc.connections, sc.durationSec);
+    const lp = loadPlanFor({ name: c.name, scenario: { ...sc, connections: at.connections, durationSec }, model: at.model }, ctx.url, plan, protocolFor(cell.runtime, plan));
     const marks: Partial<Record<'connected' | 'measureStart' | 'measureEnd', ProcSample>> = {};
     const upMarks: { start?: ProcSample; end?: ProcSample } = {};
     const fromMs = sampler?.samples.at(-1)?.tMs ?? 0;
@@ -350,6 +380,9 @@ export async function runCapacityCell(ctx: CapacityCellContext): Promise<void> {
       latencyP99Us: workloadLatency && workloadLatency.count > 0 ? workloadLatency.p99Us : null,
       firstChunkP99Us: voice && voice.firstChunkUs.count > 0 ? voice.firstChunkUs.p99Us : null,
       lastMemberP99Us: mt?.lastRecipientUs && mt.lastRecipientUs.count > 0 ? mt.lastRecipientUs.p99Us : null,
+      latencySamples: workloadLatency?.count ?? 0,
+      firstChunkSamples: voice?.firstChunkUs.count ?? 0,
+      lastMemberSamples: mt?.lastRecipientUs?.count ?? 0,
       expected: d?.expected ?? 0,
       lost: d?.lost ?? 0,
       faulty: d ? d.corrupted + d.misdelivered + d.duplicated + d.outOfOrder : 0,
@@ -398,6 +431,7 @@ export async function runCapacityCell(ctx: CapacityCellContext): Promise<void> {
       ok: verdict.ok,
       verdict,
       bisectable: alive && isBisectable(verdict),
+      ...(durationSec !== sc.durationSec ? { durationSec } : {}),
       ...(figures ? { figures } : {}),
     };
   };

@@ -7,7 +7,7 @@
 // they can change without measuring again. Laid out as a CaseView, so the
 // table, Markdown and HTML formats render it like any case.
 
-import { describeSlo, unitOf } from '../loadgen/models/index.js';
+import { describeSlo, MAX_PLATEAU_SEC, unitOf } from '../loadgen/models/index.js';
 import type { CapacityCause, CapacityMetrics, CapacityPlateau, CellResult, RunResult } from '../schema/result.js';
 import { summarize } from '../stats/descriptive.js';
 import { isNonEmpty } from '../stats/errors.js';
@@ -39,11 +39,33 @@ export const CAPACITY_CAUSE_LABELS: Record<CapacityCause, string> = {
   'max-level': 'levels ran out',
 };
 
+/** A percentile bound's figure by name, as the SLO names it. */
+function boundName(b: NonNullable<CapacityPlateau['verdict']['tooFewSamples']>[number]['bound'], c: Pick<CapacityMetrics, 'workload'>): string {
+  return b === 'latency' ? latencyName(c) : b === 'firstChunk' ? 'first reply chunk' : 'last member';
+}
+
+/**
+ * The bounds a plateau left unjudged for too few samples, in words ("first reply chunk p99 from 60 samples
+ * (fewer than 100): not judged"); undefined when every bound was judged.
+ */
+export function describeTooFewSamples(p: CapacityPlateau, c: Pick<CapacityMetrics, 'workload'>): string | undefined {
+  const few = p.verdict.tooFewSamples;
+  if (!few || few.length === 0) return undefined;
+  return few.map((f) => `${boundName(f.bound, c)} p99 from ${formatCount(f.samples)} samples (fewer than ${formatCount(f.minSamples)}): not judged`).join('; ');
+}
+
 /**
  * A plateau's verdict in words, with the figures that broke the bound: "met the SLO", "relay share p99 31.2 ms
- * is above the bound of 20 ms at 80 sessions", "the server exited (code 3) at 60 connections".
+ * is above the bound of 20 ms at 80 sessions", "the server exited (code 3) at 60 connections"; bounds left
+ * unjudged for too few samples follow ("met the SLO; first reply chunk p99 from 60 samples (fewer than 100): not judged").
  */
 export function describeCapacityVerdict(p: CapacityPlateau, c: CapacityMetrics): string {
+  const words = verdictWords(p, c);
+  const few = describeTooFewSamples(p, c);
+  return few ? `${words}; ${few}` : words;
+}
+
+function verdictWords(p: CapacityPlateau, c: CapacityMetrics): string {
   const v = p.verdict;
   const at = `at ${levelText(p.level, c)}`;
   const slo = c.slo;
@@ -173,6 +195,12 @@ export function capacityViews(result: RunResult): CaseView[] {
       for (const cause of new Set(list.map((c) => c.cause))) {
         const same = list.filter((c) => c.cause === cause);
         footnotes.push(`${runtime}: ${describeCapacityStop(same[0]!)}${list.length > 1 ? ` (${same.length} of ${list.length} repetitions stopped by this cause${same.length > 1 ? '; the first one quoted' : ''})` : ''}`);
+      }
+      // A level whose p99 rested on too few samples held without that bound: the reader must know which.
+      const unjudged = list.flatMap((c) => c.plateaus.filter((p) => p.verdict.tooFewSamples?.length).map((p) => ({ c, p })));
+      if (unjudged.length > 0) {
+        const { c, p } = unjudged[0]!;
+        footnotes.push(`${runtime}: ${unjudged.length} plateau${unjudged.length === 1 ? '' : 's'} with a bound not judged for too few samples, even held for up to ${MAX_PLATEAU_SEC} s${unjudged.length > 1 ? ', the first quoted' : ''}: at ${levelText(p.level, c)}, ${describeTooFewSamples(p, c)}`);
       }
       const at = list.map((c) => c.atCapacity).filter((a) => a !== null);
       const num = (xs: (number | null | undefined)[]) => xs.filter((v): v is number => v !== null && v !== undefined);

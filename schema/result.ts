@@ -382,6 +382,12 @@ export interface CapacityVerdict {
    * level could be offered (the plateau counts as good and the search ends there).
    */
   lastLevel?: boolean;
+  /**
+   * Percentile bounds left unjudged at this plateau: their histogram held fewer than `minSamples` samples (a p99
+   * from fewer than 100 is the sample maximum: loadgen/models/capacity.ts MIN_SAMPLES_FOR_P99), even with the
+   * plateau lengthened to its cap. Never a breach; absent when every bound had its samples.
+   */
+  tooFewSamples?: { bound: 'latency' | 'firstChunk' | 'lastMember'; samples: number; minSamples: number }[];
 }
 
 /** One plateau of a capacity search: a fresh load at one level on the same server process, judged. */
@@ -420,6 +426,8 @@ export interface CapacityPlateau {
   upstreamChunksDropped: number | null;
   ok: boolean;
   verdict: CapacityVerdict;
+  /** The measured window, s, when lengthened past the scenario's durationSec so each percentile bound gets its samples (loadgen/models/capacity.ts plateauDurationSec). */
+  durationSec?: number;
 }
 
 /** Capacity at an SLO: where the search stopped, why, what the load cost there, and projections labelled as such. */

@@ -244,6 +244,79 @@ export function workloadAt(m: CapacityModel, level: number, referenceConnections
   }
 }
 
+/**
+ * Fewest samples a p99 is judged on. The histograms' p99 is HdrHistogram's nearest rank, the ⌈0.99·n⌉-th of n
+ * samples (hdr-histogram-js getValueAtPercentile): for every n below 100 that is the n-th, the maximum, so one
+ * 30–100 ms scheduling stall on a shared machine decides the level whatever the other samples say (seen at 20
+ * voice sessions: p99 7, 36 and 72 ms over three repetitions, p50 0.5–1.3 ms). From 100 on, at least one sample
+ * lies above it: one stall no longer decides. 100 is the floor, not a comfortable count (the sample maximum is a
+ * 95% upper confidence bound of the true p99 only from 299 samples, 0.99^299 < 0.05), which is why plateaus are
+ * lengthened to reach it rather than judged below it.
+ */
+export const MIN_SAMPLES_FOR_P99 = 100;
+/**
+ * The expected count a plateau is lengthened for: a quarter above the minimum, for a window's count below its
+ * mean. A fixed schedule loses at most one event per source at the window's edge (with 20 sessions and 125
+ * expected turns, at least 120 land; with the sources' phases spread, as many edge events fall in as out), and a
+ * Poisson count of mean 125 is below 100 about 1% of the time. A window still short leaves its bound unjudged, never failed.
+ */
+export const SAMPLE_TARGET_MARGIN = 1.25;
+/** Longest measured window a plateau is lengthened to, s: beyond it a level that cannot reach the minimum is left unjudged on that bound. */
+export const MAX_PLATEAU_SEC = 30;
+
+/** A percentile bound of the SLO, as the judge and the verdict name it. */
+export type CapacityBound = 'latency' | 'firstChunk' | 'lastMember';
+
+/**
+ * Samples each percentile bound's histogram gains per second of window at one level (null: the workload has no
+ * such figure): an open loop's echoes (its rate); a broadcast's deliveries (publishes × members per room, the
+ * publisher included) and its last members (one per publish, bursts counted as their messages); a voice
+ * workload's turns (one relay share and one first chunk per turn: sessions ÷ (frameIntervalMs × framesPerTurn)).
+ * Pure.
+ */
+export function samplesPerSecAt(m: CapacityModel, level: number, referenceConnections: number): Record<CapacityBound, number | null> {
+  const at = workloadAt(m, level, referenceConnections);
+  const w = at.model;
+  switch (w.model) {
+    case 'open':
+      return { latency: w.ratePerSec, firstChunk: null, lastMember: null };
+    case 'broadcast': {
+      const perArrival = w.burst ? 1 + w.burst.probability * (w.burst.messages - 1) : 1;
+      const publishes = w.publishers * w.ratePerSecPerPublisher * perArrival;
+      return { latency: publishes * (at.connections / w.rooms), firstChunk: null, lastMember: publishes };
+    }
+    case 'voice': {
+      const turns = (at.connections * 1000) / (w.frameIntervalMs * w.framesPerTurn);
+      return { latency: turns, firstChunk: turns, lastMember: null };
+    }
+  }
+}
+
+/** The SLO's bound on each percentile figure, ms (null: not bounded). */
+function sloBound(slo: CapacitySlo, b: CapacityBound): number | null {
+  return b === 'latency' ? slo.latencyP99Ms : b === 'firstChunk' ? slo.firstChunkP99Ms : slo.lastMemberP99Ms;
+}
+
+/**
+ * The measured window a plateau at `level` is held for, s: the scenario's `durationSec`, lengthened when a bound
+ * the SLO sets would gain fewer than MIN_SAMPLES_FOR_P99 × SAMPLE_TARGET_MARGIN samples in it (the sparsest
+ * bound decides), to at most MAX_PLATEAU_SEC (never shortened; rounded up to 0.1 s). A level whose samples the
+ * cap cannot reach is run at the cap, and its judge leaves that bound unjudged (core/capacity.ts). E.g. 20 voice
+ * sessions at one turn a second: 125 ÷ 20 = 6.3 s instead of a quick 3 s. Pure.
+ */
+export function plateauDurationSec(m: CapacityModel, level: number, referenceConnections: number, durationSec: number): number {
+  const perSec = samplesPerSecAt(m, level, referenceConnections);
+  const rates = (['latency', 'firstChunk', 'lastMember'] as const)
+    .filter((b) => sloBound(m.slo, b) !== null)
+    .map((b) => perSec[b])
+    .filter((r): r is number => r !== null);
+  if (rates.length === 0) return durationSec;
+  const sparsest = Math.min(...rates);
+  const neededSec = sparsest > 0 ? (MIN_SAMPLES_FOR_P99 * SAMPLE_TARGET_MARGIN) / sparsest : Infinity;
+  if (neededSec <= durationSec) return durationSec;
+  return Math.max(durationSec, Math.min(MAX_PLATEAU_SEC, Math.ceil(neededSec * 10 - 1e-9) / 10));
+}
+
 /** The SLO in words, for `describe` and the reports. */
 export function describeSlo(s: CapacitySlo, w: CapacityModel['workload']['model']): string {
   const latency = w === 'voice' ? 'relay share p99' : w === 'broadcast' ? 'delivery p99' : 'echo p99';

@@ -12,7 +12,7 @@ import { open } from './open.js';
 import { voice } from './voice.js';
 
 export type { LoadModelDef, MetricsContext, PhaseSamples, Route } from './model.js';
-export { describeSlo, unitOf } from './capacity.js';
+export { describeSlo, MAX_PLATEAU_SEC, unitOf } from './capacity.js';
 
 /** Every load shape a scenario can name. */
 export type AnyModel = LoadModel;

@@ -46,6 +46,9 @@ function obs(o: Partial<CapacityObservation> = {}): CapacityObservation {
     latencyP99Us: 3_000,
     firstChunkP99Us: null,
     lastMemberP99Us: null,
+    latencySamples: 10_000,
+    firstChunkSamples: 10_000,
+    lastMemberSamples: 10_000,
     expected: 10_000,
     lost: 0,
     faulty: 0,
@@ -391,18 +394,21 @@ describe('small searches of the real workloads on a real runtime', { concurrency
       '/relay',
       {
         model: 'capacity',
+        // 5 turns a second per session: 10 sessions give 50 samples a second, so that plateau is held 2.5 s for its
+        // 125 (loadgen/models/capacity.ts plateauDurationSec), 20 sessions 1.3 s; fewer sessions would be held longer.
         workload: { model: 'voice', frameIntervalMs: 20, framesPerTurn: 10, upstream: { latency: 'fixed:50', chunks: 3, chunkIntervalMs: 20 } },
-        levels: [2, 4],
+        levels: [10, 20],
         slo: { ...loose, firstChunkP99Ms: 10_000 },
       },
       { kind: 'json', template: { type: 'input_audio_buffer.append', event_id: '{{id}}', sent_at_us: '{{sentAtUs}}', audio: '{{base64:64}}' } },
       2,
     );
     assert.equal(c.cause, 'max-level', describeCapacityStop(c));
-    assert.deepEqual([c.capacity, c.lowerBound, c.dimension], [4, true, 'sessions']);
-    assert.deepEqual(c.plateaus.map((p) => [p.level, p.opened]), [[2, 2], [4, 4]]);
+    assert.deepEqual([c.capacity, c.lowerBound, c.dimension], [20, true, 'sessions']);
+    assert.deepEqual(c.plateaus.map((p) => [p.level, p.opened, p.durationSec]), [[10, 10, 2.5], [20, 20, 1.3]]);
     for (const p of c.plateaus) {
       assert.ok(p.latencyP99Us !== null && p.firstChunkP99Us !== null, `${p.level}: relay share and first chunk measured`);
+      assert.equal(p.verdict.tooFewSamples, undefined, `${p.level}: ${JSON.stringify(p.verdict.tooFewSamples)}`);
       assert.ok(p.upstreamCpuPct !== null && p.upstreamChunksDropped === 0, `${p.level}: the upstream observed`);
       assert.equal(p.lost, 0);
     }
@@ -411,16 +417,18 @@ describe('small searches of the real workloads on a real runtime', { concurrency
   test('broadcast members: rooms keep their size as the members grow', async () => {
     const c = await realSearch(
       '/broadcast',
-      { model: 'capacity', workload: { model: 'broadcast', rooms: 2, publishers: 4, ratePerSecPerPublisher: 5 }, levels: [20, 40], slo: { ...loose, lastMemberP99Ms: 10_000 } },
+      { model: 'capacity', workload: { model: 'broadcast', rooms: 2, publishers: 4, ratePerSecPerPublisher: 25 }, levels: [20, 40], slo: { ...loose, lastMemberP99Ms: 10_000 } },
       { kind: 'binary', size: { type: 'fixed', bytes: 64 } },
       20,
     );
     assert.equal(c.cause, 'max-level', describeCapacityStop(c));
     assert.deepEqual(c.plateaus.map((p) => p.connections), [20, 40]);
-    // 4 publishers × 5 msg/s to rooms of 10: 200 deliveries a second at 20 members, 400 at 40.
+    // 4 publishers × 25 msg/s to rooms of 10: 1,000 deliveries a second at 20 members, 2,000 at 40; 100 publishes a
+    // second (last-member samples) hold the first plateau 1.3 s for its 125.
     const [a, b] = c.plateaus;
     assert.ok(b!.offeredPerSec > 1.5 * a!.offeredPerSec, `${a!.offeredPerSec} → ${b!.offeredPerSec} publishes/s`);
     for (const p of c.plateaus) assert.equal(p.lost, 0, `${p.level}: ${p.lost} lost`);
+    assert.deepEqual(c.plateaus.map((p) => p.durationSec), [1.3, undefined]);
   });
 });
 

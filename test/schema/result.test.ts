@@ -14,8 +14,10 @@ const FINGERPRINTS: Record<number, string> = {
   // 3: the Socket.IO stacks (client 'socketio', ServerInfo.stack, ParityState.stacks), the budgeted decision (decisions, budget), held sends;
   // capacity at an SLO (CellMetrics.capacity, SummaryRow.capacityPerCore, RunSettings.capacityFor, the capacity-slo primary figure);
   // runtime versions (RuntimeStatus.resolved); results merged from load segments (RunResult.segments, the clock-offset
-  // warning, server-unobserved's reason 'remote', issue 16): optional fields a version-3 reader ignores, so the version stays.
-  3: 'edd42430b9d30f58',
+  // warning, server-unobserved's reason 'remote', issue 16); capacity plateaus lengthened for their samples and bounds
+  // left unjudged on too few (CapacityPlateau.durationSec, CapacityVerdict.tooFewSamples): optional fields a
+  // version-3 reader ignores, so the version stays.
+  3: '700a66fd15bc04a1',
 };
 
 /** The declarations of a TypeScript file without comments and with white space collapsed. */
