@@ -61,6 +61,19 @@ describe('runtimeChoice', () => {
     assert.notEqual(c.winner, 'bun');
   });
 
+  test('a shortfall only where the load generator fell behind is the generator\'s: the open loop still ranks on CPU per message', () => {
+    const f = loadFixture();
+    // One repetition short of its rate, and its throughput a bound (npm start: node-ws "carried" 9,879 of 10,000).
+    for (const c of f.cells.filter((x) => x.case === OPEN_CASE && x.metrics)) {
+      const short = c.id === `${OPEN_CASE}/node-ws/2`;
+      c.metrics = { ...c.metrics!, sustained: !short, throughputIsLowerBound: short };
+    }
+    assert.equal(runtimeChoice(f, opts).cases.find((x) => x.case === OPEN_CASE)!.metric, 'serverCpuUsPerMsg');
+    // The same shortfall with the generator keeping up is the server's: ranked on the rate carried.
+    for (const c of f.cells.filter((x) => x.case === OPEN_CASE && x.metrics)) c.metrics = { ...c.metrics!, throughputIsLowerBound: false };
+    assert.equal(runtimeChoice(f, opts).cases.find((x) => x.case === OPEN_CASE)!.metric, 'msgsPerSec');
+  });
+
   test('with 3 repetitions no difference can be significant: undecided, with how many are needed', () => {
     const c = runtimeChoice(syntheticResult({ repeat: 3, seed: 10, serverBound: true, factors: { bun: { msgsPerSec: 2 } } }), opts).cases[0]!;
     assert.equal(c.rows[1]!.standing, 'undecided');
