@@ -5,6 +5,7 @@
 // run with this (report/table.ts prints the per-cell tables after it with
 // --verbose) and the Markdown opens with it.
 
+import { answerLines } from './answer.js';
 import Table from 'cli-table3';
 import type { CaseDecision, RankedRuntime, RunResult, UndecidedReason, Warning, WarningCode } from '../schema/result.js';
 import { casesOfResult, decideAll } from '../core/decide.js';
@@ -194,7 +195,8 @@ export function buildDecisionView(result: RunResult): DecisionView {
 /** The decision as terminal text: one small table per workload, then the warnings by kind. */
 export function renderDecisionText(result: RunResult): string {
   const v = buildDecisionView(result);
-  const out: string[] = ['', `Decision: ${v.headline}`, ''];
+  const answers = answerLines(decisionsOf(result));
+  const out: string[] = ['', `Decision: ${v.headline}`, ...(answers.length > 0 ? ['What to pick, per workload:', ...answers.map((a) => `  ${a}`)] : []), ''];
   if (v.cases.length === 0) out.push('Nothing to rank: no completed cell of a ranked workload.', '');
   for (const c of v.cases) {
     out.push(`${c.name}  (${c.status})`, ...wrap(c.rankedOn, TABLE_WIDTH, '  ', '  '));
