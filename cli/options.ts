@@ -170,7 +170,7 @@ export const RUN: CommandDef = {
   examples: [
     'bench run                                     # all usable runtimes, default workloads, a 3-minute budget: ends in a ranking',
     'bench run --runtime bun node-ws --budget 10m  # more time for the pairs still undecided',
-    'bench run --runtime bun,bun                   # A/A check: the same runtime twice (bun, bun#2) should come out equivalent',
+    'bench run --runtime bun,bun                   # A/A check: the same runtime twice (bun, bun#2) must never come out different',
     'bench run --runtime bun node-ws --scenario echo-rate --repeat 5',
     'bench run --runtime node-socketio bun-socketio node-ws bun --scenario dashboard --repeat 5   # Socket.IO beside bare',
     'bench run --runtime bun@1.3.14 bun@1.4.5 node-ws@22 node-ws@24 --scenario echo-rate   # versions: installed into ~/.cache/bench with npm on first use',
