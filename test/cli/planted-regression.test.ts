@@ -11,16 +11,11 @@ import { runCli } from '../../cli/index.js';
 import { bufferIo } from '../../cli/io.js';
 import type { Comparison } from '../../core/compare.js';
 import { currentHost } from '../../core/host.js';
-import { liveServers, setReadyLineGraceMs, stopAllServers } from '../../core/launcher.js';
+import { liveServers, stopAllServers } from '../../core/launcher.js';
 import { projectRoot } from '../../core/paths.js';
 
 const host = currentHost();
-// The test server prints no ready line: each of its ten starts would wait the launcher's whole grace for one.
-const graceMs = setReadyLineGraceMs(0);
-after(() => {
-  setReadyLineGraceMs(graceMs);
-  return stopAllServers();
-});
+after(() => stopAllServers());
 
 async function cli(argv: string[]) {
   const b = bufferIo(argv, host);
