@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import {
   capacityMemory,
   capacityStop,
@@ -17,7 +17,7 @@ import { findMetric } from '../../core/compare-metrics.js';
 import { decideCase, primaryFigureOf } from '../../core/decide.js';
 import { captureEnvironment } from '../../core/environment.js';
 import { currentHost } from '../../core/host.js';
-import { liveServers, setReadyLineGraceMs, startCommand, startServer, startUpstream, stopAllServers } from '../../core/launcher.js';
+import { liveServers, startCommand, startServer, startUpstream, stopAllServers } from '../../core/launcher.js';
 import { projectRoot } from '../../core/paths.js';
 import { runBenchmark, type RunPlan } from '../../core/run.js';
 import { BARE_RUNTIME_IDS, probeRuntimes } from '../../core/runtimes.js';
@@ -314,10 +314,6 @@ async function search(mode: string, n: number, load: Record<string, unknown> = {
 
 // Four servers at once keep the file fast; every bound but the one under test is far beyond what a busy machine adds.
 describe('the capacity of deliberately limited servers, and what broke first', { concurrency: true }, () => {
-  // The limited server prints no ready line: each start would wait the launcher's whole grace for one.
-  let graceMs: number;
-  before(() => void (graceMs = setReadyLineGraceMs(0)));
-  after(() => void setReadyLineGraceMs(graceMs));
   test('a server that slows down past 25 connections: latency, bisected to 25', async () => {
     // Echoes held 1.5 s past its knee against a 500 ms bound: far beyond what a busy machine adds.
     const { c } = await search('slow', 25, { slo: { latencyP99Ms: 500 } });
