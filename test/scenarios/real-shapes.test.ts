@@ -4,10 +4,12 @@
 // side (with --verbose: the main job's terminal output leads with its decision
 // and keeps the tables for --verbose).
 // Every runtime runs the shapes whose server path is its own (the relay, rooms
-// with churn, backpressure) and the open-loop echo the gap table sets beside
-// them. Chat runs on one runtime only: on the server it is the same /broadcast
-// room path as the dashboard, and what is its own (Poisson arrivals, bursts)
-// lives in the load generator. One run feeds every check of the first block.
+// with churn, backpressure); one run feeds every check of the first block.
+// Echo-rate and chat run on one runtime, beside the voice relay for the gap
+// table: on the server they are the /echo and /broadcast paths that every
+// runtime runs in test/cli/run.test.ts and test/loadgen/run.test.ts (and the
+// dashboard here), and what is their own (open-loop arrivals, Poisson bursts)
+// lives in the load generator.
 import '../helpers/system-node.js';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -35,17 +37,18 @@ function shortened(name: string, edit: (s: Record<string, any>) => void): string
   return file;
 }
 
+const echoRate = shortened('echo-rate', (s) => {
+  s['connections'] = 20;
+  s['load'].ratesPerSec = [2000];
+});
+const voice = shortened('voice-agent', (s) => {
+  s['connections'] = 8;
+  // Turns every 200 ms with short think times, so a short window holds several complete turns.
+  s['load'].framesPerTurn = 10;
+  s['load'].upstream = { ...s['load'].upstream, latency: 'uniform:50:150', chunks: 5 };
+});
 const everyRuntime = [
-  shortened('echo-rate', (s) => {
-    s['connections'] = 20;
-    s['load'].ratesPerSec = [2000];
-  }),
-  shortened('voice-agent', (s) => {
-    s['connections'] = 8;
-    // Turns every 200 ms with short think times, so a short window holds several complete turns.
-    s['load'].framesPerTurn = 10;
-    s['load'].upstream = { ...s['load'].upstream, latency: 'uniform:50:150', chunks: 5 };
-  }),
+  voice,
   shortened('dashboard', (s) => {
     s['connections'] = 120;
     s['load'] = { ...s['load'], rooms: 4, publishers: 8, ratePerSecPerPublisher: 5, churn: { leavesPerSec: 10, rejoinAfterMs: 100 } };
@@ -88,7 +91,7 @@ describe('real message shapes on every runtime', () => {
     r = await run(everyRuntime);
   });
 
-  test('echo-rate, voice-agent, dashboard and slow-consumer complete on every runtime with zero delivery errors', () => {
+  test('voice-agent, dashboard and slow-consumer complete on every runtime with zero delivery errors', () => {
     assert.equal(r.result.cells.length, BARE_RUNTIME_IDS.length * everyRuntime.length);
     assertClean(r);
     assert.equal(liveServers().length, 0);
@@ -130,18 +133,18 @@ describe('real message shapes on every runtime', () => {
     }
   });
 
-  test('the report shows both gaps, the relay and the backpressure', () => {
-    assert.match(r.stderr, /Two gaps: synthetic vs real shape/);
+  test('the report shows the relay and the backpressure', () => {
     assert.match(r.stderr, /voice-agent — relay/);
     assert.match(r.stderr, /slow-consumer — backpressure/);
   });
 });
 
-describe('chat, on one runtime', () => {
-  test('bursts of Poisson arrivals into one room: zero delivery errors', async () => {
-    const c = await run([chat], ['node-ws']);
-    assert.deepEqual(c.result.cells.map((x) => [x.scenario, x.runtime]), [['chat', 'node-ws']]);
+describe('echo-rate and chat beside the voice relay, on one runtime', () => {
+  test('zero delivery errors, and the report puts both gaps side by side', async () => {
+    const c = await run([echoRate, voice, chat], ['node-ws']);
+    assert.deepEqual(c.result.cells.map((x) => [x.scenario, x.runtime]).sort(), [['chat', 'node-ws'], ['echo-rate', 'node-ws'], ['voice-agent', 'node-ws']]);
     assertClean(c);
+    assert.match(c.stderr, /Two gaps: synthetic vs real shape/);
     assert.equal(liveServers().length, 0);
     assert.equal(liveUpstreams().length, 0);
   });
