@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { after, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import {
   FD_OVERSHOOT,
   fdLimitBehaviour,
@@ -17,7 +17,7 @@ import {
 } from '../../core/ceiling.js';
 import { captureEnvironment } from '../../core/environment.js';
 import { currentHost } from '../../core/host.js';
-import { liveServers, startCommand, startServer, stopAllServers } from '../../core/launcher.js';
+import { liveServers, setReadyLineGraceMs, startCommand, startServer, stopAllServers } from '../../core/launcher.js';
 import { projectRoot } from '../../core/paths.js';
 import type { CeilingMetrics, CeilingPlateau, FdLimitBehaviour, PlateauVerdict, RunResult } from '../../schema/result.js';
 import { describeStop, describeVerdict, headline } from '../../report/ceiling.js';
@@ -355,7 +355,13 @@ async function run(plan: RunPlan): Promise<RunResult> {
 
 const limited = (mode: string, n: number) => `node ${path.join(projectRoot, 'dist/test/helpers/limited-server.js')} ${mode} ${n}`;
 
-describe('cause classification against deliberately limited servers', () => {
+// Three servers at once keep the file fast: the searches are light (a heartbeat every 100 ms on at most 400
+// connections), and every bound but the one under test is far beyond what a busy machine adds.
+describe('cause classification against deliberately limited servers', { concurrency: 3 }, () => {
+  // The limited server prints no ready line: each start would wait the launcher's whole grace for one.
+  let graceMs: number;
+  before(() => void (graceMs = setReadyLineGraceMs(0)));
+  after(() => void setReadyLineGraceMs(graceMs));
   const cases: [string, string, number, Record<string, unknown>, { cause: string; limitClass: string; lastGood: number; text: RegExp }][] = [
     // Connects queued in its backlog when it stops listening are reset, later ones refused.
     ['a server that stops accepting after 150 connections', 'stop-accepting', 150, {}, { cause: 'errors', limitClass: 'runtime', lastGood: 100, text: /connects failed \(\d+ (refused|reset)/ }],
@@ -389,12 +395,12 @@ describe('cause classification against deliberately limited servers', () => {
         assert.equal(c.ceilingConnections, want.lastGood);
         assert.equal(headline(c), `${want.lastGood} connections`);
       }
-      assert.equal(liveServers().length, 0, 'the server is stopped');
+      assert.deepEqual(liveServers().filter((h) => h.runtimeId === mode), [], 'the server is stopped');
     });
   }
 
   test('a bisection sharpens a latency ceiling between the last good and the first bad plateau', async () => {
-    const r = await run(planFor('slow', ceilingScenario(400, 2, { slo: { heartbeatP99Ms: 400 }, bisectSteps: 2 }), limited('slow', 330)));
+    const r = await run(planFor('slow-bisected', ceilingScenario(400, 2, { slo: { heartbeatP99Ms: 400 }, bisectSteps: 2 }), limited('slow', 330)));
     const c = r.cells[0]!.metrics!.ceiling!;
     assert.equal(c.cause, 'latency', describeStop(c));
     assert.equal(c.lastGoodConnections, 200);
@@ -403,6 +409,7 @@ describe('cause classification against deliberately limited servers', () => {
     assert.deepEqual(c.plateaus.filter((p) => p.bisection).map((p) => p.targetConnections), [300, 350]);
     assert.equal(c.ceilingConnections, 300);
     assert.equal(c.refined, 'bisection');
+    assert.deepEqual(liveServers().filter((h) => h.runtimeId === 'slow-bisected'), [], 'the server is stopped');
   });
 });
 

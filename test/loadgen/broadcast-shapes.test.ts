@@ -110,14 +110,17 @@ describe('broadcast shapes against node-ws', () => {
   });
 });
 
-/** 12 connections in one room, 2 publishers at 300/s of 4 KB each, 2 slow consumers reading 8 KiB/s, 3 s. */
-function runSlow(port: number): Promise<LoadResult> {
+/**
+ * 12 connections in one room, 2 publishers at 300/s of 4 KB each, 2 slow consumers reading 8 KiB/s, 3 s: long
+ * enough that node-ws must drop or close for the slow ones. The count adds up over any window.
+ */
+function runSlow(port: number, durationMs = 3000): Promise<LoadResult> {
   return runLoad(
     plan(
       port,
       12,
       { model: 'broadcast', publishers: 2, ratePerSecPerPublisher: 300, rooms: 1, slowConsumers: { count: 2, readBytesPerSec: 8192 } },
-      { message: { kind: 'binary', size: { type: 'fixed', bytes: 4096 } }, durationMs: 3000, drainTimeoutMs: 15_000 },
+      { message: { kind: 'binary', size: { type: 'fixed', bytes: 4096 } }, durationMs, drainTimeoutMs: 15_000 },
     ),
     { nodePath: host.nodePath },
   );
@@ -128,7 +131,9 @@ describe('slow consumers on the other runtimes: whatever each does, the count ad
   for (const runtime of ['bun', 'node-uws'] as const) {
     test(`${runtime}: received + missing = expected`, { skip: usable.has(runtime) ? false : `${runtime} is not usable here` }, async (t) => {
       await against(runtime, async (port) => {
-        const r = await runSlow(port);
+        // A second of window: only the accounting is asserted (what each runtime does at the longer window of
+        // the slow-consumer scenario is reported by test/scenarios/real-shapes.test.ts, on every runtime).
+        const r = await runSlow(port, 1000);
         const s = r.slowConsumers!;
         assert.equal(s.count, 2);
         assert.equal(s.received + s.missing, s.expected);

@@ -97,12 +97,14 @@ describe('a short real run against every runtime', async () => {
   const usable = (await probeRuntimes(host)).filter((s) => s.usable).map((s) => s.id);
   test('every runtime in the registry is usable here', () => assert.deepEqual(usable, [...RUNTIME_IDS]));
   // The bare servers speak plain WebSocket to both clients; the stacks have their own run (test/core/stacks-run.test.ts).
+  // Half a second of window: what is checked is counts (zero errors, every member reached), not rates.
+  const short = { warmupMs: 100, durationMs: 500 };
   for (const runtime of usable.filter(isBareRuntimeId)) {
     test(`${runtime}: echo and broadcast with zero delivery errors, raw and ws clients agreeing on the count`, async () => {
       const server = await startServer({ runtime, hostInfo: host });
       try {
         for (const client of ['raw', 'ws'] as const) {
-          const r = await runLoad(plan(`ws://127.0.0.1:${server.port}/echo`, { client }), { nodePath: host.nodePath });
+          const r = await runLoad(plan(`ws://127.0.0.1:${server.port}/echo`, { client, ...short }), { nodePath: host.nodePath });
           const d = r.delivery;
           assert.ok(r.timeline.reduce((a, b) => a + b.receivedMsgs, 0) > 0, `${client}: nonzero throughput`);
           assert.deepEqual([d.lost, d.duplicated, d.corrupted, d.outOfOrder, d.expected], [0, 0, 0, 0, d.sent], `${client}: ${JSON.stringify(d)}`);
@@ -113,6 +115,7 @@ describe('a short real run against every runtime', async () => {
             connections: 12,
             load: { model: 'broadcast', publishers: 3, ratePerSecPerPublisher: 50, rooms: 2 },
             message: { kind: 'text', size: { type: 'fixed', bytes: 200 } },
+            ...short,
           }),
           { nodePath: host.nodePath },
         );
