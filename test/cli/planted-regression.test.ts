@@ -58,7 +58,8 @@ describe('a regression planted in the server', () => {
     assert.equal(cpu.verdict, 'regression');
     // About twice the cost: the loop dominates the echo's own work.
     assert.ok(cpu.head.median > 1.4 * cpu.base.median, `${cpu.base.median} → ${cpu.head.median} µs/msg`);
-    assert.match(c.stderr, /1 regression/);
+    // The latency a gating row may regress too (twice the work per message delays each reply): one or more.
+    assert.match(c.stderr, /[1-9]\d* regressions?/);
     assert.equal(liveServers().length, 0);
   });
 });
