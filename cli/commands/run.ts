@@ -3,7 +3,7 @@ import { captureEnvironment } from '../../core/environment.js';
 import { BenchError, ExitCode } from '../../base/errors.js';
 import { startCommand, startServer, startUpstream } from '../../core/launcher.js';
 import type { RunResult } from '../../schema/result.js';
-import { asInterrupted, hasDeliveryFaults, runBenchmark, type ExternalServer, type RunEvent, type RunPlan } from '../../core/run.js';
+import { asInterrupted, hasDeliveryFaults, runBenchmark, type ExternalServer, type RunPlan } from '../../core/run.js';
 import { parseRuntimeLabels, probeRuntimes, registryIdOf, RUNTIME_GROUPS, RUNTIME_IDS } from '../../core/runtimes.js';
 import { applyQuick, builtinScenarios, expandCases, resolveScenario, type Scenario } from '../../core/scenario.js';
 import { assertStackPlan, defaultScenariosFor } from '../../core/stack-plan.js';
@@ -18,6 +18,7 @@ import { compareTableFormat } from '../../report/compare/table.js';
 import { loadSide } from './compare.js';
 import { expandCpuList } from '../../base/cpus.js';
 import type { Io } from '../io.js';
+import { fmtClock, progressRenderer } from '../progress.js';
 import { toolVersion } from '../version.js';
 import { preflightRun } from '../checks.js';
 import { runtimeDeps } from '../runtime-deps.js';
@@ -66,51 +67,6 @@ function parseTarget(url: string): string {
 
 function utcStamp(d: Date): string {
   return d.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
-}
-
-function fmtClock(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
-}
-
-/** Live progress on a TTY: one line rewritten in place; nothing when not a TTY. */
-function progressRenderer(io: Io) {
-  if (!io.stderr.isTTY) return (_e: RunEvent) => {};
-  const t0 = Date.now();
-  let cell = '';
-  let index = 0;
-  let total = 0;
-  let step = '';
-  let rate = 0;
-  let done = 0;
-  let doneMs = 0;
-  const draw = () => {
-    const elapsed = Date.now() - t0;
-    const left = done > 0 ? (doneMs / done) * (total - done) : 0;
-    const line = `[${index + 1}/${total}] ${cell} · ${step}${rate ? ` · ${Math.round(rate).toLocaleString('en-US')} msg/s` : ''} · ${fmtClock(elapsed)} elapsed${done ? ` · ~${fmtClock(left)} left` : ''}`;
-    io.stderr.write(`\r\x1b[2K${line.slice(0, 150)}`);
-  };
-  return (e: RunEvent) => {
-    if (e.type === 'cell-start') {
-      cell = `${e.cell.case} · ${e.cell.runtime} · rep ${e.cell.repetition}`;
-      index = e.index;
-      total = e.total;
-      rate = 0;
-      step = 'starting';
-    } else if (e.type === 'lifecycle') step = e.step;
-    else if (e.type === 'progress') {
-      rate = e.progress.recvPerSec;
-      step = e.progress.phase;
-    } else if (e.type === 'cell-end') {
-      done++;
-      doneMs += e.cell.durationMs ?? 0;
-      if (done === total) {
-        io.stderr.write('\r\x1b[2K');
-        return;
-      }
-    }
-    draw();
-  };
 }
 
 export async function runCommand(opts: Record<string, unknown>, _args: string[], io: Io): Promise<number> {
@@ -261,7 +217,7 @@ export async function runCommand(opts: Record<string, unknown>, _args: string[],
       `${needsUpstream ? `, simulated upstream CPUs ${pins.upstream ?? 'unpinned'}` : ''}\n` +
       `results: ${outDir}\n`,
   );
-  const progress = progressRenderer(io);
+  const progress = progressRenderer(io.stderr, budgetMs !== undefined ? { budgetMs } : {});
   let result: RunResult;
   try {
     result = await runBenchmark(plan, {

@@ -83,6 +83,11 @@ describe('bench run, end to end', () => {
     assert.match(r.stderr, /Decision: 0 of 12 runtime pairs settled .* 1 fixed repetition/);
     assert.match(r.stderr, /undecided: too few repetitions/);
     assert.doesNotMatch(r.stderr, /Parity/);
+    // stderr is not a terminal here (as in CI or under `| tee`): a plain line per finished cell, no rewriting.
+    const cellLines = r.stderr.split('\n').filter((l) => /^\[\d+\/\d+\] /.test(l));
+    assert.equal(cellLines.length, result.cells.length, r.stderr);
+    assert.match(cellLines[0]!, new RegExp(`^\\[1/${result.cells.length}\\] (echo|broadcast)\\S* · \\S+ · rep 1 · done in \\d+\\.\\d s · (≥ )?[\\d,]+ msg/s`));
+    assert.doesNotMatch(r.stderr, /[\r\x1b]/);
     assert.equal(liveServers().length, 0);
   });
 
