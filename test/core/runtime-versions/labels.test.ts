@@ -15,28 +15,11 @@ import {
 } from '../../../core/runtime-versions/labels.js';
 import type { RuntimeStatus } from '../../../schema/result.js';
 import { cleanupWorlds, world } from './fakes.js';
+import { codeOf, errorOf } from '../../helpers/bench-error.js';
 
 after(cleanupWorlds);
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof BenchError) return e.code;
-    throw e;
-  }
-  return undefined;
-}
 
-async function errorOf(p: Promise<unknown>): Promise<BenchError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof BenchError) return e;
-    throw e;
-  }
-  assert.fail('expected a BenchError');
-}
 
 const resolveAll = (labels: string[], w: ReturnType<typeof world>, defaultNode: DefaultNode = 'pinned', skip?: (l: string, e: BenchError) => void) =>
   resolveRunRuntimes(labels.map((l) => labelRequest(l, defaultNode)), w, skip);

@@ -15,6 +15,7 @@ import {
   type VersionSpec,
 } from '../../../core/runtime-versions/request.js';
 import { LINUX_X64_GLIBC_236, LINUX_X64_GLIBC_239, LISTINGS } from './fakes.js';
+import { codeOf } from '../../helpers/bench-error.js';
 
 function pkg(runtime: 'node' | 'bun' | 'deno', facts: PlatformFacts = LINUX_X64_GLIBC_236): BinaryPackage {
   const l = runtimePackage(runtime, facts);
@@ -22,15 +23,6 @@ function pkg(runtime: 'node' | 'bun' | 'deno', facts: PlatformFacts = LINUX_X64_
   return l.value;
 }
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof BenchError) return e.code;
-    throw e;
-  }
-  return undefined;
-}
 
 function errorOf(fn: () => unknown): BenchError {
   try {

@@ -3,27 +3,18 @@ import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, describe, test } from 'node:test';
-import { BenchError } from '../../../base/errors.js';
 import { listCache } from '../../../core/runtime-versions/cache.js';
 import { PINNED_DEFAULTS } from '../../../core/runtime-versions/catalog.js';
 import { parseRuntimeRequest } from '../../../core/runtime-versions/request.js';
 import { MissingRuntimeError, inspectRuntime, resolveRuntime, type ResolveDeps } from '../../../core/runtime-versions/resolve.js';
 import { runtimeCheck } from '../../../core/runtime-versions/status.js';
 import { LINUX_X64_GLIBC_239, cleanupWorlds, fakeBinary, fakeNpm, world, writeFiles } from './fakes.js';
+import { errorOf } from '../../helpers/bench-error.js';
 
 after(cleanupWorlds);
 
 const resolve = (text: string, deps: ResolveDeps) => resolveRuntime(parseRuntimeRequest(text), deps);
 
-async function errorOf(p: Promise<unknown>): Promise<BenchError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof BenchError) return e;
-    throw e;
-  }
-  assert.fail('expected a BenchError');
-}
 
 describe('resolveRuntime', () => {
   test('plain bun and deno are the project\'s own binaries: no registry, no install', async () => {
