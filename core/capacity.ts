@@ -22,18 +22,16 @@ import type {
   CapacitySlo,
   CapacityVerdict,
   CellMetrics,
-  CellResult,
   SaturationVerdict,
   VoiceMetrics,
   Warning,
 } from '../schema/result.js';
-import { fitMemory, interpolateBudget, lastStderrLine, usableFit } from './ceiling.js';
+import { fitMemory, interpolateBudget, lastStderrLine, usableFit, type SteppedCellContext } from './ceiling.js';
 import type { ServerHandle, UpstreamHandle } from './launcher.js';
 import { computeCellMetrics, type PhaseSamples } from './metrics.js';
 import { readRssCpu } from './procfs.js';
-import { loadPlanFor, type LifecycleStep, type RunDeps, type RunPlan } from './run.js';
-import { cpuUsBetween, startSampler, type ProcSample, type Sampler } from './sampler.js';
-import type { ScenarioCase } from './scenario.js';
+import { loadPlanFor } from './run.js';
+import { cpuUsBetween, startSampler, type ProcSample } from './sampler.js';
 import { steppedSearch, type PlateauOutcome, type SearchOutcome } from './search.js';
 import { protocolFor } from './stack-plan.js';
 import { fetchUpstreamStats } from './voice.js';
@@ -225,18 +223,8 @@ export function projectServers(units: number | null, capacity: number | null, pe
 
 // ---- the cell ----------------------------------------------------------------
 
-export interface CapacityCellContext {
-  cell: CellResult;
-  scenarioCase: ScenarioCase;
-  plan: RunPlan;
-  deps: RunDeps;
-  url: string;
-  pid: number | undefined;
-  server: ServerHandle | undefined;
-  sampler: Sampler | undefined;
-  baseline: ProcSample;
+export interface CapacityCellContext extends SteppedCellContext {
   upstream: UpstreamHandle | undefined;
-  step: (s: LifecycleStep) => void;
 }
 
 /** A plateau's own figures, kept for the cell's figures at capacity. */

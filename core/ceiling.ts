@@ -17,13 +17,10 @@ import type { ServerHandle } from './launcher.js';
 import { processOpenFileLimit, readProc, readRssCpu, readSlabObjectBytes, readSockStat } from './procfs.js';
 import { steppedSearch, type PlateauOutcome, type SearchOutcome } from './search.js';
 import type {
-  CeilingCause,
   CeilingMetrics,
   CeilingPlateau,
   CellMetrics,
   CellResult,
-  FdLimitBehaviour,
-  LimitClass,
   MemoryFit,
   MemoryPerConnection,
   PlateauVerdict,
@@ -53,8 +50,6 @@ export const PROJECTION_BUDGETS_BYTES = [1, 4, 16].map((g) => g * 1024 ** 3);
  * the bound the lower the handshake times; 64 is among the fastest and far below every server's listen backlog (511–512).
  */
 export const CEILING_MAX_IN_FLIGHT = 64;
-
-const count = (n: number) => Math.round(n).toLocaleString('en-US');
 
 // ---- the steps -------------------------------------------------------------
 
@@ -270,7 +265,8 @@ export function memoryPerConnection(plateaus: CeilingPlateau[]): MemoryPerConnec
 
 // ---- the cell ----------------------------------------------------------------
 
-export interface CeilingCellContext {
+/** What a stepped cell (a ceiling or a capacity search) gets from serveCell: its server, sampler and baseline. */
+export interface SteppedCellContext {
   cell: CellResult;
   scenarioCase: ScenarioCase;
   plan: RunPlan;
@@ -281,6 +277,9 @@ export interface CeilingCellContext {
   sampler: Sampler | undefined;
   baseline: ProcSample;
   step: (s: LifecycleStep) => void;
+}
+
+export interface CeilingCellContext extends SteppedCellContext {
   /** Replaces the load-generator session (tests). */
   openSession?: typeof openCeilingSession;
 }

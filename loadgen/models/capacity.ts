@@ -330,7 +330,9 @@ export function describeSlo(s: CapacitySlo, w: CapacityModel['workload']['model'
   ].join(', ');
 }
 
-const innerDef = (m: CapacityModel) => (m.workload.model === 'open' ? open : m.workload.model === 'broadcast' ? broadcast : voice) as unknown as LoadModelDef<CapacityModel['workload']>;
+/** The workload's own model, by name, as the registry (index.ts) holds them. */
+const INNER: { [K in CapacityModel['workload']['model']]: LoadModelDef<Extract<CapacityModel['workload'], { model: K }>> } = { open, broadcast, voice };
+const innerDef = (m: CapacityModel): LoadModelDef<CapacityModel['workload']> => INNER[m.workload.model];
 
 export const capacity: LoadModelDef<CapacityModel> = {
   name: 'capacity',
