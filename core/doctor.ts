@@ -37,7 +37,7 @@ export async function diagnose(
   else {
     const perProcess = limit - FD_MARGIN;
     if (plannedConnections <= perProcess) {
-      checks.push({ name: 'open-file limit', status: 'ok', detail: `${limit} per process: room for ${plannedConnections} connections in one server and one load-generator process` });
+      checks.push({ name: 'open-file limit', status: 'ok', detail: `${limit} per process: enough for the ${plannedConnections} connections planned (--connections) in one server and one load-generator process` });
     } else {
       checks.push({
         name: 'open-file limit',
