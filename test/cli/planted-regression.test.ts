@@ -60,8 +60,9 @@ describe('a regression planted in the server', () => {
     const cpu = comparison.rows.find((r) => r.metric === 'serverCpuUsPerMsg')!;
     assert.equal(cpu.primary, true);
     assert.equal(cpu.verdict, 'regression');
-    // About twice the cost: the loop dominates the echo's own work.
-    assert.ok(cpu.head.median > 1.4 * cpu.base.median, `${cpu.base.median} → ${cpu.head.median} µs/msg`);
+    // More than the echo's own noise: the hashing doubles, the process's other work per message (timers, GC, the
+    // echo) does not, so the whole rises by 1.3-2x (seen 1.3x on a fresh clone).
+    assert.ok(cpu.head.median > 1.15 * cpu.base.median, `${cpu.base.median} → ${cpu.head.median} µs/msg`);
     // The latency a gating row may regress too (twice the work per message delays each reply): one or more.
     assert.match(c.stderr, /[1-9]\d* regressions?/);
     assert.equal(liveServers().length, 0);
