@@ -106,8 +106,10 @@ interface IoConn extends TransportConn {
 
 /** The `ws` WebSocket under a socket.io-client socket (engine.io-client's Node transport), when there is one. */
 function wsOf(socket: IoSocket): WebSocket | undefined {
-  const engine = socket.io.engine as unknown as { transport?: { ws?: WebSocket } } | undefined;
-  return engine?.transport?.ws;
+  // engine.io-client keeps it in a protected field of its Node transport: read by name, checked by shape.
+  const t: object | undefined = socket.io.engine?.transport;
+  const ws: unknown = t && 'ws' in t ? t.ws : undefined;
+  return typeof ws === 'object' && ws !== null && 'bufferedAmount' in ws && 'pause' in ws ? (ws as WebSocket) : undefined;
 }
 
 /** The close code behind a socket.io-client disconnect: the WebSocket's own when the transport closed, else 1006. */
@@ -198,8 +200,8 @@ export function createSocketIoClientTransport(h: TransportHandlers): Transport {
     backedUp(t) {
       const s = t as IoConn;
       s.ws ??= wsOf(s.socket);
-      const socket = (s.ws as unknown as { _socket?: import('node:net').Socket } | undefined)?._socket;
-      return socket !== undefined && socket.writableLength > 0;
+      // ws's public count: its socket's unsent bytes plus its own queue.
+      return (s.ws?.bufferedAmount ?? 0) > 0;
     },
   };
 }

@@ -115,8 +115,8 @@ export function createWsTransport(h: TransportHandlers): Transport {
       (t as WsConn).ws.terminate();
     },
     backedUp(t) {
-      const socket = ((t as WsConn).ws as unknown as { _socket?: import('node:net').Socket })._socket;
-      return socket !== undefined && socket.writableLength > 0;
+      // ws's public count: its socket's unsent bytes plus its own queue.
+      return (t as WsConn).ws.bufferedAmount > 0;
     },
     allowReads(t, bytes) {
       limitWsReads(t as WsConn, bytes);
