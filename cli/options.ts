@@ -361,12 +361,11 @@ export const COMPARE: CommandDef = {
 
 export const CHOOSE: CommandDef = {
   name: 'choose',
-  summary: 'The runtime-choice table of one result: per case the runtimes ranked with ratios to the best, confidence intervals, ties and costs',
+  summary: 'The decision of one result (or several pooled): per case the runtimes ranked with ratios to the best, intervals, verdicts and costs, as bench run decided',
   args: [{ syntax: '<result>', description: 'result.json, its folder, or a folder of result folders (merged)' }],
   examples: ['bench choose results/2026-11-24T10-00-00Z-all', 'bench choose results/nightly --format markdown > choice.md', 'bench choose results/nightly --format html > choice.html'],
   options: [
     { flags: '--format <name>', description: either(CHOICE_FORMAT_NAMES), defaultValue: 'table', choices: CHOICE_FORMAT_NAMES },
-    { flags: '--seed <n>', description: 'seed of the bootstrap confidence intervals', defaultValue: 1, parse: parseIntAtLeast('--seed', 0, MAX_SEED) },
   ],
 };
 

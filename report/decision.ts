@@ -3,33 +3,23 @@
 // runtime its figure, ratio to the best with its interval, standing and costs,
 // every number a Figure with its unit.
 //
-// A run's page adapts the run's own decision (`decisionFromRun`: core/decide.ts,
-// the verdict the terminal ends in); `bench choose` adapts its runtime-choice
-// table (`decisionFromChoice`). The HTML section (`decisionVerdict`) reads this
-// shape, not either source.
+// Both a run's page and `bench choose` adapt the same decisions
+// (`decisionFromDecisions`: core/decide.ts, the verdict the terminal ends in).
+// The HTML section (`decisionVerdict`) reads this shape.
 
-import type { ChoiceCase, ChoiceRow, ChoiceTable } from '../core/choice.js';
-import type { CaseDecision as CaseDecisionData, RunResult } from '../schema/result.js';
-import { decisionsOf, describeUndecided } from './verdict.js';
+import type { CaseDecision as CaseDecisionData, RankedRuntime, RunResult } from '../schema/result.js';
+import { decisionsOf, outcomeOf, type CaseOutcome } from '../core/choice.js';
+import { describeUndecided } from './verdict.js';
 import { metricDef, type MetricId } from '../core/compare-metrics.js';
 import type { Block, HtmlDocument, TextCell, Tone } from './html/page.js';
 import { formatCell, formatRatio } from './units.js';
 import { fig, type Figure, type ViewCell } from './view.js';
 
-/**
- * - `winner`: one runtime is significantly best and its figure is its own;
- * - `equivalent`: the runtimes are shown equivalent within a stated margin
- *   (reserved for issue 12's equivalence verdicts; the choice table never says it);
- * - `tie`: no winner, and nothing stopped the data from deciding: the best is
- *   not significantly ahead of at least one other runtime;
- * - `undecided`: the data cannot decide (a load-generator-bound figure, too
- *   few repetitions);
- * - `single`: only one runtime ran the case.
- */
-export type DecisionOutcome = 'winner' | 'equivalent' | 'tie' | 'undecided' | 'single';
+/** What a case's decision comes to (core/choice.ts `CaseOutcome`). */
+export type DecisionOutcome = CaseOutcome;
 
-/** A runtime's place in a case: `best`, `tie` (not significantly different from the best), `behind`, `undecided`, `equivalent`. */
-export type DecisionStanding = 'best' | 'tie' | 'behind' | 'undecided' | 'equivalent';
+/** A runtime's place in a case: `best`, `behind` (different), `equivalent` (within the minimum effect), `undecided`. */
+export type DecisionStanding = RankedRuntime['standing'];
 
 export interface DecisionRow {
   runtime: string;
@@ -41,7 +31,7 @@ export interface DecisionRow {
   figure: Figure;
   /** Median ÷ the best's median (1 for the best); undefined when the best's median is 0. */
   ratio: Figure | undefined;
-  /** An interval of that ratio (a bootstrap CI today), with its level in %. */
+  /** An interval of that ratio (a Welch interval on the log values), with its level in %. */
   interval: { low: number; high: number; levelPct: number } | undefined;
   /** The costs beside the speed, where measured. */
   costs: { cpuUsPerMsg?: Figure; bytesPerConn?: Figure; rssPeak?: Figure };
@@ -71,69 +61,7 @@ export interface Decision {
   method: string[];
 }
 
-const STANDING_WORDS: Record<NonNullable<ChoiceRow['undecidedReason']>, string> = {
-  'load-generator-bound': 'undecided: loadgen-bound',
-  'too-few-repetitions': 'undecided: too few reps',
-};
-
-function outcomeOf(c: ChoiceCase): DecisionOutcome {
-  if (c.winner !== null) return 'winner';
-  if (c.rows.length === 1) return 'single';
-  if (c.rows[0]!.loadgenBound || c.rows.some((r) => r.standing === 'undecided')) return 'undecided';
-  return 'tie';
-}
-
-function rowOf(c: ChoiceCase, r: ChoiceRow, confidence: number): DecisionRow {
-  const def = metricDef(c.metric);
-  const cost = (id: MetricId) => (r.figures[id] === undefined ? undefined : fig(r.figures[id]!, metricDef(id).unit));
-  const cpu = cost('serverCpuUsPerMsg');
-  const conn = cost('bytesPerConnection');
-  const rss = cost('rssPeakBytes');
-  return {
-    runtime: r.runtime,
-    rank: r.rank,
-    standing: r.standing,
-    // The first by median whose figure is a bound leads, but is not "best": a bound never wins on its own.
-    standingText: r.undecidedReason ? STANDING_WORDS[r.undecidedReason] : r.standing === 'best' && r.loadgenBound ? 'leads (loadgen-bound)' : r.standing,
-    figure: fig(r.median, def.unit, {
-      ...(r.madPct !== null ? { spreadPct: r.madPct } : {}),
-      // A load-generator-bound throughput is a lower bound; a bound latency includes the client's delay.
-      ...(r.loadgenBound ? { note: '*', ...(def.better === 'higher' ? { bound: 'lower' as const } : {}) } : {}),
-    }),
-    ratio: Number.isFinite(r.ratioToBest) ? fig(r.ratioToBest, '×') : undefined,
-    interval: r.ratioCi ? { low: r.ratioCi.low, high: r.ratioCi.high, levelPct: Math.round(confidence * 100) } : undefined,
-    costs: { ...(cpu ? { cpuUsPerMsg: cpu } : {}), ...(conn ? { bytesPerConn: conn } : {}), ...(rss ? { rssPeak: rss } : {}) },
-    n: r.n,
-    bound: r.loadgenBound,
-  };
-}
-
-/** The decision of a runtime-choice table (core/choice.ts), for `decisionVerdict`. Pure. */
-export function decisionFromChoice(t: ChoiceTable): Decision {
-  return {
-    cases: t.cases.map((c) => {
-      const def = metricDef(c.metric);
-      return {
-        case: c.case,
-        metric: c.metric,
-        metricLabel: def.label,
-        better: def.better,
-        outcome: outcomeOf(c),
-        winner: c.winner,
-        sentence: c.verdict,
-        rows: c.rows.map((r) => rowOf(c, r, t.confidence)),
-      };
-    }),
-    method: [
-      `ranked per case by its primary figure (median over repetitions ± MAD/median); ratio: median ÷ the best's median, with a seeded ${Math.round(t.confidence * 100)}% bootstrap interval (seed ${t.seed}, ${t.resamples.toLocaleString('en-US')} resamples)`,
-      `tie: not significantly different from the best (Mann–Whitney U, Holm within the case, α ${t.alpha}, or an interval containing 1×); behind: significantly worse; undecided: limited by the load generator, or too few repetitions for any difference to be significant`,
-      'a winner is named only when every other runtime is significantly behind and its own figure is not a load-generator bound (* : the load generator limited a repetition)',
-      'costs beside the speed: server CPU µs per message, bytes per connection, peak server RSS (medians)',
-    ],
-  };
-}
-
-const STANDING_TONE: Record<DecisionStanding, Tone | undefined> = { best: 'good', equivalent: 'good', tie: undefined, behind: 'muted', undecided: 'warn' };
+const STANDING_TONE: Record<DecisionStanding, Tone | undefined> = { best: 'good', equivalent: 'good', behind: 'muted', undecided: 'warn' };
 
 /** The outcome of a case in a few words: `node-uws wins`, `tie`, `undecided`. */
 export function outcomeWords(c: DecisionCase): string {
@@ -214,27 +142,25 @@ const PRIMARY_UNIT: Record<CaseDecisionData['primary']['metric'], Figure['unit']
 
 /**
  * The decision of a run (issue 12: core/decide.ts, stored as `result.decisions`, or decided again from the raw
- * values of an older result), for `decisionVerdict`: a winner when every other runtime is different and behind,
- * `equivalent` when every runtime is within the minimum effect of the best, `tie` when some are equivalent to the
- * best and the rest behind, `undecided` while any comparison with the best is open. Pure.
+ * values of an older result), for `decisionVerdict`. Pure.
  */
 export function decisionFromRun(result: RunResult): Decision {
-  const decisions = decisionsOf(result);
+  return decisionFromDecisions(decisionsOf(result));
+}
+
+/**
+ * Decisions (a run's, or `bench choose`'s) for `decisionVerdict`: a winner when every other runtime is different
+ * and behind, `equivalent` when every runtime is within the minimum effect of the best, `tie` when some are
+ * equivalent to the best and the rest behind, `undecided` while any comparison with the best is open
+ * (core/choice.ts outcomeOf). Pure.
+ */
+export function decisionFromDecisions(decisions: readonly CaseDecisionData[]): Decision {
   return {
     cases: decisions.map((d): DecisionCase => {
       const def = metricDef(d.primary.metric);
       const best = d.ranking[0];
       const others = d.ranking.slice(1);
-      const outcome: DecisionOutcome =
-        others.length === 0
-          ? 'single'
-          : others.some((r) => r.standing === 'undecided')
-            ? 'undecided'
-            : others.every((r) => r.standing === 'behind')
-              ? 'winner'
-              : others.every((r) => r.standing === 'equivalent')
-                ? 'equivalent'
-                : 'tie';
+      const { outcome } = outcomeOf(d);
       const equivalent = others.filter((r) => r.standing === 'equivalent').map((r) => r.runtime);
       const open = others.filter((r) => r.standing === 'undecided');
       const sentence =

@@ -7,7 +7,6 @@
 // through report/html's helpers. Nothing is aggregated here that the view or
 // the summary already has.
 
-import { primaryMetric } from '../core/choice.js';
 import { metricDef, type MetricId } from '../core/compare-metrics.js';
 import type { CeilingMetrics, CellResult, HistogramSummary, MemoryFit, RunResult, SummaryRow } from '../schema/result.js';
 import type { ReportFormat } from './format.js';
@@ -194,6 +193,9 @@ function latencyWords(cells: readonly CellResult[]): { title: string; label: str
   return { title: 'latency by percentile', label: 'latency' };
 }
 
+/** The figure whose dots an unranked case shows: the first of these it has. */
+const UNRANKED_DOTS = ['msgsPerSec', 'serverCpuUsPerMsg', 'bytesPerConnection', 'latencyP99Us'] as const;
+
 /** The charts of one (non-ceiling) workload, from its raw data and summary rows. */
 function workloadCharts(prefix: string, result: RunResult, caseName: string, runtimes: readonly string[], rows: readonly SummaryRow[], decision: DecisionCase | undefined): ChartSpec[] {
   const cells = result.cells.filter((c) => c.case === caseName);
@@ -229,7 +231,8 @@ function workloadCharts(prefix: string, result: RunResult, caseName: string, run
     );
   }
 
-  const primary = decision?.metric ?? primaryMetric(result, rows);
+  // An unranked case (no decision) still shows its dots, on the first figure it has.
+  const primary = decision?.metric ?? UNRANKED_DOTS.find((m) => rows.some((r) => r[m] !== undefined)) ?? 'msgsPerSec';
   if (rows.some((r) => r[primary])) charts.push(dotsOf(`${prefix}-dots`, caseName, rows, primary, 'The figure the runtimes are ranked by.'));
   if (primary !== 'serverCpuUsPerMsg' && rows.some((r) => r.serverCpuUsPerMsg)) {
     charts.push(dotsOf(`${prefix}-cpu-dots`, caseName, rows, 'serverCpuUsPerMsg', 'What a message costs the server.'));

@@ -8,7 +8,8 @@ import { answerLines } from './answer.js';
 import { formatCell } from './units.js';
 import type { RunResult } from '../schema/result.js';
 import type { ReportFormat } from './format.js';
-import { buildDecisionView, decisionsOf } from './verdict.js';
+import { decisionsOf } from '../core/choice.js';
+import { buildDecisionView, type DecisionView } from './verdict.js';
 import { buildView, type CaseView, type Pair } from './view.js';
 
 /** Escapes what GitHub would read as markup in running text (emphasis, links, HTML, code, table pipes). */
@@ -50,13 +51,16 @@ function caseSection(c: CaseView): string[] {
  * (verdict.ts decisionsOf).
  */
 export function decisionSection(result: RunResult): string[] {
-  const v = buildDecisionView(result);
-  const answers = answerLines(decisionsOf(result));
-  const out: string[] = ['## Decision', '', `**${mdEscape(v.headline)}**`, ''];
+  return ['## Decision', '', ...decisionMarkdownLines(buildDecisionView(result), answerLines(decisionsOf(result)), '###')];
+}
+
+/** A decision view in Markdown (the body of `decisionSection`, and `bench choose --format markdown`), each workload under a `heading` of its level. */
+export function decisionMarkdownLines(v: DecisionView, answers: readonly string[], heading: string): string[] {
+  const out: string[] = [`**${mdEscape(v.headline)}**`, ''];
   if (answers.length > 0) out.push('What to pick, per workload:', '', ...answers.map((a) => `- ${mdEscape(a)}`), '');
   if (v.cases.length === 0) out.push('Nothing to rank: no completed cell of a ranked workload.', '');
   for (const c of v.cases) {
-    out.push(`### ${mdEscape(c.name)} (${mdEscape(c.status)})`, '', `_${mdEscape(c.rankedOn)}_`, '');
+    out.push(`${heading} ${mdEscape(c.name)} (${mdEscape(c.status)})`, '', `_${mdEscape(c.rankedOn)}_`, '');
     out.push(...mdTable(c.columns.map((x) => x.header), c.columns.map((x) => x.align), c.rows.map((r) => r.map(formatCell))), '');
     if (c.notes.length > 0) out.push(...c.notes.map((n) => `- ${mdEscape(n)}`), '');
   }

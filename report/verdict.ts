@@ -8,7 +8,7 @@
 import { answerLines } from './answer.js';
 import Table from 'cli-table3';
 import type { CaseDecision, RankedRuntime, RunResult, UndecidedReason, Warning, WarningCode } from '../schema/result.js';
-import { casesOfResult, decideAll } from '../core/decide.js';
+import { decisionsOf } from '../core/choice.js';
 import { formatCell, formatRatio } from './units.js';
 import { fig, MISSING, type Unit, type ViewCell } from './view.js';
 import { describeWarning } from './warnings.js';
@@ -107,14 +107,6 @@ const COST_COLUMNS: { id: keyof RankedRuntime['costs']; header: string; unit: Un
   { id: 'rssEndBytes', header: 'RSS after drain', unit: 'bytes' },
 ];
 
-/**
- * The decisions of a result: the stored ones (a run since schema 2), or decided now at one look for a result
- * that has none (an older run re-rendered under the current rules, from its raw per-cell values).
- */
-export function decisionsOf(result: RunResult): CaseDecision[] {
-  if (result.decisions) return result.decisions;
-  return decideAll(result, casesOfResult(result));
-}
 
 function caseView(d: CaseDecision): DecisionCaseView {
   const p = PRIMARY[d.primary.metric];
@@ -179,23 +171,31 @@ function warningKinds(result: RunResult): WarningKindView[] {
     .sort((a, b) => b.count - a.count || a.code.localeCompare(b.code));
 }
 
+/** "5 of 6 runtime pairs settled (different or equivalent)": how far the decisions got. */
+export function settledWords(decisions: readonly CaseDecision[]): string {
+  const pairs = decisions.flatMap((d) => d.pairs);
+  const settled = pairs.filter((p) => p.verdict !== 'undecided').length;
+  return `${settled} of ${pairs.length} runtime pairs settled (different or equivalent)`;
+}
+
+/** The verdict-first view of decisions, under a headline (the run's or `bench choose`'s), with warnings by kind. */
+export function decisionView(decisions: readonly CaseDecision[], headline: string, warnings: WarningKindView[] = []): DecisionView {
+  return { headline, cases: decisions.map(caseView), warnings };
+}
+
 /** The verdict-first view of a result. */
 export function buildDecisionView(result: RunResult): DecisionView {
   const decisions = decisionsOf(result);
-  const pairs = decisions.flatMap((d) => d.pairs);
-  const settled = pairs.filter((p) => p.verdict !== 'undecided').length;
-  const parts = [`${settled} of ${pairs.length} runtime pairs settled (different or equivalent)`];
+  const parts = [settledWords(decisions)];
   if (result.budget) {
     const stop = { settled: 'every case settled', budget: 'the budget was spent', 'max-looks': 'the most looks were taken', interrupted: 'interrupted' }[result.budget.stop];
     parts.push(`${result.budget.rounds} round${result.budget.rounds === 1 ? '' : 's'} of a ${Math.round((result.settings.budgetMs ?? 0) / 1000)} s budget, stopped: ${stop}`);
   } else parts.push(`${result.settings.repeat} fixed repetition${result.settings.repeat === 1 ? '' : 's'}`);
-  return { headline: parts.join(' · '), cases: decisions.map(caseView), warnings: warningKinds(result) };
+  return decisionView(decisions, parts.join(' · '), warningKinds(result));
 }
 
-/** The decision as terminal text: one small table per workload, then the warnings by kind. */
-export function renderDecisionText(result: RunResult): string {
-  const v = buildDecisionView(result);
-  const answers = answerLines(decisionsOf(result));
+/** A decision view as terminal lines: the headline, what to pick per workload, one small table per workload, the warnings by kind. */
+export function decisionTextLines(v: DecisionView, answers: readonly string[]): string[] {
   const out: string[] = ['', `Decision: ${v.headline}`, ...(answers.length > 0 ? ['What to pick, per workload:', ...answers.map((a) => `  ${a}`)] : []), ''];
   if (v.cases.length === 0) out.push('Nothing to rank: no completed cell of a ranked workload.', '');
   for (const c of v.cases) {
@@ -209,5 +209,11 @@ export function renderDecisionText(result: RunResult): string {
     for (const w of v.warnings) out.push(...wrap(`${w.cells} cell${w.cells === 1 ? '' : 's'}: e.g. ${w.example}`, TABLE_WIDTH, '      ', `  [${w.code}] `));
     out.push('');
   }
-  return `${out.join('\n').replace(/\n+$/, '')}\n`;
+  return out;
+}
+
+/** The decision as terminal text: one small table per workload, then the warnings by kind. */
+export function renderDecisionText(result: RunResult): string {
+  const lines = decisionTextLines(buildDecisionView(result), answerLines(decisionsOf(result)));
+  return `${lines.join('\n').replace(/\n+$/, '')}\n`;
 }

@@ -112,6 +112,6 @@ export async function chooseCommand(opts: Record<string, unknown>, args: string[
   const side = loadSide(args[0]!, io.cwd);
   const note = partialResultNote(side.result, args[0]!);
   if (note) io.stderr.write(note);
-  io.stdout.write(format.render(runtimeChoice(side.result, { seed: opts['seed'] as number })));
+  io.stdout.write(format.render(runtimeChoice(side.result, side.runs)));
   return ExitCode.ok;
 }

@@ -1,28 +1,27 @@
-// The runtime-choice table (`bench choose`) for a terminal and as Markdown:
-// per case the runtimes ranked, ratio to the best with its CI, the standing,
-// and the costs beside the speed.
+// The runtime-choice table (`bench choose`) for a terminal and as Markdown: the decision `bench run` ends in
+// (report/verdict.ts), for a stored result or several pooled, under the machine and runtimes it rests on.
 
 import type { ChoiceTable } from '../../core/choice.js';
-import { mdEscape } from '../markdown.js';
-import { wrap } from '../table.js';
+import { decisionFromDecisions } from '../decision.js';
+import { decisionMarkdownLines, mdEscape } from '../markdown.js';
+import { wrap } from '../text.js';
+import { decisionTextLines } from '../verdict.js';
 import type { ChoiceFormat } from './format.js';
-import { alignColumns } from './text.js';
-import { buildChoiceView, CHOICE_COLUMNS } from './view.js';
+import { buildChoiceView } from './view.js';
 
 /** Marker of a runtime-choice comment, distinct from the comparison's. */
 export const CHOICE_MARKER = '<!-- bench-choice -->';
 
-const ALIGN = ['right', 'left', 'right', 'right', 'left', 'left', 'right', 'right', 'right', 'right'] as const;
+/** How the verdicts were reached, one line each (the same words as the run's HTML page). */
+const methodOf = (t: ChoiceTable): string[] => decisionFromDecisions(t.cases.map((c) => c.decision)).method;
 
 export const choiceTableFormat: ChoiceFormat = {
   name: 'table',
   extension: 'txt',
   render(t: ChoiceTable): string {
     const v = buildChoiceView(t);
-    const out = [v.title, ...v.meta.flatMap((m) => wrap(m, 120, '    ', '  ')), ''];
-    if (v.cases.length === 0) out.push('No completed cells.', '');
-    for (const c of v.cases) out.push(c.title, ...wrap(c.verdict, 120, '    ', '  '), ...alignColumns(CHOICE_COLUMNS, c.rows, ALIGN, '    '), '');
-    out.push('Legend', ...v.legend.flatMap((l) => wrap(l, 120, '    ', '  ')));
+    const body = decisionTextLines(v.decision, v.answers).slice(1);
+    const out = [v.title, ...v.meta.flatMap((m) => wrap(m, 120, '    ', '  ')), '', ...body, 'Method', ...methodOf(t).flatMap((l) => wrap(l, 120, '    ', '  '))];
     return `${out.join('\n')}\n`;
   },
 };
@@ -32,22 +31,8 @@ export const choiceMarkdownFormat: ChoiceFormat = {
   extension: 'md',
   render(t: ChoiceTable): string {
     const v = buildChoiceView(t);
-    const line = (cells: readonly string[]) => `| ${cells.map(mdEscape).join(' | ')} |`;
-    const out = [CHOICE_MARKER, `### ${mdEscape(v.title)}`, '', ...v.meta.map((m) => `${mdEscape(m)}  `), ''];
-    if (v.cases.length === 0) out.push('No completed cells.', '');
-    for (const c of v.cases) {
-      out.push(
-        `#### ${mdEscape(c.title)}`,
-        '',
-        `**${mdEscape(c.verdict)}**`,
-        '',
-        line(CHOICE_COLUMNS),
-        `|${ALIGN.map((a) => (a === 'right' ? ' ---: ' : ' :--- ')).join('|')}|`,
-        ...c.rows.map(line),
-        '',
-      );
-    }
-    out.push(`<sub>${v.legend.map(mdEscape).join(' · ')}</sub>`);
+    const out = [CHOICE_MARKER, `### ${mdEscape(v.title)}`, '', ...v.meta.map((m) => `${mdEscape(m)}  `), '', ...decisionMarkdownLines(v.decision, v.answers, '####')];
+    out.push(`<sub>${methodOf(t).map(mdEscape).join(' · ')}</sub>`);
     return `${out.join('\n')}\n`;
   },
 };

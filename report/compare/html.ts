@@ -10,7 +10,7 @@
 import { rowRuntimeLabel, type Comparison, type ComparisonRow } from '../../core/compare.js';
 import type { ChoiceTable } from '../../core/choice.js';
 import { metricDef, METRICS, type MetricId } from '../../core/compare-metrics.js';
-import { decisionFromChoice, decisionVerdict } from '../decision.js';
+import { decisionFromDecisions, decisionVerdict } from '../decision.js';
 import type { ChartSpec } from '../html/charts.js';
 import { compareDistributions, ratioBars, type CompareDistributionRow, type ValueAxis } from '../html/figures.js';
 import { renderHtmlPage, type Block, type HtmlDocument, type HtmlSection, type TableBlock, type TextCell, type Tone } from '../html/page.js';
@@ -133,7 +133,7 @@ export function compareDocument(c: Comparison): HtmlDocument {
 /** The runtime-choice table as an `HtmlDocument`: the decision first, then each case's ratio to the best with its interval. Pure. */
 export function choiceDocument(t: ChoiceTable): HtmlDocument {
   const v = buildChoiceView(t);
-  const decision = decisionFromChoice(t);
+  const decision = decisionFromDecisions(t.cases.map((c) => c.decision));
   // One section, so the cases' charts sit side by side in the page's grid.
   const charts = decision.cases.flatMap((d, i): Block[] => {
     const best = d.rows[0];
@@ -143,7 +143,7 @@ export function choiceDocument(t: ChoiceTable): HtmlDocument {
     const chart = ratioBars({
       id: `k${i + 1}-${slugOf(d.case)}-ratio`,
       title: `${d.case}: ${d.metricLabel}, ratio to the best (${best.runtime})`,
-      caption: `Each runtime's median ÷ ${best.runtime}'s, with its interval as a whisker; ${worse} 1× is worse. A whisker across 1× is a tie.`,
+      caption: `Each runtime's median ÷ ${best.runtime}'s, with its 95% interval as a whisker; ${worse} 1× is worse. The verdict is the sequential test's, whose interval is wider.`,
       label: `${d.metricLabel} ÷ best`,
       categories: others.map((r) => r.runtime),
       reference: best.runtime,
@@ -155,13 +155,13 @@ export function choiceDocument(t: ChoiceTable): HtmlDocument {
   return {
     title: v.title,
     meta: [
-      ['revision and machine', v.meta[0]!],
-      ['runtimes', v.meta[1]!.replace(/^runtimes: /, '')],
+      ['revision and machine', v.meta[0]],
+      ['runtimes', v.meta[1].replace(/^runtimes: /, '')],
+      ['verdicts', v.headline],
     ],
     verdict: decisionVerdict(decision),
     sections,
     groups: t.runtimes.map((r) => r.id),
-    footer: v.legend,
   };
 }
 

@@ -4,7 +4,9 @@
 
 import { fmtP, rowRuntimeLabel, upgradeLine, type Comparison, type ComparisonRow, type SuspectReason } from '../../core/compare.js';
 import { METRICS, metricDef, type MetricDef, type MetricId } from '../../core/compare-metrics.js';
-import type { ChoiceCase, ChoiceTable } from '../../core/choice.js';
+import type { ChoiceTable } from '../../core/choice.js';
+import { answerLines } from '../answer.js';
+import { decisionView, settledWords, type DecisionView } from '../verdict.js';
 import { formatBytes, formatPct, formatRate, formatRatio, formatUs, sig3 } from '../units.js';
 
 /** A figure in its metric's unit: `812k`, `1.23 ms`, `6.10 µs`, `47.1 MiB`. */
@@ -226,61 +228,35 @@ export function byCase<T extends { case: string }>(rows: readonly T[]): [string,
 
 // --- runtime choice ---
 
-export const CHOICE_COLUMNS = ['#', 'runtime', 'figure', 'ratio to best', '95% CI', 'standing', 'CPU/msg', 'bytes/conn', 'peak RSS', 'n'] as const;
-
-export interface ChoiceCaseView {
-  title: string;
-  verdict: string;
-  rows: string[][];
-}
-
+/** What `bench choose` shows above the decision: title, the machine and runtimes, where the verdicts come from. */
 export interface ChoiceView {
   title: string;
-  meta: string[];
-  cases: ChoiceCaseView[];
-  legend: string[];
+  /** Revision and machine; runtimes with versions. */
+  meta: [string, string];
+  /** How far the decisions got and where they come from (the run's own, or decided now from a pool). */
+  headline: string;
+  /** The decisions in the run's own view (report/verdict.ts), so `bench run` and `bench choose` read alike. */
+  decision: DecisionView;
+  answers: string[];
 }
 
-function choiceCase(c: ChoiceCase): ChoiceCaseView {
-  const def = metricDef(c.metric);
-  const cost = (fig: Partial<Record<MetricId, number>>, id: MetricId) => (fig[id] === undefined ? '–' : formatMetric(id, fig[id]!));
-  return {
-    title: `${c.case}: ranked by ${def.label} (${def.better} is better)`,
-    verdict: c.winner ? `winner: ${c.winner} (${c.verdict})` : c.verdict,
-    rows: c.rows.map((r) => {
-      const bound = r.loadgenBound ? (def.better === 'higher' ? '≥' : '') : '';
-      return [
-        String(r.rank),
-        r.runtime,
-        `${bound}${formatMetric(c.metric, r.median)}${r.loadgenBound ? '*' : ''}${r.madPct === null ? '' : ` ±${formatPct(r.madPct)}`}`,
-        Number.isFinite(r.ratioToBest) ? formatRatio(r.ratioToBest) : '–',
-        r.ratioCi ? `${formatRatio(r.ratioCi.low)}–${formatRatio(r.ratioCi.high)}` : '–',
-        r.undecidedReason ? `undecided: ${r.undecidedReason === 'too-few-repetitions' ? 'too few repetitions' : 'load-generator bound'}` : r.standing,
-        cost(r.figures, 'serverCpuUsPerMsg'),
-        cost(r.figures, 'bytesPerConnection'),
-        cost(r.figures, 'rssPeakBytes'),
-        String(r.n),
-      ];
-    }),
-  };
+function sourceWords(t: ChoiceTable): string {
+  const test = `sequential test, ${t.settings.spending === 'pocock' ? 'Pocock' : "O'Brien–Fleming"} spending, α ${t.settings.alpha}`;
+  if (t.source === 'run') return `as \`bench run\` decided (${test})`;
+  if (t.runs > 1) return `${t.runs} results pooled, decided now at look ${t.settings.look} of ${t.settings.maxLooks}: every look the runs took counts (${test})`;
+  return t.settings.maxLooks > 1 ? `decided now at look ${t.settings.look} of ${t.settings.maxLooks} (${test})` : `decided now at one look: fixed repetitions (${test})`;
 }
 
-/** The runtime-choice table as display strings. */
+/** The runtime-choice table as a view over the run's decision view. */
 export function buildChoiceView(t: ChoiceTable): ChoiceView {
   const versions = t.runtimes.map((r) => `${r.id} ${r.runtimeVersion ?? '?'}${r.libraryVersion && r.libraryVersion !== r.runtimeVersion ? ` (${r.libraryVersion})` : ''}`);
+  const decisions = t.cases.map((c) => c.decision);
+  const headline = `${settledWords(decisions)} · ${sourceWords(t)}`;
   return {
     title: `Runtime choice: ${t.label}`,
-    meta: [
-      `${t.gitRevision ? t.gitRevision.slice(0, 7) : 'no git revision'} · ${t.environment.cpuModel}, ${t.environment.logicalCpus} CPUs, ${t.environment.kernel}`,
-      `runtimes: ${versions.join(', ') || '–'}`,
-      `tie: not significantly different from the best (Mann–Whitney U, Holm within the case, α ${t.alpha}, or a ${Math.round(t.confidence * 100)}% bootstrap CI of the ratio of medians containing 1; seed ${t.seed}, ${t.resamples} resamples)`,
-    ],
-    cases: t.cases.map(choiceCase),
-    legend: [
-      'figure: median ± spread (MAD / median) of the primary metric over the repetitions; ratio to best: median ÷ the best\'s median',
-      'costs beside speed: server CPU µs per message, bytes per connection, peak server RSS (medians)',
-      'standing: best · tie (not significantly different from the best) · behind (significantly worse) · undecided (limited by the load generator, or too few repetitions for any difference to be significant)',
-      '≥ … *: load-generator bound; such a figure never wins on its own',
-    ],
+    meta: [`${t.gitRevision ? t.gitRevision.slice(0, 7) : 'no git revision'} · ${t.environment.cpuModel}, ${t.environment.logicalCpus} CPUs, ${t.environment.kernel}`, `runtimes: ${versions.join(', ') || '–'}`],
+    headline,
+    decision: decisionView(decisions, headline),
+    answers: answerLines(decisions),
   };
 }

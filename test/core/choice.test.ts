@@ -1,102 +1,121 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { primaryMetric, runtimeChoice } from '../../core/choice.js';
-import { summarizeCells } from '../../core/summarize.js';
+import { runtimeChoice } from '../../core/choice.js';
+import { mergeResults, pooledDecisionSettings } from '../../core/compare.js';
+import { casesOfResult, decideAll } from '../../core/decide.js';
+import type { DecisionSettings } from '../../schema/result.js';
 import { IDLE_CASE, OPEN_CASE, loadFixture } from '../helpers/make-fixture.js';
 import { syntheticResult } from '../helpers/synthetic.js';
 
-const opts = { resamples: 2000 };
+const BUDGETED = (look: number, maxLooks: number): DecisionSettings => ({ alpha: 0.05, spending: 'pocock', look, maxLooks });
 
 describe('runtimeChoice', () => {
-  test('ranks by the primary figure, names a winner only when every other runtime is significantly behind', () => {
+  test('ranks by the primary figure, names a winner only when every other runtime is different and behind', () => {
     // The server at full CPU in every cell: a closed loop ranks on throughput, the server's figure.
     const r = syntheticResult({ runtimes: ['node-ws', 'bun', 'deno'], seed: 5, serverBound: true, factors: { bun: { msgsPerSec: 1.5 }, deno: { msgsPerSec: 1.2 } } });
-    const t = runtimeChoice(r, opts);
-    const c = t.cases[0]!;
-    assert.equal(c.metric, 'msgsPerSec');
-    assert.deepEqual(c.rows.map((x) => x.runtime), ['bun', 'deno', 'node-ws']);
-    assert.deepEqual(c.rows.map((x) => x.standing), ['best', 'behind', 'behind']);
+    const c = runtimeChoice(r).cases[0]!;
+    assert.equal(c.decision.primary.metric, 'msgsPerSec');
+    assert.deepEqual(c.decision.ranking.map((x) => x.runtime), ['bun', 'deno', 'node-ws']);
+    assert.deepEqual(c.decision.ranking.map((x) => x.standing), ['best', 'behind', 'behind']);
+    assert.equal(c.outcome, 'winner');
     assert.equal(c.winner, 'bun');
-    const deno = c.rows[1]!;
+    const deno = c.decision.ranking[1]!;
     assert.ok(Math.abs(deno.ratioToBest - 1.2 / 1.5) < 0.03, String(deno.ratioToBest));
-    assert.ok(deno.ratioCi!.low < deno.ratioToBest && deno.ratioToBest < deno.ratioCi!.high);
-    assert.ok(deno.ratioCi!.high < 1);
-    assert.ok(deno.pAdjusted! <= 0.05);
+    assert.ok(deno.low! < deno.ratioToBest && deno.ratioToBest < deno.high! && deno.high! < 1);
   });
 
-  test('calls runtimes within noise of the best a tie, and then there is no winner', () => {
-    const t = runtimeChoice(syntheticResult({ runtimes: ['bun', 'node-ws'], seed: 6, serverBound: true }), opts);
-    const c = t.cases[0]!;
-    assert.equal(c.rows[1]!.standing, 'tie');
+  test('runtimes alike are never called different, and then there is no winner', () => {
+    const c = runtimeChoice(syntheticResult({ runtimes: ['bun', 'node-ws'], seed: 6, serverBound: true })).cases[0]!;
+    assert.notEqual(c.decision.ranking[1]!.standing, 'behind');
     assert.equal(c.winner, null);
-    assert.match(c.verdict, /not significantly different/);
-    assert.ok(c.rows[1]!.ratioCi!.low <= 1 || c.rows[1]!.pAdjusted! > 0.05);
+    assert.ok(c.outcome === 'equivalent' || c.outcome === 'undecided', c.outcome);
   });
 
   test('puts the costs beside the speed', () => {
-    const c = runtimeChoice(syntheticResult({ runtimes: ['bun', 'node-ws'], seed: 7 }), opts).cases[0]!;
-    for (const row of c.rows) {
-      assert.ok(row.figures.serverCpuUsPerMsg! > 9 && row.figures.serverCpuUsPerMsg! < 11);
-      assert.ok(row.figures.bytesPerConnection! > 0 && row.figures.rssPeakBytes! > 0);
+    const c = runtimeChoice(syntheticResult({ runtimes: ['bun', 'node-ws'], seed: 7 })).cases[0]!;
+    for (const row of c.decision.ranking) {
+      assert.ok(row.costs.serverCpuUsPerMsg! > 9 && row.costs.serverCpuUsPerMsg! < 11);
+      assert.ok(row.costs.rssPeakBytes! > 0);
     }
   });
 
   test('where the load generator limited a repetition, a closed loop ranks on server CPU per message, never on a bound', () => {
     const r = syntheticResult({ runtimes: ['bun', 'node-ws'], seed: 8, serverBound: true, factors: { bun: { msgsPerSec: 1.5, serverCpuUsPerMsg: 0.6 } }, loadgenBound: ['echo/bun/2'] });
-    const c = runtimeChoice(r, opts).cases[0]!;
-    assert.equal(c.metric, 'serverCpuUsPerMsg');
-    assert.equal(c.rows[0]!.runtime, 'bun');
-    assert.ok(c.rows.every((x) => !x.loadgenBound));
+    const c = runtimeChoice(r).cases[0]!;
+    assert.equal(c.decision.primary.metric, 'serverCpuUsPerMsg');
     assert.equal(c.winner, 'bun');
   });
 
-  test('a bound figure never wins on its own: an open loop whose load was not offered in full ranks on the rate carried, marked', () => {
+  test('an open loop some runtime did not carry ranks on the rate carried; a shortfall only the load generator caused does not switch it', () => {
     const f = loadFixture();
-    // Every cell of the open case short of its rate, one of bun's not offered in full (a bound).
-    for (const c of f.cells.filter((x) => x.case === OPEN_CASE && x.metrics)) c.metrics = { ...c.metrics!, sustained: false, throughputIsLowerBound: c.id === `${OPEN_CASE}/bun/2` };
-    const c = runtimeChoice(f, opts).cases.find((x) => x.case === OPEN_CASE)!;
-    assert.equal(c.metric, 'msgsPerSec');
-    const bun = c.rows.find((x) => x.runtime === 'bun')!;
-    assert.equal(bun.loadgenBound, true);
-    assert.notEqual(c.winner, 'bun');
-  });
-
-  test('a shortfall only where the load generator fell behind is the generator\'s: the open loop still ranks on CPU per message', () => {
-    const f = loadFixture();
+    for (const c of f.cells.filter((x) => x.case === OPEN_CASE && x.metrics)) c.metrics = { ...c.metrics!, sustained: false, throughputIsLowerBound: false };
+    assert.equal(runtimeChoice(f).cases.find((x) => x.decision.case === OPEN_CASE)!.decision.primary.metric, 'msgsPerSec');
     // One repetition short of its rate, and its throughput a bound (npm start: node-ws "carried" 9,879 of 10,000).
     for (const c of f.cells.filter((x) => x.case === OPEN_CASE && x.metrics)) {
       const short = c.id === `${OPEN_CASE}/node-ws/2`;
       c.metrics = { ...c.metrics!, sustained: !short, throughputIsLowerBound: short };
     }
-    assert.equal(runtimeChoice(f, opts).cases.find((x) => x.case === OPEN_CASE)!.metric, 'serverCpuUsPerMsg');
-    // The same shortfall with the generator keeping up is the server's: ranked on the rate carried.
-    for (const c of f.cells.filter((x) => x.case === OPEN_CASE && x.metrics)) c.metrics = { ...c.metrics!, throughputIsLowerBound: false };
-    assert.equal(runtimeChoice(f, opts).cases.find((x) => x.case === OPEN_CASE)!.metric, 'msgsPerSec');
+    assert.equal(runtimeChoice(f).cases.find((x) => x.decision.case === OPEN_CASE)!.decision.primary.metric, 'serverCpuUsPerMsg');
   });
 
-  test('with 3 repetitions no difference can be significant: undecided, with how many are needed', () => {
-    const c = runtimeChoice(syntheticResult({ repeat: 3, seed: 10, serverBound: true, factors: { bun: { msgsPerSec: 2 } } }), opts).cases[0]!;
-    assert.equal(c.rows[1]!.standing, 'undecided');
-    assert.equal(c.rows[1]!.undecidedReason, 'too-few-repetitions');
-    assert.match(c.verdict, /at least 4 per runtime/);
-  });
-
-  test('is deterministic for a seed and changes with it', () => {
-    const r = syntheticResult({ seed: 11 });
-    const a = runtimeChoice(r, { ...opts, seed: 3 }).cases[0]!.rows[1]!.ratioCi;
-    assert.deepEqual(runtimeChoice(r, { ...opts, seed: 3 }).cases[0]!.rows[1]!.ratioCi, a);
-    assert.notDeepEqual(runtimeChoice(r, { ...opts, seed: 4 }).cases[0]!.rows[1]!.ratioCi, a);
+  test('with 2 repetitions nothing is decided: undecided, saying why', () => {
+    const c = runtimeChoice(syntheticResult({ repeat: 2, seed: 10, serverBound: true, factors: { bun: { msgsPerSec: 2 } } })).cases[0]!;
+    assert.equal(c.outcome, 'undecided');
+    assert.equal(c.decision.ranking[1]!.standing, 'undecided');
+    assert.equal(c.decision.ranking[1]!.reason, 'too-few-values');
   });
 
   test('picks what bench run decides on: CPU per message at a rate every runtime carried, bytes per connection for idle', () => {
     const f = loadFixture();
-    const rows = summarizeCells(f.cells, f.settings.referenceRuntime);
-    assert.equal(primaryMetric(f, rows.filter((r) => r.case === OPEN_CASE)), 'serverCpuUsPerMsg');
-    assert.equal(primaryMetric(f, rows.filter((r) => r.case === IDLE_CASE)), 'bytesPerConnection');
-    const t = runtimeChoice(f, opts);
-    assert.deepEqual(t.cases.map((c) => c.case), [OPEN_CASE, IDLE_CASE]);
-    // CPU per message is valid whatever the load generator's lateness: node-uws, the cheapest, is not a bound.
-    assert.equal(t.cases[0]!.rows[0]!.runtime, 'node-uws');
-    assert.equal(t.cases[0]!.rows[0]!.loadgenBound, false);
+    const t = runtimeChoice(f);
+    assert.deepEqual(t.cases.map((c) => [c.decision.case, c.decision.primary.metric]), [[OPEN_CASE, 'serverCpuUsPerMsg'], [IDLE_CASE, 'bytesPerConnection']]);
+    // CPU per message is valid whatever the load generator's lateness: node-uws, the cheapest, leads.
+    assert.equal(t.cases[0]!.decision.ranking[0]!.runtime, 'node-uws');
+  });
+});
+
+describe('bench choose agrees with bench run', () => {
+  test("a run's stored decisions are the table's, verdict for verdict (a budgeted run's looks included)", () => {
+    const r = syntheticResult({ runtimes: ['node-ws', 'bun'], seed: 12, serverBound: true, factors: { bun: { msgsPerSec: 1.06 } } });
+    r.settings.decision = BUDGETED(3, 8);
+    r.decisions = decideAll(r, casesOfResult(r), { settings: r.settings.decision }).map((d) => ({ ...d, look: 3, maxLooks: 8 }));
+    const t = runtimeChoice(r);
+    assert.equal(t.source, 'run');
+    assert.deepEqual(t.cases.map((c) => c.decision), r.decisions);
+  });
+
+  test('a result without stored decisions is decided at its own looks: a later look of many is never bolder than one look', () => {
+    for (const seed of [13, 14, 15, 16]) {
+      const r = syntheticResult({ runtimes: ['node-ws', 'bun'], seed, serverBound: true, factors: { bun: { msgsPerSec: 1.08 } } });
+      const fixed = runtimeChoice(r).cases[0]!.decision.pairs[0]!;
+      r.settings.decision = BUDGETED(6, 6);
+      const sequential = runtimeChoice(r);
+      assert.equal(sequential.source, 'decided');
+      const pair = sequential.cases[0]!.decision.pairs[0]!;
+      // The corrected interval of the later look contains the one-look interval.
+      assert.ok(pair.low! <= fixed.low! && pair.high! >= fixed.high!, `${seed}: ${pair.low}–${pair.high} vs ${fixed.low}–${fixed.high}`);
+      if (pair.verdict === 'different') assert.equal(fixed.verdict, 'different');
+    }
+  });
+
+  test('pooled runs drop the parts\' decisions and count every look a budgeted part could take', () => {
+    assert.equal(pooledDecisionSettings([undefined, undefined]), undefined);
+    assert.deepEqual(pooledDecisionSettings([BUDGETED(2, 5), undefined, BUDGETED(7, 7)]), BUDGETED(12, 12));
+    const a = syntheticResult({ runtimes: ['node-ws', 'bun'], seed: 17, serverBound: true });
+    const b = syntheticResult({ runtimes: ['node-ws', 'bun'], seed: 18, serverBound: true });
+    a.settings.decision = BUDGETED(2, 5);
+    a.decisions = decideAll(a, casesOfResult(a), { settings: a.settings.decision });
+    a.budget = { rounds: 3, maxLooks: 5, stop: 'settled' };
+    const pool = mergeResults([
+      { name: 'a', result: a },
+      { name: 'b', result: b },
+    ]);
+    assert.equal(pool.decisions, undefined);
+    assert.equal(pool.budget, undefined);
+    assert.deepEqual(pool.settings.decision, BUDGETED(5, 5));
+    const t = runtimeChoice(pool, 2);
+    assert.equal(t.source, 'decided');
+    assert.equal(t.runs, 2);
+    assert.equal(t.cases[0]!.decision.ranking[0]!.n, a.cells.filter((c) => c.runtime === t.cases[0]!.decision.ranking[0]!.runtime).length * 2);
   });
 });

@@ -110,26 +110,25 @@ describe('compare table and JSON', () => {
 });
 
 describe('runtime-choice reports', () => {
-  const t = runtimeChoice(syntheticResult({ runtimes: ['node-ws', 'bun'], seed: 5, serverBound: true, factors: { bun: { msgsPerSec: 1.5 } } }), { resamples: 1000 });
+  const t = runtimeChoice(syntheticResult({ runtimes: ['node-ws', 'bun'], seed: 5, serverBound: true, factors: { bun: { msgsPerSec: 1.5 } } }));
 
-  test('Markdown has its own marker, the verdict and one ranked table per case with costs', () => {
-    const text = choiceMarkdownFormat.render(t);
-    const l = text.split('\n');
+  test("Markdown has its own marker, what to pick, and the run's decision table per case with its costs", () => {
+    const l = choiceMarkdownFormat.render(t).split('\n');
     assert.equal(l[0], CHOICE_MARKER);
-    assert.ok(l.includes('#### echo: ranked by msgs/s (higher is better)'));
-    assert.ok(l.some((x) => /^\*\*winner: bun \(/.test(x)));
-    const header = l.findIndex((x) => x.startsWith('| # | runtime | figure |'));
-    assert.deepEqual(cells(l[header]!).slice(6), ['CPU/msg', 'bytes/conn', 'peak RSS', 'n']);
-    assert.deepEqual(cells(l[header + 2]!).slice(0, 2), ['1', 'bun']);
-    assert.equal(cells(l[header + 2]!)[5], 'best');
-    assert.equal(cells(l[header + 3]!)[5], 'behind');
+    assert.ok(l.includes('- echo: bun'), 'what to pick');
+    assert.ok(l.some((x) => x.startsWith('#### echo (settled')));
+    const header = l.findIndex((x) => x.startsWith('| runtime | msgs/s | vs best (95% CI) | verdict |'));
+    assert.ok(header > 0, 'the decision table');
+    assert.match(l[header + 2]!, /^\| bun \(n=10\) \|.*\| best \|/);
+    assert.match(l[header + 3]!, /^\| node-ws \(n=10\) \|.*\| different \|/);
   });
 
-  test('the terminal table shows the same ranking', () => {
+  test('the terminal table shows the same ranking and says how the verdicts were reached', () => {
     const text = choiceTableFormat.render(t);
-    assert.match(text, /winner: bun/);
-    assert.match(text, /\n {4}1 {2}bun .* best /);
-    assert.match(text, /\n {4}2 {2}node-ws .* behind /);
+    assert.match(text, /Decision: 1 of 1 runtime pairs settled \(different or equivalent\) · decided now at one look/);
+    assert.match(text, /bun \(n=10\) .* best/);
+    assert.match(text, /node-ws \(n=10\) .* different/);
+    assert.match(text, /\nMethod\n/);
   });
 });
 

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { runtimeChoice, type ChoiceTable } from '../../core/choice.js';
 import { compareResults } from '../../core/compare.js';
 import { choiceDocument, compareDocument, shortVerdict } from '../../report/compare/html.js';
-import { decisionFromChoice, decisionVerdict, outcomeWords } from '../../report/decision.js';
+import { decisionFromDecisions, decisionVerdict, outcomeWords } from '../../report/decision.js';
 import { getFormat } from '../../report/format.js';
 import { caseTables, htmlErrorPage, htmlFormat, runDocument } from '../../report/html.js';
 import { checkChart, type ChartSpec } from '../../report/html/charts.js';
@@ -305,15 +305,17 @@ describe('the comparison report', () => {
 
 describe('the decision', () => {
   const choice = (o: Parameters<typeof syntheticResult>[0]): ChoiceTable => runtimeChoice(syntheticResult({ serverBound: true, ...o }));
+  const decisionOf = (t: ChoiceTable) => decisionFromDecisions(t.cases.map((c) => c.decision));
   const cases: { name: string; table: ChoiceTable; outcome: string; words: string }[] = [
     { name: 'one runtime significantly ahead', table: choice({ seed: 5, factors: { 'node-ws': { msgsPerSec: 0.7 } } }), outcome: 'winner', words: 'bun wins' },
-    { name: 'two runtimes alike', table: choice({ seed: 5 }), outcome: 'tie', words: 'no winner (tie)' },
-    { name: 'three repetitions', table: choice({ seed: 5, repeat: 3, factors: { 'node-ws': { msgsPerSec: 0.7 } } }), outcome: 'undecided', words: 'undecided' },
+    { name: 'two runtimes alike', table: choice({ seed: 5 }), outcome: 'equivalent', words: 'equivalent' },
+    { name: 'one alike, one behind', table: choice({ seed: 5, runtimes: ['bun', 'deno', 'node-ws'], factors: { 'node-ws': { msgsPerSec: 0.7 } } }), outcome: 'tie', words: 'no winner (tie)' },
+    { name: 'two repetitions', table: choice({ seed: 5, repeat: 2, factors: { 'node-ws': { msgsPerSec: 0.7 } } }), outcome: 'undecided', words: 'undecided' },
     { name: 'a single runtime', table: choice({ seed: 5, runtimes: ['bun'] }), outcome: 'single', words: 'only bun ran' },
   ];
   for (const c of cases) {
     test(`${c.name}: ${c.outcome}`, () => {
-      const d = decisionFromChoice(c.table).cases[0]!;
+      const d = decisionOf(c.table).cases[0]!;
       assert.equal(d.outcome, c.outcome);
       assert.equal(outcomeWords(d), c.words);
       assert.equal(d.rows[0]!.figure.unit, 'msgs/s');
@@ -322,7 +324,7 @@ describe('the decision', () => {
   }
 
   test('a winner is said in the summary and in its line, in the good tone', () => {
-    const v = decisionVerdict(decisionFromChoice(cases[0]!.table));
+    const v = decisionVerdict(decisionOf(cases[0]!.table));
     assert.equal(v.summary, 'echo: bun wins');
     assert.equal(v.tone, 'good');
     const list = v.blocks[0]!;
@@ -338,17 +340,18 @@ describe('the runtime-choice report', () => {
   test('the decision first, then per case the ratio to the best with its interval', () => {
     const doc = docs[3]![1];
     const t = runtimeChoice(head);
-    assert.equal(tables(doc.verdict.blocks)[0]!.rows.length, t.cases.reduce((n, c) => n + c.rows.length, 0));
+    assert.equal(tables(doc.verdict.blocks)[0]!.rows.length, t.cases.reduce((n, c) => n + c.decision.ranking.length, 0));
     assert.deepEqual(doc.sections.map((s) => s.title), ['Ratio to the best, per case']);
     const all = sectionCharts(doc, 'Ratio to the best, per case');
     assert.equal(all.length, t.cases.length);
     const chart = all[0]!;
     assert.equal(chart.kind, 'bars-interval');
-    assert.deepEqual(chart.x.categories, t.cases[0]!.rows.slice(1).map((r) => r.runtime));
+    const ranking = t.cases[0]!.decision.ranking;
+    assert.deepEqual(chart.x.categories, ranking.slice(1).map((r) => r.runtime));
     for (const s of chart.series) {
-      const row = t.cases[0]!.rows.find((r) => r.runtime === s.name)!;
+      const row = ranking.find((r) => r.runtime === s.name)!;
       assert.deepEqual(s.points, [[s.name, row.ratioToBest]]);
-      assert.deepEqual(s.band, [[s.name, row.ratioCi!.low, row.ratioCi!.high]]);
+      assert.deepEqual(s.band, [[s.name, row.low!, row.high!]]);
     }
   });
 });
