@@ -29,13 +29,6 @@ export {
 export { hodgesLehmann, type HodgesLehmannOptions, type ShiftEstimate } from './hodges-lehmann.js';
 export { holmAdjust } from './holm.js';
 export { mulberry32, randomIndex, seededShuffle, shuffle, type Rng } from './random.js';
-export {
-  DEFAULT_BOOTSTRAP_RESAMPLES,
-  bootstrapMedianDifference,
-  bootstrapMedianRatio,
-  type BootstrapInterval,
-  type BootstrapOptions,
-} from './bootstrap.js';
 export { linearRegression, type LinearFit, type NoLinearFit, type Point } from './regression.js';
 export { settledValue, type SettleOptions, type SettleResult, type TimedSample } from './settle.js';
 export { medianRatePerSec, type RateOptions } from './rate.js';
