@@ -61,6 +61,23 @@ function boundedErr(s: string): string {
     .join('\n');
 }
 
+/**
+ * Commander's usage errors in bench's own form (base/errors.ts formatError): the stable code E_USAGE in place of a
+ * bare "error:", so a script can tell a usage error from any other by its code, and a hint naming the help to read.
+ */
+function usageError(s: string): string {
+  return boundedErr(s.replace(/^error: /, 'error[E_USAGE]: '));
+}
+
+/** Where a command's output goes: stdout, stderr bounded, and its usage errors in bench's form. */
+function outputOf(io: Io) {
+  return {
+    writeOut: (s: string) => io.stdout.write(s),
+    writeErr: (s: string) => io.stderr.write(boundedErr(s)),
+    outputError: (s: string, write: (t: string) => void) => write(usageError(s)),
+  };
+}
+
 export function createProgram(io: Io, actions: Record<string, Action>, version: string, setExit: (code: number) => void) {
   const program = new Command('bench')
     .description(
@@ -68,10 +85,10 @@ export function createProgram(io: Io, actions: Record<string, Action>, version: 
         'driven by a load generator that says when it, not the server, was the limit.',
     )
     .version(version, '-V, --version')
-    .showHelpAfterError('(add --help for usage)')
+    .showHelpAfterError('hint: `bench --help` lists the commands')
     .exitOverride()
-    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(boundedErr(s)) });
-  const output = { writeOut: (s: string) => io.stdout.write(s), writeErr: (s: string) => io.stderr.write(boundedErr(s)) };
+    .configureOutput(outputOf(io));
+  const output = outputOf(io);
   // Subcommands (`bench k8s render`) hang off a parent command made once per group.
   const groups = new Map<string, Command>();
   for (const def of COMMANDS) {
@@ -79,11 +96,21 @@ export function createProgram(io: Io, actions: Record<string, Action>, version: 
     if (!action) continue;
     let parent: Command = program;
     if (def.group) {
-      parent = groups.get(def.group) ?? program.command(def.group).description(GROUPS[def.group] ?? def.group).exitOverride().configureOutput(output);
+      parent =
+        groups.get(def.group) ??
+        program
+          .command(def.group)
+          .description(GROUPS[def.group] ?? def.group)
+          .showHelpAfterError(`hint: \`bench ${def.group} --help\` lists its commands`)
+          .exitOverride()
+          .configureOutput(output);
       groups.set(def.group, parent);
     }
     const cmd = defineCommand(parent, def, action, io, setExit);
-    cmd.exitOverride().configureOutput(output);
+    cmd
+      .showHelpAfterError(`hint: \`bench ${def.group ? `${def.group} ` : ''}${def.name} --help\` shows its usage`)
+      .exitOverride()
+      .configureOutput(output);
   }
   return program;
 }

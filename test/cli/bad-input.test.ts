@@ -487,6 +487,8 @@ describe('the bad-input battery', () => {
       assert.equal(res.code, 2, `exit ${res.code}\n${stderr.slice(0, 2000)}`);
       if (typeof r.field === 'string') assert.ok(stderr.includes(r.field), `stderr does not name ${JSON.stringify(r.field)}:\n${stderr.slice(0, 2000)}`);
       else assert.match(stderr, r.field);
+      // A stable code on every refusal, commander's own usage errors included (a script tells them apart by it).
+      assert.match(stderr, /^error\[E_[A-Z_]+\]: /m, 'no error code');
       assert.doesNotMatch(stderr, /\n\s+at \S.*:\d+:\d+\)?\n/, 'a stack trace');
       assert.doesNotMatch(stderr, /unexpected error/i);
       assert.ok(Buffer.byteLength(stderr) < MAX_STDERR_BYTES, `stderr is ${Buffer.byteLength(stderr)} bytes`);
