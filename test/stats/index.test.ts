@@ -16,7 +16,6 @@ describe('stats/index', () => {
       'mannWhitneyU', 'mannWhitneyExactPmf', 'mannWhitneyCriticalU',
       'hodgesLehmann', 'holmAdjust',
       'mulberry32', 'randomIndex', 'shuffle', 'seededShuffle',
-      'bootstrapMedianRatio', 'bootstrapMedianDifference',
       'linearRegression', 'settledValue', 'medianRatePerSec',
       'alphaSpent', 'lookAlpha', 'logRatioInterval', 'sequentialVerdict', 'expectedSettlingLook',
     ];
