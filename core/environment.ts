@@ -88,6 +88,7 @@ export async function captureEnvironment(host: HostInfo, toolVersion: string): P
     git(['status', '--porcelain', '--untracked-files=no']),
   ]);
   return {
+    // The probe's node-ws is the Node on PATH, host.nodePath: the one running bench and its load generator.
     ...readHostFacts(host, runtimes.find((r) => r.id === 'node-ws')?.runtimeVersion ?? 'unknown'),
     runtimes,
     toolVersion,
@@ -98,8 +99,8 @@ export async function captureEnvironment(host: HostInfo, toolVersion: string): P
 
 /**
  * This host's facts as an environment block records them (CPU, kernel, memory, limits, ports, governor), with
- * `nodeVersion` as the caller means it: the Node plain node-ws runs for a run, the load segment's own Node for a
- * segment (kernel-limits.ts). Reads /proc, /sys and os.
+ * `nodeVersion` the Node that runs bench and its load generator (for a segment, the segment's own:
+ * kernel-limits.ts). Reads /proc, /sys and os.
  */
 export function readHostFacts(host: { platform: string; arch: string }, nodeVersion: string): Omit<Environment, 'runtimes' | 'toolVersion' | 'gitRevision' | 'gitDirty'> {
   return {

@@ -166,7 +166,7 @@ function environmentLines(result: RunResult): { environment: Pair[]; runtimes: P
         ? 'unknown'
         : `${e.ephemeralPortRange[0]}–${e.ephemeralPortRange[1]} (${formatCount(e.ephemeralPortRange[1] - e.ephemeralPortRange[0] + 1)} ephemeral ports)`,
     ],
-    ['Node', e.nodeVersion],
+    ['Node (bench, load generator)', e.nodeVersion],
   ];
   const wanted = result.settings.runtimes;
   const statuses = wanted.length > 0 ? wanted.map((id) => e.runtimes.find((r) => r.id === id) ?? id) : e.runtimes;

@@ -942,7 +942,9 @@ export interface Environment {
   openFileLimit: number | null;
   ephemeralPortRange: [number, number] | null;
   cpuGovernor: string | null;
+  /** The Node that runs bench itself and its load generator (the one on PATH: `node-ws@system`), not the servers': theirs are under `runtimes`. */
   nodeVersion: string;
+  /** The runtimes this result ran (a run, a calibration), each as resolved and verified; `bench doctor` lists every one it probed. */
   runtimes: RuntimeStatus[];
   toolVersion: string;
   gitRevision: string | null;

@@ -205,9 +205,9 @@ export function resolutionOf(run: RunRuntime): RuntimeResolution {
 }
 
 /**
- * The environment block's runtimes with one entry per run label (report/view.ts and core/compare.ts read
- * them by label): the probed entries, each run label's replaced or added with its exact versions and how it
- * was resolved. A stack's library version is its probe's (the project's Socket.IO packages) with the WebSocket
+ * The environment block's runtimes: one entry per run label (report/view.ts and core/compare.ts read them by
+ * label) with its exact versions and how it was resolved, and nothing else: a probed runtime the run did not use
+ * would show the probe's version (the Node on PATH for node-ws, while plain node-ws runs Node 24) as if it had. A stack's library version is its probe's (the project's Socket.IO packages) with the WebSocket
  * library under it taken from its resolved bare runtime.
  */
 export function runtimeEntries(runs: readonly RunRuntime[], probed: readonly RuntimeStatus[]): RuntimeStatus[] {
@@ -221,5 +221,5 @@ export function runtimeEntries(runs: readonly RunRuntime[], probed: readonly Run
     }
     return { id: run.label, label: RUNTIMES[run.registryId].label, usable: true, runtimeVersion: r.version, libraryVersion, resolved: resolutionOf(run) };
   });
-  return [...probed.filter((p) => !entries.some((e) => e.id === p.id)), ...entries];
+  return entries;
 }

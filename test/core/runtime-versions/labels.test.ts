@@ -120,11 +120,11 @@ describe('runtimeEntries', () => {
     { id: 'node-socketio-uws', label: 'Node + Socket.IO (engine.io on uWebSockets.js)', usable: true, runtimeVersion: '20.20.2', libraryVersion: '4.8.4 (engine.io 6.6.13 on uWebSockets.js 20.0.8 (uws-pack))' },
   ];
 
-  test('one entry per run label with its exact versions and binary; probed entries of other ids kept', async () => {
+  test("one entry per run label with its exact versions and binary, and none for what the run did not use (a probe's PATH Node would read as node-ws's)", async () => {
     const w = world();
     const runs: RunRuntime[] = await resolveAll(['node-ws', 'node-uws@22', 'node-socketio-uws'], w);
     const entries = runtimeEntries(runs, probed);
-    assert.deepEqual(entries.map((e) => e.id), ['bun', 'node-uws', 'node-ws', 'node-uws@22.23.5', 'node-socketio-uws']);
+    assert.deepEqual(entries.map((e) => e.id), ['node-ws', 'node-uws@22.23.5', 'node-socketio-uws']);
     const ws = entries.find((e) => e.id === 'node-ws')!;
     assert.deepEqual([ws.runtimeVersion, ws.libraryVersion, ws.resolved?.source, ws.resolved?.request], [PINNED_DEFAULTS['node-ws'], '8.23.0', 'cache', 'node-ws']);
     assert.equal(ws.resolved?.binaryPath, runs[0]!.resolved.binaryPath);
