@@ -1,6 +1,7 @@
 // What `bench run` shows while it measures, on stderr. A person at a terminal
 // gets one line rewritten in place; anything else (CI logs, `| tee`) gets
-// plain lines, one per finished cell and, in a budgeted run, one per round:
+// plain lines, one per finished cell and, in a budgeted run, one per round and
+// one per look at a workload (how many of its runtime pairs are settled):
 // with no carriage returns or escape codes, and never silent for the minutes
 // between "results: …" and the decision.
 
@@ -38,8 +39,8 @@ function outcomeWords(cell: CellResult): string {
  * Plain progress for a stream that is not a terminal: per finished cell
  * `[3/8] echo · bun · rep 1 · done in 2.1 s · 9,998 msg/s` (a budgeted run, whose last cell is not known in
  * advance: `[12, round 3] echo · bun · done in …`), and at the start of each round of a budgeted run
- * `round 3 · 1:12 of the 3:00 budget used · 8 cells done`. The run events carry no verdicts, so a round line
- * cannot say which pairs are settled: a workload that settled simply stops appearing in later rounds.
+ * `round 3 · 1:12 of the 3:00 budget used · 8 cells done`, and after each look at a workload
+ * `look 2 of 6 · echo-rate@10000/s: 4 of 6 runtime pairs settled` (`… settled: no more cells` when all are).
  */
 export function plainProgress(out: TextOut, opts: ProgressOptions = {}): (e: RunEvent) => void {
   const clock = opts.clockMs ?? Date.now;
@@ -52,6 +53,8 @@ export function plainProgress(out: TextOut, opts: ProgressOptions = {}): (e: Run
       const note =
         round === 1 ? ` (each workload's pairs are looked at after every round from round ${FIRST_LOOK_ROUND}; a settled workload gets no more cells)` : '';
       out.write(`round ${round} · ${fmtClock(clock() - t0)} of the ${fmtClock(opts.budgetMs)} budget used · ${done} cell${done === 1 ? '' : 's'} done${note}\n`);
+    } else if (e.type === 'look') {
+      out.write(`look ${e.look} of ${e.maxLooks} · ${e.case}: ${e.settledPairs} of ${e.pairs} runtime pair${e.pairs === 1 ? '' : 's'} settled${e.settled ? ': no more cells' : ''}\n`);
     } else if (e.type === 'cell-end') {
       done++;
       const c = e.cell;
@@ -72,10 +75,21 @@ export function ttyProgress(out: TextOut, opts: ProgressOptions = {}): (e: RunEv
   let rate = 0;
   let done = 0;
   let doneMs = 0;
+  // A budgeted run's latest look per workload: runtime pairs settled of all.
+  const looks = new Map<string, { settled: number; pairs: number }>();
   const draw = () => {
     const elapsed = clock() - t0;
     const left = done > 0 ? (doneMs / done) * (total - done) : 0;
-    const line = `[${index + 1}/${total}] ${cell} · ${step}${rate ? ` · ${Math.round(rate).toLocaleString('en-US')} msg/s` : ''} · ${fmtClock(elapsed)} elapsed${done ? ` · ~${fmtClock(left)} left` : ''}`;
+    let settled = 0;
+    let pairs = 0;
+    for (const l of looks.values()) {
+      settled += l.settled;
+      pairs += l.pairs;
+    }
+    const looked = pairs > 0 ? ` · ${settled}/${pairs} pairs settled` : '';
+    // A budgeted run does not know its last cell: elapsed against the budget instead of a guess of what is left.
+    const time = opts.budgetMs !== undefined ? `${fmtClock(elapsed)} of ${fmtClock(opts.budgetMs)}` : `${fmtClock(elapsed)} elapsed${done ? ` · ~${fmtClock(left)} left` : ''}`;
+    const line = `[${index + 1}/${total}] ${cell} · ${step}${rate ? ` · ${Math.round(rate).toLocaleString('en-US')} msg/s` : ''}${looked} · ${time}`;
     out.write(`\r\x1b[2K${line.slice(0, 150)}`);
   };
   return (e: RunEvent) => {
@@ -85,7 +99,8 @@ export function ttyProgress(out: TextOut, opts: ProgressOptions = {}): (e: RunEv
       total = e.total;
       rate = 0;
       step = 'starting';
-    } else if (e.type === 'lifecycle') step = e.step;
+    } else if (e.type === 'look') looks.set(e.case, { settled: e.settledPairs, pairs: e.pairs });
+    else if (e.type === 'lifecycle') step = e.step;
     else if (e.type === 'progress') {
       rate = e.progress.recvPerSec;
       step = e.progress.phase;

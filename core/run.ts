@@ -62,7 +62,9 @@ export type RunEvent =
   | { type: 'cell-start'; cell: CellResult; index: number; total: number }
   | { type: 'lifecycle'; cellId: string; step: LifecycleStep }
   | { type: 'progress'; cellId: string; progress: LoadProgress }
-  | { type: 'cell-end'; cell: CellResult; index: number; total: number };
+  | { type: 'cell-end'; cell: CellResult; index: number; total: number }
+  /** A budgeted run looked at a case after a round: how many of its runtime pairs are settled, and whether it stops. */
+  | { type: 'look'; case: string; look: number; maxLooks: number; settledPairs: number; pairs: number; settled: boolean };
 
 export interface RunDeps {
   host: HostInfo;
@@ -272,7 +274,12 @@ export async function runBenchmark(plan: RunPlan, deps: RunDeps): Promise<RunRes
         const d = decideAll(result, [c], { settings: decision })[0] ?? null;
         looks.set(name, d ? { ...d, look, maxLooks } : null);
         // A case that ranks nothing (a ceiling search) needs no more repetitions than the first look's.
-        return d === null || d.settled;
+        const settled = d === null || d.settled;
+        if (d) {
+          const settledPairs = d.pairs.filter((p) => p.verdict !== 'undecided').length;
+          deps.onEvent?.({ type: 'look', case: name, look, maxLooks, settledPairs, pairs: d.pairs.length, settled });
+        }
+        return settled;
       },
     });
     result.settings.decision = { ...BUDGET_DECISION, look: Math.max(0, outcome.rounds - (FIRST_LOOK_ROUND - 1)), maxLooks: outcome.maxLooks };

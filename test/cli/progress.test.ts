@@ -67,9 +67,31 @@ describe('progress on a stream that is not a terminal', () => {
     ]);
     assert.doesNotMatch(out.text, /[\r\x1b]/);
   });
+
+  test('a budgeted run: a line per look at a workload, saying how many runtime pairs are settled and when it stops', () => {
+    const out = sink(false);
+    const on = plainProgress(out, { budgetMs: 180_000, clockMs: () => 0 });
+    on({ type: 'look', case: 'echo-rate@10000/s', look: 1, maxLooks: 6, settledPairs: 4, pairs: 6, settled: false });
+    on({ type: 'look', case: 'idle', look: 2, maxLooks: 6, settledPairs: 1, pairs: 1, settled: true });
+    assert.equal(out.text, 'look 1 of 6 · echo-rate@10000/s: 4 of 6 runtime pairs settled\nlook 2 of 6 · idle: 1 of 1 runtime pair settled: no more cells\n');
+  });
 });
 
 describe('progress on a terminal', () => {
+  test('a budgeted run shows the pairs settled so far over every workload, and time against the budget', () => {
+    const out = sink(true);
+    let now = 0;
+    const on = progressRenderer(out, { budgetMs: 180_000, clockMs: () => now });
+    on(events(fixedRun())[0]!);
+    now = 61_000;
+    on({ type: 'look', case: 'echo', look: 1, maxLooks: 6, settledPairs: 2, pairs: 6, settled: false });
+    on({ type: 'look', case: 'idle', look: 1, maxLooks: 6, settledPairs: 1, pairs: 1, settled: true });
+    // A later look replaces the workload's earlier count.
+    on({ type: 'look', case: 'echo', look: 2, maxLooks: 6, settledPairs: 5, pairs: 6, settled: false });
+    const last = out.text.split('\r\x1b[2K').pop()!;
+    assert.match(last, /^\[1\/4\] echo-rate@10000\/s · bun · rep 2 · starting · 6\/7 pairs settled · 1:01 of 3:00$/);
+  });
+
   test('rewrites one line in place and clears it after the last cell', () => {
     const out = sink(true);
     const on = progressRenderer(out, { clockMs: () => 0 });
