@@ -2,19 +2,11 @@ import '../helpers/system-node.js';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { describe, test } from 'node:test';
-import { runCli } from '../../cli/index.js';
-import { bufferIo } from '../../cli/io.js';
 import { commandKey, COMMANDS } from '../../cli/options.js';
-import { currentHost } from '../../core/host.js';
 import { RUNTIME_IDS } from '../../core/runtimes.js';
+import { runBench } from '../helpers/cli.js';
 
-const host = currentHost();
-
-async function cli(argv: string[]) {
-  const b = bufferIo(argv, host);
-  const code = await runCli(b.io);
-  return { code, ...b.out };
-}
+const cli = (argv: string[]) => runBench(argv);
 
 describe('bench list runtimes', () => {
   test('lists every runtime id with whether it is usable', async () => {

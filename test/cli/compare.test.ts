@@ -4,25 +4,17 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFil
 import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { runCli } from '../../cli/index.js';
-import { bufferIo } from '../../cli/io.js';
-import { currentHost } from '../../core/host.js';
 import type { Calibration } from '../../core/calibrate.js';
 import type { Comparison } from '../../core/compare.js';
 import type { ChoiceTable } from '../../core/choice.js';
 import type { RunResult } from '../../schema/result.js';
 import { COMMENT_MARKER } from '../../report/compare/markdown.js';
 import { syntheticResult, type SyntheticOptions } from '../helpers/synthetic.js';
+import { runBench } from '../helpers/cli.js';
 
-const host = currentHost();
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'bench-compare-'));
 
-async function cli(argv: string[], cwd?: string) {
-  const b = bufferIo(argv, host);
-  if (cwd) b.io.cwd = cwd;
-  const code = await runCli(b.io);
-  return { code, ...b.out };
-}
+const cli = (argv: string[], cwd?: string) => runBench(argv, cwd ? { cwd } : {});
 
 /** Writes a result folder (<dir>/<name>/result.json) and returns its path. */
 function save(dir: string, name: string, r: RunResult): string {

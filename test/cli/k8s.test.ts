@@ -6,24 +6,16 @@ import { after, describe, test } from 'node:test';
 import type { Job } from 'kubernetes-types/batch/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { parseAllDocuments } from 'yaml';
-import { runCli } from '../../cli/index.js';
-import { bufferIo } from '../../cli/io.js';
-import { currentHost } from '../../core/host.js';
 import { formatSegmentResult } from '../../k8s/collect.js';
 import { validateManifests } from '../../k8s/validate.js';
 import type { RunResult } from '../../schema/result.js';
 import { fakeSegmentResults } from '../helpers/segment-results.js';
+import { runBench } from '../helpers/cli.js';
 
-const host = currentHost();
 const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-k8s-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-async function cli(argv: string[]) {
-  const b = bufferIo(argv, host);
-  b.io.cwd = dir;
-  const code = await runCli(b.io);
-  return { code, ...b.out };
-}
+const cli = (argv: string[]) => runBench(argv, { cwd: dir });
 
 const START = '2026-01-01T12:00:00Z';
 const START_MS = String(Date.parse(START));

@@ -4,21 +4,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { formatKernelLimits, segmentKernelLimits } from '../../cli/checks.js';
-import { runCli } from '../../cli/index.js';
-import { bufferIo } from '../../cli/io.js';
-import { currentHost } from '../../core/host.js';
 import type { KernelFacts } from '../../core/kernel-limits.js';
+import { runBench } from '../helpers/cli.js';
 
-const host = currentHost();
 const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-load-seg-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-async function cli(argv: string[]) {
-  const b = bufferIo(argv, host);
-  b.io.cwd = dir;
-  const code = await runCli(b.io);
-  return { code, ...b.out };
-}
+const cli = (argv: string[]) => runBench(argv, { cwd: dir });
 
 // Nothing listens on port 9 here; every refusal below comes before a connection is tried.
 const TARGET = ['--target', 'ws://127.0.0.1:9'];

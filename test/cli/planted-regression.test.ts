@@ -7,21 +7,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { runCli } from '../../cli/index.js';
-import { bufferIo } from '../../cli/io.js';
 import type { Comparison } from '../../core/compare.js';
-import { currentHost } from '../../core/host.js';
 import { liveServers, stopAllServers } from '../../core/launcher.js';
 import { projectRoot } from '../../core/paths.js';
+import { runBench } from '../helpers/cli.js';
 
-const host = currentHost();
 after(() => stopAllServers());
 
-async function cli(argv: string[]) {
-  const b = bufferIo(argv, host);
-  const code = await runCli(b.io);
-  return { code, ...b.out };
-}
+const cli = (argv: string[]) => runBench(argv);
 
 describe('a regression planted in the server', () => {
   test('a multiple of the CPU per message is a regression on the primary figure: compare exits 10 and names it', async () => {

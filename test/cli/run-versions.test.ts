@@ -6,15 +6,12 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { runCli } from '../../cli/index.js';
-import { bufferIo } from '../../cli/io.js';
-import { currentHost } from '../../core/host.js';
 import { liveServers } from '../../core/launcher.js';
 import { projectRoot } from '../../core/paths.js';
 import { PINNED_DEFAULTS } from '../../core/runtime-versions/catalog.js';
 import type { RunResult } from '../../schema/result.js';
+import { runBench } from '../helpers/cli.js';
 
-const host = currentHost();
 const dirs: string[] = [];
 const tmp = (what: string) => {
   const d = mkdtempSync(path.join(os.tmpdir(), `bench-versions-${what}-`));
@@ -25,11 +22,7 @@ after(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-async function cli(argv: string[], env: Record<string, string>) {
-  const b = bufferIo(argv, host, env);
-  const code = await runCli(b.io);
-  return { code, ...b.out };
-}
+const cli = (argv: string[], env: Record<string, string>) => runBench(argv, { env });
 
 function resultIn(out: string): RunResult {
   const [dir] = readdirSync(out);

@@ -5,23 +5,16 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { runCli } from '../../cli/index.js';
-import { bufferIo } from '../../cli/io.js';
-import { currentHost } from '../../core/host.js';
 import { liveServers } from '../../core/launcher.js';
 import { projectRoot } from '../../core/paths.js';
 import { isAlive } from '../../core/procfs.js';
 import type { RunResult } from '../../schema/result.js';
 import { BARE_RUNTIME_IDS, RUNTIME_IDS } from '../../core/runtimes.js';
+import { runBench } from '../helpers/cli.js';
 
-const host = currentHost();
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'bench-run-'));
 
-async function cli(argv: string[]) {
-  const b = bufferIo(argv, host);
-  const code = await runCli(b.io);
-  return { code, ...b.out };
-}
+const cli = (argv: string[]) => runBench(argv);
 
 /** Every descendant pid of `pid`, from /proc (ppid links). */
 function descendants(pid: number): number[] {

@@ -4,13 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { isBenchError } from '../../base/errors.js';
-import { runCli } from '../../cli/index.js';
-import { bufferIo } from '../../cli/io.js';
-import { currentHost } from '../../core/host.js';
 import { CLOCK_BOUNDS, clockWarnings, mergeSegmentResults, worstSaturation } from '../../core/merge.js';
 import { createLatencyHistogram, decodeHistogram, recordUs, summarizeHistogram } from '../../loadgen/histogram.js';
 import type { RunResult, Warning } from '../../schema/result.js';
 import { fakeSegmentResults, wholeTotals, type FakeBroadcast } from '../helpers/segment-results.js';
+import { runBench } from '../helpers/cli.js';
 
 const OPTS = { toolVersion: '0.1.0', commandLine: ['bench', 'merge'], now: () => new Date(Date.UTC(2026, 0, 1, 12, 1)) };
 const inputs = (b: FakeBroadcast) => fakeSegmentResults(b).map((raw, i) => ({ name: `seg${i}.json`, raw: raw as unknown }));
@@ -143,13 +141,7 @@ describe('mergeSegmentResults: N segments as one run', () => {
 describe('bench merge, then bench report, choose and compare read the merged result', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-merge-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
-  const host = currentHost();
-  const cli = async (argv: string[]) => {
-    const b = bufferIo(argv, host);
-    b.io.cwd = dir;
-    const code = await runCli(b.io);
-    return { code, ...b.out };
-  };
+  const cli = (argv: string[]) => runBench(argv, { cwd: dir });
 
   test('writes a result folder every reader accepts', async () => {
     const files = fakeSegmentResults(BASE).map((s, i) => {
