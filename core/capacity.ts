@@ -10,7 +10,7 @@
 
 import { expandCpuList } from '../base/cpus.js';
 import { isBenchError } from '../base/errors.js';
-import { createLatencyHistogram, encodeHistogram, summarizeHistogram } from '../loadgen/histogram.js';
+import { createLatencyHistogram, encodeHistogram } from '../loadgen/histogram.js';
 import { MIN_SAMPLES_FOR_P99, plateauDurationSec, workloadAt, type CapacityBound } from '../loadgen/models/capacity.js';
 import { UPSTREAM_BUSY_PCT } from '../loadgen/models/voice.js';
 import { busiestLoadgenCpuPct } from '../loadgen/saturation.js';
@@ -28,7 +28,7 @@ import type {
 } from '../schema/result.js';
 import { fitMemory, interpolateBudget, lastStderrLine, usableFit, type SteppedCellContext } from './ceiling.js';
 import type { ServerHandle, UpstreamHandle } from './launcher.js';
-import { computeCellMetrics, type PhaseSamples } from './metrics.js';
+import { computeCellMetrics, noMessageMetrics, type PhaseSamples } from './metrics.js';
 import { readRssCpu } from './procfs.js';
 import { loadPlanFor } from './run.js';
 import { cpuUsBetween, startSampler, type ProcSample } from './sampler.js';
@@ -478,7 +478,7 @@ export async function runCapacityCell(ctx: CapacityCellContext): Promise<void> {
 
   // The cell's usual figures are those at capacity (or of the first plateau when none held): a cost at a load nobody runs is no figure to plan with.
   const shown = (atCap ?? plateaus[0])?.figures;
-  const base = shown ? shown.metrics : emptyMetrics(baseline, sampler?.samples.at(-1) ?? baseline);
+  const base = shown ? shown.metrics : noMessageMetrics(baseline, sampler?.samples.at(-1) ?? baseline);
   cell.metrics = {
     ...base,
     throughputIsLowerBound: stop.limitClass === 'environment',
@@ -524,28 +524,4 @@ export function capacityWarnings(
     out.push({ code: 'upstream-bound', cpuPct: at?.upstreamCpuPct ?? 0, chunksDropped: at?.upstreamChunksDropped ?? 0 });
   }
   return out;
-}
-
-/** The figures of a cell whose search measured nothing (the server gone at the first plateau). */
-function emptyMetrics(baseline: ProcSample, end: ProcSample): CellMetrics {
-  const none = summarizeHistogram(createLatencyHistogram());
-  return {
-    msgsPerSec: 0,
-    sentMsgsPerSec: 0,
-    throughputIsLowerBound: false,
-    latencyUs: none,
-    connectUs: none,
-    serverCpuUsPerMsg: null,
-    serverCpuUtilPct: 0,
-    msgsPerServerCpuSec: null,
-    rssBaselineBytes: baseline.rssBytes,
-    rssPeakBytes: Math.max(baseline.rssBytes, end.rssBytes),
-    rssEndBytes: end.rssBytes,
-    bytesPerConnection: null,
-    serverThreads: end.threads,
-    serverFds: end.fds,
-    errors: {},
-    delivery: { sent: 0, expected: 0, received: 0, lost: 0, duplicated: 0, corrupted: 0, outOfOrder: 0, misdelivered: 0 },
-    loadgen: { workers: [], saturation: { saturated: false, reasons: [] } },
-  };
 }

@@ -29,6 +29,7 @@ import type {
 } from '../schema/result.js';
 import type { LifecycleStep, RunDeps, RunPlan } from './run.js';
 import type { ProcSample, Sampler } from './sampler.js';
+import { noMessageMetrics } from './metrics.js';
 import type { ScenarioCase } from './scenario.js';
 import { protocolFor } from './stack-plan.js';
 
@@ -636,7 +637,7 @@ export async function runCeilingCell(ctx: CeilingCellContext): Promise<void> {
   const connect = mergeHistograms(env.connectHists.map(decodeHistogram));
   const endSample = pid !== undefined && probe.alive() ? (readProcSample(pid, t0) ?? baseline) : baseline;
   cell.metrics = {
-    ...emptyMetrics(baseline, endSample, [...probe.readings.map((r) => r.rssBytes), baseline.rssBytes], connect),
+    ...noMessageMetrics(baseline, endSample, { rssPeakBytes: Math.max(...probe.readings.map((r) => r.rssBytes), baseline.rssBytes), connectUs: summarizeHistogram(connect) }),
     bytesPerConnection: memory.idle?.bytesPerConnection ?? null,
     errors: record.reduce((all, p) => (addErrors(all, p.errors), all), {} as Partial<Record<ErrorKind, number>>),
     loadgen: { workers: [], saturation: { saturated: plateaus.some((p) => p.loadgenSaturated), reasons: [] } },
@@ -652,27 +653,4 @@ export async function runCeilingCell(ctx: CeilingCellContext): Promise<void> {
 function readProcSample(pid: number, t0: number): ProcSample | undefined {
   const r = readProc(pid);
   return r ? { tMs: performance.now() - t0, ...r, kernelTcpMemBytes: readSockStat()?.tcpMemBytes ?? 0 } : undefined;
-}
-
-/** The common figures of a cell that sends no measured messages: memory and threads from /proc, no throughput. */
-function emptyMetrics(baseline: ProcSample, end: ProcSample, rss: number[], connect: ReturnType<typeof mergeHistograms>): CellMetrics {
-  return {
-    msgsPerSec: 0,
-    sentMsgsPerSec: 0,
-    throughputIsLowerBound: false,
-    latencyUs: summarizeHistogram(createLatencyHistogram()),
-    connectUs: summarizeHistogram(connect),
-    serverCpuUsPerMsg: null,
-    serverCpuUtilPct: 0,
-    msgsPerServerCpuSec: null,
-    rssBaselineBytes: baseline.rssBytes,
-    rssPeakBytes: Math.max(...rss),
-    rssEndBytes: end.rssBytes,
-    bytesPerConnection: null,
-    serverThreads: end.threads,
-    serverFds: end.fds,
-    errors: {},
-    delivery: { sent: 0, expected: 0, received: 0, lost: 0, duplicated: 0, corrupted: 0, outOfOrder: 0, misdelivered: 0 },
-    loadgen: { workers: [], saturation: { saturated: false, reasons: [] } },
-  };
 }

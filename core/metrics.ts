@@ -1,7 +1,8 @@
 import { modelOf, type AnyModel, type PhaseSamples } from '../loadgen/models/index.js';
 import type { LoadResult } from '../loadgen/types.js';
 import { linearRegression, medianRatePerSec } from '../stats/index.js';
-import type { CellMetrics, VoiceMetrics, Warning } from '../schema/result.js';
+import type { CellMetrics, HistogramSummary, ProcSample, VoiceMetrics, Warning } from '../schema/result.js';
+import { createLatencyHistogram, summarizeHistogram } from '../loadgen/histogram.js';
 import { cpuUsBetween } from './sampler.js';
 
 export type { PhaseSamples };
@@ -120,4 +121,33 @@ export function offeredInFull(load: Pick<LoadResult, 'openLoop' | 'saturation'>)
   const ol = load.openLoop;
   if (!ol) return !load.saturation.saturated;
   return ol.dropped === 0 && ol.sent >= 0.99 * ol.intended && !load.saturation.reasons.some((r) => r.kind === 'cpu' || r.kind === 'schedule');
+}
+
+/**
+ * The figures of a cell that measured no messages: a ceiling or stepped idle search (its own figures beside
+ * these), or a capacity search whose server was gone at its first plateau. Memory, threads and descriptors from
+ * /proc (`baseline` before the load, `end` after; peak RSS the highest reading, by default of the two), the
+ * handshakes' histogram where connections were opened (`connectUs`, µs), and no throughput, latency or cost.
+ */
+export function noMessageMetrics(baseline: ProcSample, end: ProcSample, o: { rssPeakBytes?: number; connectUs?: HistogramSummary } = {}): CellMetrics {
+  const none = summarizeHistogram(createLatencyHistogram());
+  return {
+    msgsPerSec: 0,
+    sentMsgsPerSec: 0,
+    throughputIsLowerBound: false,
+    latencyUs: none,
+    connectUs: o.connectUs ?? none,
+    serverCpuUsPerMsg: null,
+    serverCpuUtilPct: 0,
+    msgsPerServerCpuSec: null,
+    rssBaselineBytes: baseline.rssBytes,
+    rssPeakBytes: o.rssPeakBytes ?? Math.max(baseline.rssBytes, end.rssBytes),
+    rssEndBytes: end.rssBytes,
+    bytesPerConnection: null,
+    serverThreads: end.threads,
+    serverFds: end.fds,
+    errors: {},
+    delivery: { sent: 0, expected: 0, received: 0, lost: 0, duplicated: 0, corrupted: 0, outOfOrder: 0, misdelivered: 0 },
+    loadgen: { workers: [], saturation: { saturated: false, reasons: [] } },
+  };
 }
