@@ -191,6 +191,8 @@ export function stableJson(v: unknown): string {
 
 const show = (v: unknown) => (v === undefined ? 'absent' : JSON.stringify(v));
 
+const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
 /** One side of a RuntimeUpgrade: the label and the versions its environment block recorded. */
 export interface UpgradeSide {
   label: string;
@@ -280,7 +282,13 @@ export function pairRuntimes(base: RunResult, head: RunResult): { pairs: Runtime
  */
 export function findDifferences(a: RunResult, b: RunResult, names = { base: 'base', head: 'head' }, opts: { upgrades?: boolean } = {}): string[] {
   const out: string[] = [];
-  const diff = (field: string, x: unknown, y: unknown) => {
+  // Objects are compared key by key, so a difference names its leaf (settings.scenarios.echo.connections) and
+  // quotes two values, not two whole scenario definitions.
+  const diff = (field: string, x: unknown, y: unknown): void => {
+    if (isPlainObject(x) && isPlainObject(y)) {
+      for (const k of [...new Set([...Object.keys(x), ...Object.keys(y)])].sort()) diff(`${field}.${k}`, x[k], y[k]);
+      return;
+    }
     if (stableJson(x) !== stableJson(y)) out.push(`${field}: ${names.base} ${show(x)}, ${names.head} ${show(y)}`);
   };
   diff('schemaVersion', a.schemaVersion, b.schemaVersion);
