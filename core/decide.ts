@@ -5,7 +5,7 @@
 // orchestrator calls it after every round of a budgeted run to know which
 // cases still need repetitions, and the reports and `bench choose` render it.
 
-import { isNonEmpty, logRatioInterval, median, sequentialVerdict, type SequentialResult } from '../stats/index.js';
+import { median, sequentialVerdict, type SequentialResult } from '../stats/index.js';
 import type { CaseDecision, CellResult, DecisionSettings, PairDecision, PrimaryFigure, RankedRuntime, RunResult, SummaryRow } from '../schema/result.js';
 import { metricDef, thresholdFor, EMPTY_THRESHOLDS, type MetricId, type Thresholds } from './compare-metrics.js';
 import { caseSuffixOf, modelNamed, modelOf, type AnyModel } from '../loadgen/models/index.js';
@@ -131,11 +131,13 @@ export function decideCase(caseName: string, scenario: string, rows: readonly Su
   const verdictOf = (a: number[], b: number[]): SequentialResult =>
     sequentialVerdict({ a, b, look: settings.look, maxLooks: settings.maxLooks, alpha: settings.alpha, spending: settings.spending, comparisons, minEffectPct });
   const pairs: PairDecision[] = [];
+  let level: number | undefined;
   for (let i = 0; i < ranked.length; i++) {
     for (let j = i + 1; j < ranked.length; j++) {
       const a = ranked[i]!;
       const b = ranked[j]!;
       const v = verdictOf(a.values, b.values);
+      level = v.level;
       // b / a: above 1 is b's figure higher; "worse" depends on the metric's direction.
       const ratio = v.ratio ?? 1;
       const bWorse = def.better === 'higher' ? ratio < 1 : ratio > 1;
@@ -158,16 +160,16 @@ export function decideCase(caseName: string, scenario: string, rows: readonly Su
     const med = median(x.values as [number, ...number[]]);
     if (k === 0 || !best) return { runtime: x.r.runtime, n: x.values.length, median: med, values: x.values, ratioToBest: 1, low: null, high: null, standing: 'best', costs };
     const p = pairs.find((q) => q.a === best.r.runtime && q.b === x.r.runtime)!;
-    // The interval at 95% for the reader; the verdict's own interval (wider, corrected) decides.
-    const ci = isNonEmpty(best.values) && isNonEmpty(x.values) ? logRatioInterval(best.values, x.values, 0.95) : undefined;
+    // The interval the verdict was taken on (this look's, corrected for the looks and the pairs), so the figure
+    // beside a verdict can never contradict it: a 95% interval clear of the band beside "undecided" did.
     return {
       runtime: x.r.runtime,
       n: x.values.length,
       median: med,
       values: x.values,
       ratioToBest: best ? med / median(best.values as [number, ...number[]]) : 1,
-      low: ci?.ok ? ci.low : null,
-      high: ci?.ok ? ci.high : null,
+      low: p.low,
+      high: p.high,
       standing: p.verdict === 'different' ? 'behind' : p.verdict,
       ...(p.reason ? { reason: p.reason } : {}),
       costs,
@@ -179,6 +181,7 @@ export function decideCase(caseName: string, scenario: string, rows: readonly Su
     primary,
     better: def.better,
     minEffectPct,
+    ...(level !== undefined ? { intervalLevel: level } : {}),
     ranking,
     pairs,
     settled: pairs.every((p) => p.verdict !== 'undecided'),

@@ -195,7 +195,7 @@ export function decisionFromDecisions(decisions: readonly CaseDecisionData[]): D
             standingText: r.standing === 'equivalent' ? `equivalent ±${d.minEffectPct}%` : r.standing === 'undecided' ? `undecided: ${describeUndecided(r.reason, d.minEffectPct)}` : r.standing,
             figure: fig(r.median, PRIMARY_UNIT[d.primary.metric], r.values.length > 1 && lo !== hi ? { range: [lo, hi] } : {}),
             ratio: Number.isFinite(r.ratioToBest) ? fig(r.ratioToBest, '×') : undefined,
-            interval: r.low !== null && r.high !== null ? { low: r.low, high: r.high, levelPct: 95 } : undefined,
+            interval: r.low !== null && r.high !== null ? { low: r.low, high: r.high, levelPct: d.intervalLevel === undefined ? 95 : Math.round(d.intervalLevel * 1000) / 10 } : undefined,
             costs: { ...(cpu ? { cpuUsPerMsg: cpu } : {}), ...(conn ? { bytesPerConn: conn } : {}), ...(rss ? { rssPeak: rss } : {}) },
             n: r.n,
             bound: false,
@@ -206,7 +206,7 @@ export function decisionFromDecisions(decisions: readonly CaseDecisionData[]): D
     method: [
       'ranked per case on the figure valid on this machine: throughput only where the server was the limit (≥ 95% CPU), else server CPU per message; at a fixed rate CPU per message where every runtime carried the rate, else the rate carried; idle: memory per connection from a slope',
       'different: the corrected interval of the ratio of geometric means excludes the minimum effect; equivalent: it lies within ± the minimum effect; repeated confidence intervals (Jennison & Turnbull), Lan–DeMets Pocock spending over the looks, Bonferroni over the pairs of a case: valid however early a budgeted run stopped',
-      'ratio to best: with a 95% Welch interval on the log values; range: lowest–highest repetition',
+      "ratio to best: with the interval its verdict was taken on (this look's, at the level shown: wider than 95% for the looks and the pairs); range: lowest–highest repetition",
       'costs beside: server CPU µs per message, bytes per connection (slopes only), peak server RSS (medians)',
     ],
   };

@@ -112,7 +112,7 @@ function ratioChart(id: string, d: DecisionCase): ChartSpec | undefined {
   return ratioBars({
     id,
     title: `${d.case}: ${d.metricLabel}, ratio to the best (${best.runtime})`,
-    caption: `Each runtime's median ÷ ${best.runtime}'s, with its ${others[0]!.interval ? `${others[0]!.interval.levelPct}% ` : ''}interval as a whisker; ${worse} 1× is worse. A whisker across 1× is a tie.`,
+    caption: `Each runtime's median ÷ ${best.runtime}'s, with its ${others[0]!.interval ? `${others[0]!.interval.levelPct}% ` : ''}interval (the one its verdict was taken on) as a whisker; ${worse} 1× is worse.`,
     label: `${d.metricLabel} ÷ best`,
     categories: others.map((r) => r.runtime),
     reference: best.runtime,

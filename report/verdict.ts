@@ -1,5 +1,5 @@
 // The decision first: per workload, the runtimes ranked on the figure that is
-// valid on this machine, each against the best with a 95% interval and a
+// valid on this machine, each against the best with the interval its verdict was taken on and a
 // verdict (different, equivalent within X%, undecided and why), the costs
 // beside; then one line per warning kind with its count. The terminal ends a
 // run with this (report/table.ts prints the per-cell tables after it with
@@ -94,6 +94,11 @@ function standingWords(r: RankedRuntime, d: CaseDecision): string {
   }
 }
 
+/** The level of a case's intervals in words: `98.8%` (a stored result from before the level was kept: 95%). */
+function levelWords(d: CaseDecision): string {
+  return `${d.intervalLevel === undefined ? 95 : Math.round(d.intervalLevel * 1000) / 10}%`;
+}
+
 function vsBest(r: RankedRuntime): string {
   if (r.standing === 'best') return '1';
   const ci = r.low !== null && r.high !== null ? ` (${formatRatio(r.low).replace('×', '')}–${formatRatio(r.high)})` : '';
@@ -115,7 +120,7 @@ function caseView(d: CaseDecision): DecisionCaseView {
   const columns: DecisionColumn[] = [
     { id: 'runtime', header: 'runtime', align: 'left' },
     { id: 'primary', header: p.header, align: 'right' },
-    { id: 'vsBest', header: 'vs best (95% CI)', align: 'right' },
+    { id: 'vsBest', header: `vs best (${levelWords(d)} CI)`, align: 'right' },
     { id: 'verdict', header: 'verdict', align: 'left' },
     ...costs.map((c) => ({ id: c.id, header: c.header, align: 'right' as const })),
   ];

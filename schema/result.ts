@@ -616,7 +616,10 @@ export interface PairDecision {
   reason?: UndecidedReason;
 }
 
-/** A runtime in a case's ranking: its primary figure, ratio to the best with a 95% interval, standing, costs. */
+/**
+ * A runtime in a case's ranking: its primary figure, ratio to the best with the interval its verdict was taken on
+ * (the case's `intervalLevel`; a result from before 2026-12-01 holds a 95% interval here), standing, costs.
+ */
 export interface RankedRuntime {
   runtime: string;
   n: number;
@@ -640,6 +643,8 @@ export interface CaseDecision {
   better: 'higher' | 'lower';
   /** The band within which two runtimes count as equivalent, % (the metric's minimum effect). */
   minEffectPct: number;
+  /** Confidence level of this look's intervals, per pair (1 − the look's alpha over the case's pairs), e.g. 0.988. */
+  intervalLevel?: number;
   ranking: RankedRuntime[];
   pairs: PairDecision[];
   /** Every pair different or equivalent. */

@@ -143,7 +143,7 @@ export function choiceDocument(t: ChoiceTable): HtmlDocument {
     const chart = ratioBars({
       id: `k${i + 1}-${slugOf(d.case)}-ratio`,
       title: `${d.case}: ${d.metricLabel}, ratio to the best (${best.runtime})`,
-      caption: `Each runtime's median ÷ ${best.runtime}'s, with its 95% interval as a whisker; ${worse} 1× is worse. The verdict is the sequential test's, whose interval is wider.`,
+      caption: `Each runtime's median ÷ ${best.runtime}'s, with the interval its verdict was taken on as a whisker; ${worse} 1× is worse.`,
       label: `${d.metricLabel} ÷ best`,
       categories: others.map((r) => r.runtime),
       reference: best.runtime,

@@ -74,6 +74,24 @@ describe('runtimeChoice', () => {
   });
 });
 
+describe('the interval beside a verdict', () => {
+  test('is the one the verdict was taken on: different exactly when it clears the band, never a narrower 95% one', () => {
+    let seen = 0;
+    for (const seed of [31, 32, 33, 34, 35, 36]) {
+      const r = syntheticResult({ runtimes: ['bun', 'node-ws', 'deno'], seed, repeat: 4, noise: 0.15, serverBound: true, factors: { 'node-ws': { msgsPerSec: 0.75 }, deno: { msgsPerSec: 0.9 } } });
+      const d = runtimeChoice(r).cases[0]!.decision;
+      assert.ok(d.intervalLevel! > 0.95, String(d.intervalLevel));
+      const band = 1 + d.minEffectPct / 100;
+      for (const x of d.ranking.slice(1)) {
+        const clears = x.high! < 1 / band || x.low! > band;
+        assert.equal(x.standing === 'behind', clears, `${seed} ${x.runtime}: ${x.standing}, ${x.low}–${x.high}`);
+        seen++;
+      }
+    }
+    assert.equal(seen, 12);
+  });
+});
+
 describe('bench choose agrees with bench run', () => {
   test("a run's stored decisions are the table's, verdict for verdict (a budgeted run's looks included)", () => {
     const r = syntheticResult({ runtimes: ['node-ws', 'bun'], seed: 12, serverBound: true, factors: { bun: { msgsPerSec: 1.06 } } });

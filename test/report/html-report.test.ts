@@ -97,7 +97,7 @@ describe('the run report from the stored fixture', () => {
     assert.equal(cellText(table.rows[5]![2]!), 'behind');
     assert.match(cellText(table.rows[5]![4]!), /^1\.\d\d× \(1\.\d\d–\d\.\d\d×\)$/);
     assert.equal(cellText(table.rows[6]![2]!), 'undecided: too few repetitions (3 each at least)');
-    assert.equal(table.columns.map((c) => c.header).join(' | '), 'case, ranked by | runtime | standing | figure | ratio to best (95% interval) | CPU µs/msg | bytes/conn | peak RSS | n');
+    assert.equal(table.columns.map((c) => c.header).join(' | '), 'case, ranked by | runtime | standing | figure | ratio to best (99.2% interval) | CPU µs/msg | bytes/conn | peak RSS | n');
   });
 
   test('then environment and parity, warnings grouped by kind with the failed cells first, then one section per workload', () => {

@@ -163,7 +163,7 @@ describe('markdown report: the decision first', () => {
         ['node-ws (n=3)', 'different'],
       ],
     );
-    assert.deepEqual(mdCells(lines[lines.indexOf(`### ${IDLE_CASE} (3 of 6 pairs undecided)`) + 4]!), ['runtime', 'bytes/conn', 'vs best (95% CI)', 'verdict', 'peak RSS', 'RSS after drain']);
+    assert.deepEqual(mdCells(lines[lines.indexOf(`### ${IDLE_CASE} (3 of 6 pairs undecided)`) + 4]!), ['runtime', 'bytes/conn', 'vs best (99.2% CI)', 'verdict', 'peak RSS', 'RSS after drain']);
     // The pairs between the others, under the table, as on the terminal.
     assert.ok(lines.includes('- bun vs node-ws: bun better, 3.22×'));
     assert.ok(lines.includes('- deno vs node-ws: undecided, too few repetitions (3 each at least)'));

@@ -15,9 +15,9 @@ const FINGERPRINTS: Record<number, string> = {
   // capacity at an SLO (CellMetrics.capacity, SummaryRow.capacityPerCore, RunSettings.capacityFor, the capacity-slo primary figure);
   // runtime versions (RuntimeStatus.resolved); results merged from load segments (RunResult.segments, the clock-offset
   // warning, server-unobserved's reason 'remote', issue 16); capacity plateaus lengthened for their samples and bounds
-  // left unjudged on too few (CapacityPlateau.durationSec, CapacityVerdict.tooFewSamples): optional fields a
-  // version-3 reader ignores, so the version stays.
-  3: '700a66fd15bc04a1',
+  // left unjudged on too few (CapacityPlateau.durationSec, CapacityVerdict.tooFewSamples); the level of a
+  // decision's intervals (CaseDecision.intervalLevel): optional fields a version-3 reader ignores, so the version stays.
+  3: '93c19669af3616f6',
 };
 
 /** The declarations of a TypeScript file without comments and with white space collapsed. */
