@@ -3,10 +3,13 @@
 // ended in (core/decide.ts: per case the runtimes ranked on the figure valid on
 // the machine, every pair different, equivalent or undecided by the sequential
 // test), so the two commands can never disagree: a run's own decisions are
-// read back as stored; an older result, or several pooled, is decided now from
-// the raw values, with settings that count every look the parts took. Pure.
+// read back as stored; an older result is decided now from its raw values;
+// several results pooled keep, for a workload only one of them ran, that run's
+// verdict, and decide the others again at the last of every look their runs
+// took. Pure.
 
 import type { CaseDecision, DecisionSettings, RunResult } from '../schema/result.js';
+import type { ScenarioCase } from './scenario.js';
 import { casesOfResult, decideAll, FIXED_SAMPLE } from './decide.js';
 
 /**
@@ -29,9 +32,11 @@ export interface ChoiceCase {
 /**
  * Where the verdicts come from:
  * - `run`: the decisions the run stored as it ended (a budgeted run's own looks);
- * - `decided`: decided now from the raw per-cell values (a result without stored decisions, or several pooled).
+ * - `decided`: decided now from the raw per-cell values (a result without stored decisions);
+ * - `pooled`: several results; per workload the one run's verdict where one ran it, else decided again
+ *   (`pooledDecision`).
  */
-export type ChoiceSource = 'run' | 'decided';
+export type ChoiceSource = 'run' | 'decided' | 'pooled';
 
 export interface ChoiceTable {
   kind: 'bench-choice';
@@ -43,7 +48,7 @@ export interface ChoiceTable {
   /** How many result files the table rests on (more than 1: pooled, core/compare.ts mergeResults). */
   runs: number;
   source: ChoiceSource;
-  /** The sequential test's settings of the verdicts (a stored decision may carry its own look: `decision.look`). */
+  /** The sequential test's settings of one result's verdicts (each decision carries its own look: `decision.look`). */
   settings: DecisionSettings;
   cases: ChoiceCase[];
 }
@@ -75,23 +80,45 @@ export function decisionsOf(result: RunResult): CaseDecision[] {
 }
 
 /**
- * The runtime-choice table of one result (see the module comment). `runs` is how many result files were pooled
- * into it (1 for one run).
+ * The decision of one workload over several results pooled (`merged`, core/compare.ts mergeResults, of `parts`):
+ * where only one part ran the workload, that part's own decision (the same values: the same verdict); where
+ * several did, decided again on the union at look K of K, K the looks the parts took on it (a budgeted part's
+ * looks at the workload, at least one for any part: each result pooled was a chance to look, and a budgeted run
+ * stopped when its data looked settled), so the error rate holds over every look that led here (Pocock spending
+ * is the same at every look: the conservative reading). Undefined when the workload ranks nothing.
  */
-export function runtimeChoice(result: RunResult, runs = 1): ChoiceTable {
+export function pooledDecision(merged: RunResult, parts: readonly RunResult[], c: ScenarioCase): CaseDecision | undefined {
+  const ran = parts.filter((p) => p.cells.some((x) => x.case === c.name && x.status === 'completed'));
+  if (ran.length === 1) {
+    const own = decisionsOf(ran[0]!).find((d) => d.case === c.name);
+    if (own) return own;
+  }
+  const looks = ran.reduce((k, p) => k + Math.max(1, p.budget ? (p.decisions?.find((d) => d.case === c.name)?.look ?? 1) : 1), 0);
+  const k = Math.max(1, looks);
+  const d = decideAll(merged, [c], { settings: { ...FIXED_SAMPLE, look: k, maxLooks: k } })[0];
+  return d ? { ...d, look: k, maxLooks: k } : undefined;
+}
+
+/**
+ * The runtime-choice table of one result, or of several pooled (`parts`, the results `result` merges; see the
+ * module comment).
+ */
+export function runtimeChoice(result: RunResult, parts: readonly RunResult[] = [result]): ChoiceTable {
   const used = new Set(result.cells.map((c) => c.runtime));
+  const pooled = parts.length > 1;
+  const decisions = pooled ? casesOfResult(result).flatMap((c) => pooledDecision(result, parts, c) ?? []) : decisionsOf(result);
   return {
     kind: 'bench-choice',
     version: 2,
-    label: result.label,
+    label: pooled ? `${parts.length} results pooled (${[...new Set(parts.map((p) => p.label))].join(', ')})` : result.label,
     gitRevision: result.tool?.gitRevision ?? null,
     environment: { cpuModel: result.environment.cpuModel, logicalCpus: result.environment.logicalCpus, kernel: result.environment.kernel },
     runtimes: (result.environment.runtimes ?? [])
       .filter((r) => used.has(r.id))
       .map((r) => ({ id: r.id, ...(r.runtimeVersion ? { runtimeVersion: r.runtimeVersion } : {}), ...(r.libraryVersion ? { libraryVersion: r.libraryVersion } : {}) })),
-    runs,
-    source: result.decisions ? 'run' : 'decided',
+    runs: parts.length,
+    source: pooled ? 'pooled' : result.decisions ? 'run' : 'decided',
     settings: result.settings.decision ?? FIXED_SAMPLE,
-    cases: decisionsOf(result).map((decision) => ({ decision, ...outcomeOf(decision) })),
+    cases: decisions.map((decision) => ({ decision, ...outcomeOf(decision) })),
   };
 }

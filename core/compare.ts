@@ -20,7 +20,7 @@ import {
   type Thresholds,
 } from './compare-metrics.js';
 import { BenchError } from '../base/errors.js';
-import type { CellResult, DecisionSettings, RunResult, SummaryRow } from '../schema/result.js';
+import type { CellResult, RunResult, SummaryRow } from '../schema/result.js';
 import { summarizeCells } from './summarize.js';
 import { casesOfResult, gatingMetrics } from './decide.js';
 import { affectedByLoadgen } from './validity.js';
@@ -368,31 +368,23 @@ export function mergeResults(parts: readonly { name: string; result: RunResult }
     for (const r of p.result.settings.runtimes) if (!runtimes.includes(r)) runtimes.push(r);
   }
   const reference = first.result.settings.referenceRuntime;
-  // The parts' own decisions and budget describe one part each: the pool is decided again (core/choice.ts).
+  // The parts' own decisions, budget and sequential settings describe one part each: a pool is decided again
+  // from its parts (core/choice.ts runtimeChoice).
   const { decisions: _d, budget: _b, ...meta } = first.result;
   const { decision: _s, ...settings } = first.result.settings;
-  const pooled = pooledDecisionSettings(parts.map((p) => p.result.settings.decision));
+  // Each part lists the runtimes it ran (with their versions, equal where both ran: findDifferences): the union.
+  const byId = new Map<string, RunResult['environment']['runtimes'][number]>();
+  for (const p of parts) for (const r of p.result.environment.runtimes) if (!byId.has(r.id)) byId.set(r.id, r);
+  const runtimeEntries = [...byId.values()];
   return {
     ...meta,
+    environment: { ...meta.environment, runtimes: runtimeEntries },
     status,
     ...(parts[parts.length - 1]!.result.finishedAt ? { finishedAt: parts[parts.length - 1]!.result.finishedAt! } : {}),
-    settings: { ...settings, ...(pooled ? { decision: pooled } : {}), runtimes, scenarios: [...scenarios.values()], repeat: Math.max(0, ...next.values()) },
+    settings: { ...settings, runtimes, scenarios: [...scenarios.values()], repeat: Math.max(0, ...next.values()) },
     cells,
     summary: summarizeCells(cells, reference),
   };
-}
-
-/**
- * The sequential settings a pool of runs is decided with: a budgeted part stopped when its data looked settled, so
- * every look it could have taken counts against the pool, as if all were looks at one run (K = the sum of their
- * most looks, the pool the last look: conservative, since Pocock's bound is the same at every look). Parts of
- * fixed repetitions took no look. None budgeted: undefined (one look).
- */
-export function pooledDecisionSettings(parts: readonly (DecisionSettings | undefined)[]): DecisionSettings | undefined {
-  const budgeted = parts.filter((p): p is DecisionSettings => p !== undefined && p.maxLooks > 1);
-  if (budgeted.length === 0) return undefined;
-  const k = budgeted.reduce((n, p) => n + p.maxLooks, 0);
-  return { alpha: Math.min(...budgeted.map((p) => p.alpha)), spending: budgeted[0]!.spending, look: k, maxLooks: k };
 }
 
 /** log C(n, k), for the smallest possible p without overflow. */

@@ -15,6 +15,8 @@ import { parseJsonText } from '../../base/json.js';
 export interface Side {
   result: RunResult;
   runs: number;
+  /** The results merged into `result`, in order of their start (one: the result itself). */
+  parts: RunResult[];
 }
 
 /** result.json files in `dir` or in its sub-folders, up to two levels down. */
@@ -38,13 +40,16 @@ function findResultFiles(dir: string, depth = 2): string[] {
 export function loadSide(arg: string, cwd: string): Side {
   const p = path.resolve(cwd, arg);
   if (!existsSync(p)) throw new BenchError('E_INVALID_RESULT', `no such file or folder: ${p}`, { hint: 'give a result.json written by `bench run`, its folder, or a folder of result folders' });
-  if (!statSync(p).isDirectory()) return { result: readResult(p, cwd), runs: 1 };
+  if (!statSync(p).isDirectory()) {
+    const result = readResult(p, cwd);
+    return { result, runs: 1, parts: [result] };
+  }
   const files = findResultFiles(p);
   if (files.length === 0) throw new BenchError('E_INVALID_RESULT', `no result.json in ${p} or its sub-folders`, { hint: 'give a result.json written by `bench run`, its folder, or a folder of result folders' });
   const parts = files
     .map((f) => ({ name: path.relative(cwd, f) || f, result: readResult(f, cwd) }))
     .sort((a, b) => a.result.startedAt.localeCompare(b.result.startedAt));
-  return { result: mergeResults(parts), runs: parts.length };
+  return { result: mergeResults(parts), runs: parts.length, parts: parts.map((x) => x.result) };
 }
 
 function readJson(file: string, cwd: string, code: 'E_INVALID_THRESHOLDS' | 'E_INVALID_CALIBRATION', what: string): { raw: unknown; path: string } {
@@ -110,8 +115,10 @@ export async function compareCommand(opts: Record<string, unknown>, args: string
 export async function chooseCommand(opts: Record<string, unknown>, args: string[], io: Io): Promise<number> {
   const format = getChoiceFormat(String(opts['format']));
   const side = loadSide(args[0]!, io.cwd);
-  const note = partialResultNote(side.result, args[0]!);
-  if (note) io.stderr.write(note);
-  io.stdout.write(format.render(runtimeChoice(side.result, side.runs)));
+  for (const [i, part] of side.parts.entries()) {
+    const note = partialResultNote(part, side.parts.length === 1 ? args[0]! : `${args[0]!} (result ${i + 1} of ${side.parts.length}, ${part.label} at ${part.startedAt})`);
+    if (note) io.stderr.write(note);
+  }
+  io.stdout.write(format.render(runtimeChoice(side.result, side.parts)));
   return ExitCode.ok;
 }

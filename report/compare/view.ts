@@ -243,7 +243,7 @@ export interface ChoiceView {
 function sourceWords(t: ChoiceTable): string {
   const test = `sequential test, ${t.settings.spending === 'pocock' ? 'Pocock' : "O'Brien–Fleming"} spending, α ${t.settings.alpha}`;
   if (t.source === 'run') return `as \`bench run\` decided: ${t.settings.maxLooks > 1 ? `a budgeted run of up to ${t.settings.maxLooks} looks` : 'fixed repetitions, one look'} (${test})`;
-  if (t.runs > 1) return `${t.runs} results pooled, decided now at look ${t.settings.look} of ${t.settings.maxLooks}: every look the runs took counts (${test})`;
+  if (t.source === 'pooled') return `${t.runs} results pooled: a workload one of them ran keeps that run's verdict, the others are decided again at the last of every look their runs took (${test})`;
   return t.settings.maxLooks > 1 ? `decided now at look ${t.settings.look} of ${t.settings.maxLooks} (${test})` : `decided now at one look: fixed repetitions (${test})`;
 }
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { runtimeChoice } from '../../core/choice.js';
-import { mergeResults, pooledDecisionSettings } from '../../core/compare.js';
+import { mergeResults } from '../../core/compare.js';
 import { casesOfResult, decideAll } from '../../core/decide.js';
 import type { DecisionSettings } from '../../schema/result.js';
 import { IDLE_CASE, OPEN_CASE, loadFixture } from '../helpers/make-fixture.js';
@@ -116,24 +116,29 @@ describe('bench choose agrees with bench run', () => {
     }
   });
 
-  test('pooled runs drop the parts\' decisions and count every look a budgeted part could take', () => {
-    assert.equal(pooledDecisionSettings([undefined, undefined]), undefined);
-    assert.deepEqual(pooledDecisionSettings([BUDGETED(2, 5), undefined, BUDGETED(7, 7)]), BUDGETED(12, 12));
-    const a = syntheticResult({ runtimes: ['node-ws', 'bun'], seed: 17, serverBound: true });
-    const b = syntheticResult({ runtimes: ['node-ws', 'bun'], seed: 18, serverBound: true });
+  test("pooled results: a workload only one of them ran keeps its verdict; one several ran is decided again at the last of their looks", () => {
+    // a: a budgeted run of echo and idle (its own decisions stored); b: a later fixed run of echo only.
+    const a = syntheticResult({ runtimes: ['node-ws', 'bun'], cases: ['echo', 'idle'], seed: 17, serverBound: true, factors: { bun: { msgsPerSec: 1.3 } } });
+    const b = syntheticResult({ runtimes: ['node-ws', 'bun'], cases: ['echo'], seed: 18, serverBound: true, factors: { bun: { msgsPerSec: 1.3 } } });
     a.settings.decision = BUDGETED(2, 5);
-    a.decisions = decideAll(a, casesOfResult(a), { settings: a.settings.decision });
-    a.budget = { rounds: 3, maxLooks: 5, stop: 'settled' };
+    a.decisions = decideAll(a, casesOfResult(a), { settings: a.settings.decision }).map((d) => ({ ...d, look: 2, maxLooks: 5 }));
+    a.budget = { rounds: 4, maxLooks: 5, stop: 'settled' };
     const pool = mergeResults([
       { name: 'a', result: a },
       { name: 'b', result: b },
     ]);
     assert.equal(pool.decisions, undefined);
     assert.equal(pool.budget, undefined);
-    assert.deepEqual(pool.settings.decision, BUDGETED(5, 5));
-    const t = runtimeChoice(pool, 2);
-    assert.equal(t.source, 'decided');
+    assert.equal(pool.settings.decision, undefined);
+    const t = runtimeChoice(pool, [a, b]);
+    assert.equal(t.source, 'pooled');
     assert.equal(t.runs, 2);
-    assert.equal(t.cases[0]!.decision.ranking[0]!.n, a.cells.filter((c) => c.runtime === t.cases[0]!.decision.ranking[0]!.runtime).length * 2);
+    const [echo, idle] = [t.cases.find((c) => c.decision.case === 'echo')!, t.cases.find((c) => c.decision.case === 'idle')!];
+    // idle: only a ran it, so its verdict is a's, unchanged by an unrelated run.
+    assert.deepEqual(idle.decision, a.decisions.find((d) => d.case === 'idle'));
+    // echo: both ran it: a's two looks and b's one, the pool at look 3 of 3 over every repetition.
+    assert.deepEqual([echo.decision.look, echo.decision.maxLooks], [3, 3]);
+    assert.equal(echo.decision.ranking[0]!.n, a.cells.filter((c) => c.case === 'echo' && c.runtime === 'bun').length + b.cells.filter((c) => c.case === 'echo' && c.runtime === 'bun').length);
   });
+
 });
