@@ -397,7 +397,7 @@ export function preflightLoad(
   }
   // The broadcast model's own bound (loadgen/models/broadcast.ts): --rate is per publisher there.
   if (plan.load.model === 'broadcast' && plan.load.ratePerSecPerPublisher > 1_000_000) {
-    findings.push({ field: '--rate', message: `with --publishers it is per publisher and may be at most 1000000, got ${plan.load.ratePerSecPerPublisher}` });
+    findings.push({ field: '--rate', message: `with --publishers it is per publisher and may be at most 1000000, got ${plan.load.ratePerSecPerPublisher}`, fix: 'lower --rate, or spread the load over more --publishers' });
   }
   findings.push(...checkCpuList('--cpus', plan.cpus, facts));
   findings.push(...checkConnections({ field: '--connections', connections: plan.connections, workers: plan.workers, ...modelNeeds(plan.load), serverFdsPerConnection: 0 }, facts));

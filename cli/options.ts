@@ -118,13 +118,13 @@ export const WARMUP_BOUNDS: DurationBounds = { minSec: 0, maxSec: MAX_WARMUP_SEC
 /** A run's time budget: at least 10 s (one round of cells), a day at most. */
 export const BUDGET_BOUNDS: DurationBounds = { minSec: 10, maxSec: MAX_DURATION_SEC, why: 'a shorter budget cannot pay for one round of cells' };
 
-/** "5", "5s", "500ms", "2m" → seconds, within the bounds (default: the measured window's). */
+/** "5", "5s", "500ms", "2m", "1h" → seconds, within the bounds (default: the measured window's). */
 export function parseDuration(flag: string, bounds: DurationBounds = DURATION_BOUNDS) {
   return (value: string): number => {
-    const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(value.trim());
-    if (!m) throw bad(flag, `must be a duration such as 5, 5s, 500ms or 2m, got ${quote(value)}`);
+    const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
+    if (!m) throw bad(flag, `must be a duration such as 5, 5s, 500ms, 2m or 1h, got ${quote(value)}`);
     const n = Number(m[1]);
-    const sec = m[2] === 'ms' ? n / 1000 : m[2] === 'm' ? n * 60 : n;
+    const sec = m[2] === 'ms' ? n / 1000 : m[2] === 'm' ? n * 60 : m[2] === 'h' ? n * 3600 : n;
     if (sec < bounds.minSec) throw bad(flag, `must be at least ${bounds.minSec} s${bounds.why ? ` (${bounds.why})` : ''}, got ${quote(value)}`);
     if (sec > bounds.maxSec) throw bad(flag, `must be at most ${bounds.maxSec} s (${bounds.maxSec / 3600} h), got ${quote(value)}`);
     return sec;
@@ -166,7 +166,7 @@ export function collectList(flag: string) {
 
 export const RUN: CommandDef = {
   name: 'run',
-  summary: 'Compare runtimes: every runtime × scenario × repetition on a fresh, pinned server, ending in a comparison table',
+  summary: 'The main job: runtimes × scenarios on fresh, pinned servers in interleaved rounds (a time budget, or fixed repetitions), ending in a decision per workload',
   examples: [
     'bench run                                     # all usable runtimes, default workloads, a 3-minute budget: ends in a ranking',
     'bench run --runtime bun node-ws --budget 10m  # more time for the pairs still undecided',
@@ -186,7 +186,7 @@ export const RUN: CommandDef = {
     {
       flags: '--budget <duration>',
       description:
-        'time budget (default 3m when --repeat is not given): rounds of fresh-process repetitions, each case stopping as soon as every runtime pair in it is settled (different or equivalent) by a sequential test',
+        'time budget, 10s to 24h (e.g. 90s, 10m, 1h; default 3m when --repeat is not given): rounds of fresh-process repetitions, each case stopping as soon as every runtime pair in it is settled (different or equivalent) by a sequential test',
       parse: parseDuration('--budget', BUDGET_BOUNDS),
     },
     { flags: '--repeat <n>', description: 'fixed repetitions per runtime × case instead of a budget, each on a fresh server process', parse: parseIntAtLeast('--repeat', 1, MAX_REPEAT) },

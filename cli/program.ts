@@ -21,7 +21,7 @@ export function defineCommand(parent: Command, def: CommandDef, action: Action, 
       // Commander's own check echoes the whole value ("argument '<50 MB>' is invalid"); ours quotes 80 characters.
       const choices = o.choices;
       opt.choices(choices).argParser((value: string) => {
-        if (!choices.includes(value)) throw new BenchError('E_USAGE', `${long}: must be one of ${choices.join(', ')}, got ${quote(value)}`);
+        if (!choices.includes(value)) throw new BenchError('E_USAGE', `${long}: must be one of ${choices.join(', ')}, got ${quote(value)}`, { hint: `pick one of ${choices.join(', ')}` });
         return value;
       });
     }
@@ -32,7 +32,11 @@ export function defineCommand(parent: Command, def: CommandDef, action: Action, 
           return parse(value, previous);
         } catch (e) {
           // Parsers throw BenchError naming the flag; anything else becomes one, never commander's echo of the raw value.
-          if (isBenchError(e)) throw e;
+          // Every refusal says where to read the flag's values and range.
+          if (isBenchError(e)) {
+            if (e.hint !== undefined) throw e;
+            throw new BenchError(e.code, e.message, { hint: `\`bench ${commandKey(def)} --help\` gives ${long}'s values and range`, details: e.details });
+          }
           const message = (e as Error).message;
           throw new BenchError('E_USAGE', clip(message.startsWith(long) ? message : `${long}: ${message}`, 400), { hint: `see bench ${commandKey(def)} --help` });
         }
@@ -122,6 +126,7 @@ export async function runProgram(io: Io, actions: Record<string, Action>, versio
   try {
     if (io.argv.length === 0) {
       program.outputHelp();
+      io.stderr.write('error[E_USAGE]: no command given\nhint: pick one of the commands above; `bench run` is the main job\n');
       return ExitCode.badInput;
     }
     await program.parseAsync(io.argv, { from: 'user' });

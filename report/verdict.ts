@@ -7,7 +7,7 @@
 
 import { answerLines } from './answer.js';
 import Table from 'cli-table3';
-import type { CaseDecision, RankedRuntime, RunResult, UndecidedReason, Warning, WarningCode } from '../schema/result.js';
+import type { BudgetOutcomeData, CaseDecision, RankedRuntime, RunResult, UndecidedReason, Warning, WarningCode } from '../schema/result.js';
 import { decisionsOf } from '../core/choice.js';
 import { formatCell, formatRatio } from './units.js';
 import { fig, MISSING, type Unit, type ViewCell } from './view.js';
@@ -113,7 +113,7 @@ const COST_COLUMNS: { id: keyof RankedRuntime['costs']; header: string; unit: Un
 ];
 
 
-function caseView(d: CaseDecision): DecisionCaseView {
+function caseView(d: CaseDecision, stop?: BudgetOutcomeData['stop']): DecisionCaseView {
   const p = PRIMARY[d.primary.metric];
   // The primary figure is also a cost column (CPU µs/msg): shown once.
   const costs = COST_COLUMNS.filter((c) => c.id !== d.primary.metric && d.ranking.some((r) => r.costs[c.id] !== undefined));
@@ -146,12 +146,13 @@ function caseView(d: CaseDecision): DecisionCaseView {
           ? `${x.a} vs ${x.b}: equivalent within ${d.minEffectPct}%`
           : `${x.a} vs ${x.b}: ${x.better} better, ${formatRatio(x.ratio)}`,
     );
-  const look = d.look === undefined ? '' : d.look === 0 ? ' · the budget ran out before the first look' : ` · look ${d.look} of ${d.maxLooks}`;
+  const before = stop === 'interrupted' ? 'interrupted before the first look' : 'the budget ran out before the first look';
+  const look = d.look === undefined || d.pairs.length === 0 ? '' : d.look === 0 ? ` · ${before}` : ` · look ${d.look} of ${d.maxLooks}`;
   const better = d.better === 'higher' ? 'higher is better' : 'lower is better';
   return {
     name: d.case,
     rankedOn: `ranked on ${WHY[d.primary.why]} (${better}); equivalent means within ±${d.minEffectPct}%`,
-    status: `${d.settled ? 'settled' : `${open.length} of ${d.pairs.length} pairs undecided`}${look}`,
+    status: `${d.pairs.length === 0 ? 'one runtime: nothing to compare' : d.settled ? 'settled' : `${open.length} of ${d.pairs.length} pairs undecided`}${look}`,
     columns,
     rows,
     notes,
@@ -184,8 +185,8 @@ export function settledWords(decisions: readonly CaseDecision[]): string {
 }
 
 /** The verdict-first view of decisions, under a headline (the run's or `bench choose`'s), with warnings by kind. */
-export function decisionView(decisions: readonly CaseDecision[], headline: string, warnings: WarningKindView[] = []): DecisionView {
-  return { headline, cases: decisions.map(caseView), warnings };
+export function decisionView(decisions: readonly CaseDecision[], headline: string, warnings: WarningKindView[] = [], stop?: BudgetOutcomeData['stop']): DecisionView {
+  return { headline, cases: decisions.map((d) => caseView(d, stop)), warnings };
 }
 
 /** The verdict-first view of a result. */
@@ -193,10 +194,10 @@ export function buildDecisionView(result: RunResult): DecisionView {
   const decisions = decisionsOf(result);
   const parts = [settledWords(decisions)];
   if (result.budget) {
-    const stop = { settled: 'every case settled', budget: 'the budget was spent', 'max-looks': 'the most looks were taken', interrupted: 'interrupted' }[result.budget.stop];
+    const stop = { settled: 'every case settled', budget: 'the budget left could not fit another round', 'max-looks': 'the most looks were taken', interrupted: 'interrupted' }[result.budget.stop];
     parts.push(`${result.budget.rounds} round${result.budget.rounds === 1 ? '' : 's'} of a ${Math.round((result.settings.budgetMs ?? 0) / 1000)} s budget, stopped: ${stop}`);
   } else parts.push(`${result.settings.repeat} fixed repetition${result.settings.repeat === 1 ? '' : 's'}`);
-  return decisionView(decisions, parts.join(' · '), warningKinds(result));
+  return decisionView(decisions, parts.join(' · '), warningKinds(result), result.budget?.stop);
 }
 
 /** A decision view as terminal lines: the headline, what to pick per workload, one small table per workload, the warnings by kind. */

@@ -52,6 +52,12 @@ export function loadSide(arg: string, cwd: string): Side {
   return { result: mergeResults(parts), runs: parts.length, parts: parts.map((x) => x.result) };
 }
 
+/** What a thresholds or calibration file should be, for the hint under a refusal. */
+const FILE_HINT = {
+  E_INVALID_THRESHOLDS: 'give a JSON file such as { "metrics": { "p99": 15 }, "scenarios": { "echo-rate": { "msgs": 3 } } } (bench compare --help)',
+  E_INVALID_CALIBRATION: 'give the calibration.json that `bench calibrate` wrote, or its folder',
+} as const;
+
 function readJson(file: string, cwd: string, code: 'E_INVALID_THRESHOLDS' | 'E_INVALID_CALIBRATION', what: string): { raw: unknown; path: string } {
   let p = path.resolve(cwd, file);
   if (code === 'E_INVALID_CALIBRATION' && existsSync(p) && statSync(p).isDirectory()) p = path.join(p, 'calibration.json');
@@ -59,10 +65,10 @@ function readJson(file: string, cwd: string, code: 'E_INVALID_THRESHOLDS' | 'E_I
   try {
     text = readFileSync(p, 'utf8');
   } catch (e) {
-    throw new BenchError(code, `cannot read ${what} ${p}: ${(e as Error).message}`);
+    throw new BenchError(code, `cannot read ${what} ${p}: ${(e as Error).message}`, { hint: FILE_HINT[code] });
   }
   const parsed = parseJsonText(text);
-  if (!parsed.ok) throw new BenchError(code, `cannot read ${what} ${p}: ${parsed.problem}`);
+  if (!parsed.ok) throw new BenchError(code, `cannot read ${what} ${p}: ${parsed.problem}`, { hint: FILE_HINT[code] });
   return { raw: parsed.value, path: p };
 }
 

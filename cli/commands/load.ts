@@ -24,7 +24,7 @@ export function modelFromFlags(opts: Record<string, unknown>): LoadModel {
   const rate = opts['rate'] as number | undefined;
   if (opts['idle']) return { model: 'idle' };
   if (opts['publishers'] !== undefined) {
-    if (rate === undefined) throw new BenchError('E_USAGE', '--publishers needs --rate (messages per second per publisher)');
+    if (rate === undefined) throw new BenchError('E_USAGE', '--publishers needs --rate (messages per second per publisher)', { hint: 'for example --publishers 10 --rate 50' });
     return { model: 'broadcast', publishers: opts['publishers'] as number, ratePerSecPerPublisher: rate, rooms: 1 };
   }
   if (rate !== undefined) return { model: 'open', ratePerSec: rate, arrivals: opts['arrivals'] as 'constant' | 'poisson' };

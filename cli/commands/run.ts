@@ -61,7 +61,7 @@ function parseTarget(url: string): string {
   } catch {
     throw new BenchError('E_USAGE', `--target: not a URL: ${JSON.stringify(url.slice(0, 80))}`, { hint: 'for example ws://127.0.0.1:9001' });
   }
-  if (u.protocol !== 'ws:' || !u.port) throw new BenchError('E_USAGE', `--target: must be ws://host:port, got ${JSON.stringify(url.slice(0, 80))}`);
+  if (u.protocol !== 'ws:' || !u.port) throw new BenchError('E_USAGE', `--target: must be ws://host:port, got ${JSON.stringify(url.slice(0, 80))}`, { hint: 'for example ws://127.0.0.1:9001: a server you started, listening on that port' });
   return `ws://${u.hostname}:${u.port}`;
 }
 

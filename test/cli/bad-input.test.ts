@@ -112,7 +112,7 @@ const ROWS: Row[] = [
   row('run --repeat without a value', ['run', '--repeat'], '--repeat'),
   row('run --warmup -1', run('--warmup', '-1'), '--warmup'),
   row('run --warmup 3601', run('--warmup', '3601'), '--warmup'),
-  row('run --warmup 1h', run('--warmup', '1h'), '--warmup'),
+  row('run --warmup 2h (an hour at most)', run('--warmup', '2h'), '--warmup'),
   row('run --warmup NaN', run('--warmup', 'NaN'), '--warmup'),
   row('run --duration 0', run('--duration', '0'), '--duration'),
   row('run --duration 1ms', run('--duration', '1ms'), '--duration'),
@@ -489,6 +489,8 @@ describe('the bad-input battery', () => {
       else assert.match(stderr, r.field);
       // A stable code on every refusal, commander's own usage errors included (a script tells them apart by it).
       assert.match(stderr, /^error\[E_[A-Z_]+\]: /m, 'no error code');
+      // And a hint: what to change, or where to read what is allowed.
+      assert.match(stderr, /^\s*(hint|fix): /m, 'no hint');
       assert.doesNotMatch(stderr, /\n\s+at \S.*:\d+:\d+\)?\n/, 'a stack trace');
       assert.doesNotMatch(stderr, /unexpected error/i);
       assert.ok(Buffer.byteLength(stderr) < MAX_STDERR_BYTES, `stderr is ${Buffer.byteLength(stderr)} bytes`);

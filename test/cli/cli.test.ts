@@ -54,10 +54,11 @@ describe('flags and help come from one table', () => {
     });
   }
 
-  test('no arguments prints the help and exits 2', async () => {
+  test('no arguments prints the help and exits 2, saying why with a code', async () => {
     const r = await cli([]);
     assert.equal(r.code, 2);
     assert.match(r.stdout, /Usage: bench/);
+    assert.match(r.stderr, /^error\[E_USAGE\]: no command given\nhint: /);
   });
 });
 
