@@ -16,6 +16,13 @@ function closes(codes: Record<string, number>): string {
   return parts.length > 0 ? ` (close codes: ${parts.join(', ')})` : '';
 }
 
+/** Whose limit a missed rate was (Warning 'rate-missed' part), first in its message. */
+const RATE_MISSED_WHO = {
+  loadgen: "the load generator's schedule slipped",
+  server: 'the server fell short of the rate',
+  'server-reads': 'the server held sends back (its sockets backed up)',
+} as const;
+
 const WORDS: { [C in WarningCode]: (w: Extract<WarningData, { code: C }>) => WarningText } = {
   'loadgen-bound': (w) =>
     w.atConnections
@@ -28,13 +35,14 @@ const WORDS: { [C in WarningCode]: (w: Extract<WarningData, { code: C }>) => War
           hint: 'give the load generator more CPUs (--loadgen-cpus), fewer connections, or compare server CPU µs per message instead',
         },
   'rate-missed': (w) => ({
-    message: [
+    // Who missed first, so the figures after it read as evidence, not as a contradiction of "the rate was carried".
+    message: `${RATE_MISSED_WHO[w.part]}: ${[
       `target ${n(w.targetPerSec)} msg/s`,
       `sent ${n(w.sentPerSec)} msg/s`,
       ...(w.receivedPerSec !== null ? [`received ${n(w.receivedPerSec)} msg/s`] : []),
       `${n(w.late)} of ${n(w.sent)} sends late, ${n(w.dropped)} dropped`,
       ...(w.held ? [`${n(w.held)} written onto backed-up sockets`] : []),
-    ].join(', '),
+    ].join(', ')}`,
     hint:
       w.part === 'server'
         ? 'the generator kept its schedule but replies fell short: the server did not carry this rate, so its latency includes queueing'
