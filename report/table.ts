@@ -10,6 +10,7 @@ import { buildView, type CaseView, type Pair } from './view.js';
 
 export { TABLE_WIDTH, wrap } from './text.js';
 import { TABLE_WIDTH, wrap } from './text.js';
+import { renderDecisionText } from './verdict.js';
 
 function pairs(title: string, list: Pair[]): string[] {
   const keyWidth = Math.max(...list.map(([k]) => k.length));
@@ -67,7 +68,7 @@ function caseTables(c: CaseView): string[] {
   return [`${c.name}  (${c.subtitle})`, ...tables, ...c.footnotes.flatMap((f) => wrap(f, TABLE_WIDTH, '  '))];
 }
 
-/** The human report for a terminal, plain text (no ANSI codes), laid out for 120 columns. */
+/** The human report for a terminal, plain text (no ANSI codes), laid out for 120 columns, ending in the decision. */
 export const tableFormat: ReportFormat = {
   name: 'table',
   extension: 'txt',
@@ -99,6 +100,7 @@ export const tableFormat: ReportFormat = {
       }
       out.push('');
     }
-    return `${out.join('\n').replace(/\n+$/, '')}\n`;
+    // The decision last, as `bench run` ends: what a reader acts on is what they see when the output stops.
+    return `${out.join('\n').replace(/\n+$/, '')}\n${renderDecisionText(result)}`;
   },
 };

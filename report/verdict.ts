@@ -200,15 +200,43 @@ export function buildDecisionView(result: RunResult): DecisionView {
   return decisionView(decisions, parts.join(' · '), warningKinds(result), result.budget?.stop);
 }
 
+/**
+ * A case's table within TABLE_WIDTH columns: drawn at its natural width, and where that is wider, the verdict
+ * column (the only long text) wrapped onto more lines to fit.
+ */
+function fitTable(c: DecisionCaseView): string {
+  const cells = c.rows.map((r) => r.map(formatCell));
+  const draw = (colWidths?: (number | null)[]) => {
+    const table = new Table({
+      head: c.columns.map((x) => x.header),
+      colAligns: c.columns.map((x) => x.align),
+      style: { head: [], border: [], compact: true },
+      ...(colWidths ? { colWidths, wordWrap: true } : {}),
+    });
+    for (const r of cells) table.push(r);
+    return table.toString();
+  };
+  const natural = draw();
+  const width = Math.max(...natural.split('\n').map((l) => l.length));
+  const v = c.columns.findIndex((x) => x.id === 'verdict');
+  if (width <= TABLE_WIDTH || v < 0) return natural;
+  // The column's natural width: its longest text and the cell padding.
+  const own = Math.max(c.columns[v]!.header.length, ...cells.map((r) => r[v]!.length)) + 2;
+  return draw(c.columns.map((_, i) => (i === v ? Math.max(20, own - (width - TABLE_WIDTH)) : null)));
+}
+
 /** A decision view as terminal lines: the headline, what to pick per workload, one small table per workload, the warnings by kind. */
 export function decisionTextLines(v: DecisionView, answers: readonly string[]): string[] {
-  const out: string[] = ['', `Decision: ${v.headline}`, ...(answers.length > 0 ? ['What to pick, per workload:', ...answers.map((a) => `  ${a}`)] : []), ''];
+  const out: string[] = [
+    '',
+    ...wrap(v.headline, TABLE_WIDTH, '  ', 'Decision: '),
+    ...(answers.length > 0 ? ['What to pick, per workload:', ...answers.flatMap((a) => wrap(a, TABLE_WIDTH, '    ', '  '))] : []),
+    '',
+  ];
   if (v.cases.length === 0) out.push('Nothing to rank: no completed cell of a ranked workload.', '');
   for (const c of v.cases) {
     out.push(`${c.name}  (${c.status})`, ...wrap(c.rankedOn, TABLE_WIDTH, '  ', '  '));
-    const table = new Table({ head: c.columns.map((x) => x.header), colAligns: c.columns.map((x) => x.align), style: { head: [], border: [], compact: true } });
-    for (const r of c.rows) table.push(r.map(formatCell));
-    out.push(table.toString(), ...c.notes.map((n) => `  ${n}`), '');
+    out.push(fitTable(c), ...c.notes.map((n) => `  ${n}`), '');
   }
   if (v.warnings.length > 0) {
     out.push('Warnings by kind (each in full in the result folder, and with --verbose)');

@@ -237,8 +237,8 @@ export async function runCommand(opts: Record<string, unknown>, _args: string[],
     unsubscribe();
     forgetLastWords();
   }
-  if (opts['verbose'] === true) io.stderr.write(tableFormat.render(result));
-  io.stderr.write(renderDecisionText(result));
+  // The per-cell tables with --verbose (they end in the decision), else the decision alone.
+  io.stderr.write(opts['verbose'] === true ? tableFormat.render(result) : renderDecisionText(result));
   io.stderr.write(`\nresults written to ${outDir}\n`);
   const format = opts['json'] ? 'json' : (opts['format'] as string | undefined);
   if (format) io.stdout.write(getFormat(format).render(result));

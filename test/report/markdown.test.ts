@@ -69,7 +69,12 @@ function decisionTextRows(result: RunResult, caseName: string): string[][] {
   for (let i = start + 1; i < text.length && !text[i]!.startsWith('└'); i++) {
     const l = text[i]!;
     if (l.startsWith('├')) inBody = true;
-    else if (inBody && l.startsWith('│')) rows.push(l.split('│').slice(1, -1).map((c) => c.trim()));
+    else if (inBody && l.startsWith('│')) {
+      const cells = l.split('│').slice(1, -1).map((c) => c.trim());
+      // A wrapped verdict goes on under its row with the first cell empty: one row, its text joined.
+      if (cells[0] === '' && rows.length > 0) rows[rows.length - 1] = rows[rows.length - 1]!.map((c, k) => (cells[k] ? `${c} ${cells[k]}` : c));
+      else rows.push(cells);
+    }
   }
   return rows;
 }
