@@ -6,7 +6,8 @@
 // between "results: …" and the decision.
 
 import { FIRST_LOOK_ROUND } from '../core/budget.js';
-import type { RunEvent } from '../core/run.js';
+import type { LifecycleStep, RunEvent } from '../core/run.js';
+import type { LoadProgress } from '../loadgen/types.js';
 import type { CellResult } from '../schema/result.js';
 import type { TextOut } from './io.js';
 
@@ -64,6 +65,23 @@ export function plainProgress(out: TextOut, opts: ProgressOptions = {}): (e: Run
   };
 }
 
+/** A cell's step in a reader's words (core/run.ts LifecycleStep and the load's own phases). */
+const STEP_WORDS: Record<LifecycleStep | LoadProgress['phase'], string> = {
+  spawn: 'starting the server',
+  ready: 'server listening',
+  verified: 'server checked',
+  baseline: 'reading the idle server',
+  connected: 'connected',
+  connecting: 'connecting',
+  warmup: 'warming up',
+  measure: 'measuring',
+  'measure-end': 'measured',
+  drain: 'draining',
+  'drain-done': 'drained',
+  stop: 'stopping the server',
+  gone: 'server stopped',
+};
+
 /** Live progress on a TTY: one line rewritten in place. */
 export function ttyProgress(out: TextOut, opts: ProgressOptions = {}): (e: RunEvent) => void {
   const clock = opts.clockMs ?? Date.now;
@@ -71,7 +89,8 @@ export function ttyProgress(out: TextOut, opts: ProgressOptions = {}): (e: RunEv
   let cell = '';
   let index = 0;
   let total = 0;
-  let step = '';
+  let step: LifecycleStep | LoadProgress['phase'] = 'spawn';
+  let round = 0;
   let rate = 0;
   let done = 0;
   let doneMs = 0;
@@ -89,16 +108,19 @@ export function ttyProgress(out: TextOut, opts: ProgressOptions = {}): (e: RunEv
     const looked = pairs > 0 ? ` · ${settled}/${pairs} pairs settled` : '';
     // A budgeted run does not know its last cell: elapsed against the budget instead of a guess of what is left.
     const time = opts.budgetMs !== undefined ? `${fmtClock(elapsed)} of ${fmtClock(opts.budgetMs)}` : `${fmtClock(elapsed)} elapsed${done ? ` · ~${fmtClock(left)} left` : ''}`;
-    const line = `[${index + 1}/${total}] ${cell} · ${step}${rate ? ` · ${Math.round(rate).toLocaleString('en-US')} msg/s` : ''}${looked} · ${time}`;
+    // A budgeted run does not know its last cell: the cell's number and round, not a growing "of".
+    const where = opts.budgetMs !== undefined ? `[${index + 1}, round ${round}]` : `[${index + 1}/${total}]`;
+    const line = `${where} ${cell} · ${STEP_WORDS[step] ?? step}${rate ? ` · ${Math.round(rate).toLocaleString('en-US')} msg/s` : ''}${looked} · ${time}`;
     out.write(`\r\x1b[2K${line.slice(0, 150)}`);
   };
   return (e: RunEvent) => {
     if (e.type === 'cell-start') {
-      cell = `${e.cell.case} · ${e.cell.runtime} · rep ${e.cell.repetition}`;
+      cell = opts.budgetMs !== undefined ? `${e.cell.case} · ${e.cell.runtime}` : `${e.cell.case} · ${e.cell.runtime} · rep ${e.cell.repetition}`;
+      round = e.cell.repetition;
       index = e.index;
       total = e.total;
       rate = 0;
-      step = 'starting';
+      step = 'spawn';
     } else if (e.type === 'look') looks.set(e.case, { settled: e.settledPairs, pairs: e.pairs });
     else if (e.type === 'lifecycle') step = e.step;
     else if (e.type === 'progress') {

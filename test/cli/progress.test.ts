@@ -89,7 +89,8 @@ describe('progress on a terminal', () => {
     // A later look replaces the workload's earlier count.
     on({ type: 'look', case: 'echo', look: 2, maxLooks: 6, settledPairs: 5, pairs: 6, settled: false });
     const last = out.text.split('\r\x1b[2K').pop()!;
-    assert.match(last, /^\[1\/4\] echo-rate@10000\/s · bun · rep 2 · starting · 6\/7 pairs settled · 1:01 of 3:00$/);
+    // The cell's number and round (the last cell is not known in advance), its step in words, the looks, the budget.
+    assert.match(last, /^\[1, round 2\] echo-rate@10000\/s · bun · starting the server · 6\/7 pairs settled · 1:01 of 3:00$/);
   });
 
   test('rewrites one line in place and clears it after the last cell', () => {
