@@ -1,7 +1,7 @@
 import Table from 'cli-table3';
 import { BenchError, ExitCode } from '../../base/errors.js';
 import path from 'node:path';
-import { BARE_RUNTIME_IDS, probeRuntimes } from '../../core/runtimes.js';
+import { BARE_RUNTIME_IDS, RUNTIMES, isStackId, probeRuntimes, type BareRuntimeId, type RuntimeId } from '../../core/runtimes.js';
 import { folderBytes, listCache } from '../../core/runtime-versions/cache.js';
 import { RUNTIME_OF, runtimePackage } from '../../core/runtime-versions/catalog.js';
 import { labelRequest } from '../../core/runtime-versions/labels.js';
@@ -40,10 +40,16 @@ async function listRuntimes(opts: Record<string, unknown>, io: Io): Promise<numb
     return ExitCode.ok;
   }
   const table = new Table({ head: ['runtime', 'server', 'usable', 'runtime version', 'library version', 'note'], style: { head: [], border: [] } });
+  // A Node runtime probed here is the Node on PATH: named as what runs it (node-ws@system), so its version is not
+  // read as what plain node-ws runs (the table below says that).
+  const onNode = (id: string): boolean => {
+    const bare = isStackId(id) ? RUNTIMES[id].bare : (id as RuntimeId);
+    return bare !== null && (BARE_RUNTIME_IDS as readonly string[]).includes(bare) && RUNTIME_OF[bare as BareRuntimeId] === 'node';
+  };
   for (const s of statuses) {
-    table.push([s.id, s.label, s.usable ? 'yes' : 'no', s.runtimeVersion ?? '-', s.libraryVersion ?? '-', s.usable ? '' : `${s.reason}\nfix: ${s.fix}`]);
+    table.push([onNode(s.id) ? `${s.id}@system` : s.id, s.label, s.usable ? 'yes' : 'no', s.runtimeVersion ?? '-', s.libraryVersion ?? '-', s.usable ? '' : `${s.reason}\nfix: ${s.fix}`]);
   }
-  io.stdout.write('Probed here (Node runtimes: the Node on PATH, what <id>@system runs; bun and deno: the project\'s):\n');
+  io.stdout.write('Probed here (the Node runtimes on the Node on PATH, as <id>@system runs them; bun and deno: the project\'s):\n');
   io.stdout.write(table.toString() + '\n');
   const versions = new Table({ head: ['plain id', 'runs', 'state', 'binary, or what it needs'], style: { head: [], border: [] } });
   for (const d of defaults) {
